@@ -1,0 +1,375 @@
+"""LSTM and GRU layers: stacked, bidirectional, variable lengths, streaming, fused dispatch.
+
+Symbol key: B batch, T timesteps, F input features, H hidden size, P output size per direction
+(proj_size, or H without projection), L layers, D directions (2 if bidirectional else 1).
+
+The layers subclass ``torch.nn.LSTM`` / ``torch.nn.GRU``: parameters, names, gate order and
+initialisation are torch's, so state_dicts load both ways and, with the same seed, a plain
+``lstmkit.nn.LSTM`` starts from the very weights ``torch.nn.LSTM`` would. What the subclass adds:
+
+* ``lengths``: variable-length batches without building a PackedSequence by hand;
+* ``peephole`` and ``layer_norm`` variants, which torch's fused kernels do not compute, so they run
+  the explicit cell loop of ``cells.py``;
+* dispatch: the fused kernel (cuDNN on GPU, oneDNN or ATen's native kernel on CPU) whenever it
+  computes the same function, the explicit loop otherwise; ``last_dispatch`` says which ran and why;
+* ``step``: one timestep at a time, for streaming.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Literal, NamedTuple, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from lstmkit.nn.cells import gate_projection, gru_step, lstm_step
+
+Impl = Literal["auto", "fused", "explicit"]
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """Which implementation ran a forward call, and why."""
+
+    path: Literal["fused", "explicit"]
+    reason: str
+
+
+class _Weights(NamedTuple):
+    """The parameters of one layer and direction; absent ones are None."""
+
+    weight_ih: Tensor
+    weight_hh: Tensor
+    bias_ih: Tensor | None
+    bias_hh: Tensor | None
+    weight_hr: Tensor | None
+    peephole: Tensor | None
+    ln_weight_ih: Tensor | None
+    ln_weight_hh: Tensor | None
+
+
+class _Recurrent:
+    """Shared by LSTM and GRU; mixed in before the torch class, whose forward is the fused path."""
+
+    n_gates: int
+    num_layers: int
+    hidden_size: int
+    proj_size: int
+    bidirectional: bool
+    batch_first: bool
+    dropout: float
+    training: bool
+
+    def _add_variants(self, peephole: bool, layer_norm: bool, impl: Impl) -> None:
+        if impl not in ("auto", "fused", "explicit"):
+            raise ValueError(f"impl must be 'auto', 'fused' or 'explicit', got {impl!r}")
+        self.peephole, self.layer_norm, self.impl = peephole, layer_norm, impl
+        self.last_dispatch: Dispatch | None = None
+        weight = self.weight_ih_l0
+        bound = self.hidden_size**-0.5
+        for layer in range(self.num_layers):
+            for suffix in self._suffixes():
+                if peephole:  # w_ci, w_cf, w_co: one weight per cell unit and gate
+                    p = nn.Parameter(torch.empty(3 * self.hidden_size, device=weight.device, dtype=weight.dtype))
+                    nn.init.uniform_(p, -bound, bound)
+                    setattr(self, f"peephole_l{layer}{suffix}", p)
+                if layer_norm:
+                    for part in ("ih", "hh"):
+                        gain = torch.ones(self.n_gates * self.hidden_size, device=weight.device, dtype=weight.dtype)
+                        setattr(self, f"ln_weight_{part}_l{layer}{suffix}", nn.Parameter(gain))
+        if impl == "fused" and (peephole or layer_norm):
+            raise ValueError("impl='fused' cannot compute peephole or layer_norm: torch's kernels have neither; use impl='auto'")
+
+    def _suffixes(self) -> tuple[str, ...]:
+        return ("", "_reverse") if self.bidirectional else ("",)
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()  # type: ignore[misc]
+        for name, param in self.named_parameters():  # type: ignore[attr-defined]
+            if name.startswith("ln_weight"):
+                nn.init.ones_(param)
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()  # type: ignore[misc]
+        for flag in ("peephole", "layer_norm"):
+            if getattr(self, flag, False):
+                s += f", {flag}=True"
+        if getattr(self, "impl", "auto") != "auto":
+            s += f", impl={self.impl!r}"
+        return s
+
+    # ----------------------------------------------------------------------------------- dispatch
+    def dispatch(self, x: Tensor, with_lengths: bool = False) -> Dispatch:
+        """Decide which implementation computes ``forward(x)``, and say why."""
+        if self.impl == "explicit":
+            return Dispatch("explicit", "impl='explicit' was requested")
+        missing = [name for name in ("peephole", "layer_norm") if getattr(self, name)]
+        if missing:
+            return Dispatch("explicit", f"torch's fused kernels do not compute {' or '.join(missing)}")
+        if x.is_cuda:
+            backend = "cuDNN" if torch.backends.cudnn.is_acceptable(x) else "ATen's CUDA kernel"
+        elif (
+            self.n_gates == 4
+            and torch.backends.mkldnn.is_available()
+            and torch.backends.mkldnn.enabled
+            and x.dtype in (torch.float32, torch.bfloat16)
+            and not self.proj_size
+            and not with_lengths
+        ):
+            backend = "oneDNN"
+        else:
+            backend = "ATen's native CPU kernel"
+        return Dispatch("fused", f"torch's fused kernel ({backend}) computes this configuration")
+
+    # ------------------------------------------------------------------------------------ forward
+    def forward(self, x: Tensor, state=None, lengths: Tensor | Sequence[int] | None = None):
+        """Run the whole sequence.
+
+        Inputs:
+            x: (B, T, F), or (T, B, F) with ``batch_first=False``.
+            state: initial state, torch's layout: LSTM ``(h_0 (L*D, B, P), c_0 (L*D, B, H))``,
+                GRU ``h_0 (L*D, B, H)``; None for zeros.
+            lengths: (B,) the real length of each sequence, 1 <= length <= T; None when all are T.
+        Outputs:
+            output: (B, T, D*P) the last layer's h_t at every step, zero past each sequence's length.
+            state: like ``state``, each sequence's state at its last real step (the backward direction
+                reads each sequence from its real end, so its final state is at t = 0).
+        """
+        if x.dim() != 3:
+            raise ValueError(f"{type(self).__name__} expects a 3-D input (B, T, F), got shape {tuple(x.shape)}")
+        if lengths is not None:
+            lengths = self._check_lengths(lengths, x)
+        self.last_dispatch = decision = self.dispatch(x, lengths is not None)
+        if decision.path == "fused":
+            return self._forward_fused(x, state, lengths)
+        if not self.batch_first:
+            x = x.transpose(0, 1)
+        output, final = self._forward_explicit(x, self._state_tuple(state, x), lengths)
+        if not self.batch_first:
+            output = output.transpose(0, 1)
+        return output, self._state_out(final)
+
+    def _check_lengths(self, lengths, x: Tensor) -> Tensor | None:
+        lengths = torch.as_tensor(lengths, dtype=torch.int64, device="cpu")
+        batch, steps = (x.shape[0], x.shape[1]) if self.batch_first else (x.shape[1], x.shape[0])
+        if lengths.shape != (batch,):
+            raise ValueError(f"lengths must have shape ({batch},), one per sequence, got {tuple(lengths.shape)}")
+        if bool((lengths < 1).any()) or bool((lengths > steps).any()):
+            raise ValueError(f"every length must be in [1, T={steps}], got min {lengths.min()} and max {lengths.max()}")
+        return None if bool((lengths == steps).all()) else lengths
+
+    def _forward_fused(self, x: Tensor, state, lengths: Tensor | None):
+        with warnings.catch_warnings():
+            # On CPU torch warns on every projected call that oneDNN lacks projections; dispatch says so.
+            warnings.filterwarnings("ignore", message="LSTM with projections is not supported with oneDNN")
+            if lengths is None:
+                return super().forward(x, state)  # type: ignore[misc]
+            packed = pack_padded_sequence(x, lengths, batch_first=self.batch_first, enforce_sorted=False)
+            output, state = super().forward(packed, state)  # type: ignore[misc]
+        steps = x.shape[1] if self.batch_first else x.shape[0]
+        output, _ = pad_packed_sequence(output, batch_first=self.batch_first, total_length=steps)
+        return output, state
+
+    def _forward_explicit(self, x: Tensor, state: tuple[Tensor, ...], lengths: Tensor | None):
+        batch, steps, _ = x.shape
+        mask = None
+        if lengths is not None:
+            mask = torch.arange(steps, device=x.device) < lengths.to(x.device)[:, None]  # (B, T)
+        num_directions = 2 if self.bidirectional else 1
+        finals: list[tuple[Tensor, ...]] = []
+        layer_input = x
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(num_directions):
+                w = self._weights(layer, direction)
+                xw = gate_projection(layer_input, w.weight_ih, w.bias_ih, w.ln_weight_ih, self.n_gates)  # (B, T, G*H)
+                index = layer * num_directions + direction
+                out, final = self._scan(xw, tuple(s[index] for s in state), w, mask, reverse=direction == 1)
+                outputs.append(out)
+                finals.append(final)
+            layer_input = torch.cat(outputs, dim=2) if num_directions == 2 else outputs[0]
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, training=True)
+        return layer_input, tuple(torch.stack(parts) for parts in zip(*finals))
+
+    def _scan(self, xw: Tensor, state: tuple[Tensor, ...], w: _Weights, mask: Tensor | None, reverse: bool):
+        """Run one layer and direction over time. xw (B, T, G*H); returns (B, T, P) and the final state."""
+        steps = xw.shape[1]
+        outputs: list[Tensor] = [xw] * steps
+        for t in range(steps - 1, -1, -1) if reverse else range(steps):
+            new_state = self._cell(xw[:, t], state, w)
+            if mask is None:
+                outputs[t] = new_state[0]
+            else:
+                # Past its length a sequence keeps its state and outputs zeros; in reverse, the same
+                # rule makes each sequence start from its initial state at its own real end.
+                valid = mask[:, t, None]  # (B, 1)
+                outputs[t] = new_state[0].masked_fill(~valid, 0.0)
+                new_state = tuple(torch.where(valid, new, old) for new, old in zip(new_state, state))
+            state = new_state
+        return torch.stack(outputs, dim=1), state
+
+    def _weights(self, layer: int, direction: int) -> _Weights:
+        suffix = "_reverse" if direction else ""
+
+        def get(name: str) -> Tensor | None:
+            return getattr(self, f"{name}_l{layer}{suffix}", None)
+
+        return _Weights(*(get(n) for n in _Weights._fields))  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------------------------- stream
+    def step(self, x_t: Tensor, state=None):
+        """Advance one timestep, for streaming: ``step`` over x[:, 0], x[:, 1], ... equals ``forward(x)``.
+
+        Inputs: x_t (B, F); state as in ``forward`` (None for zeros).
+        Outputs: (B, P) the last layer's output at this step, and the new state.
+        """
+        if self.bidirectional:
+            raise ValueError("step() needs a unidirectional layer: the backward direction reads the future")
+        if x_t.dim() != 2:
+            raise ValueError(f"step() expects one timestep of shape (B, F), got {tuple(x_t.shape)}")
+        state = self._state_tuple(state, x_t.unsqueeze(1))
+        layer_input, finals = x_t, []
+        for layer in range(self.num_layers):
+            w = self._weights(layer, 0)
+            xw = gate_projection(layer_input, w.weight_ih, w.bias_ih, w.ln_weight_ih, self.n_gates)
+            new = self._cell(xw, tuple(s[layer] for s in state), w)
+            finals.append(new)
+            layer_input = new[0]
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, training=True)
+        return layer_input, self._state_out(tuple(torch.stack(parts) for parts in zip(*finals)))
+
+    # ---------------------------------------------------------------------- per-cell specifics
+    def _state_tuple(self, state, x: Tensor) -> tuple[Tensor, ...]:
+        raise NotImplementedError
+
+    def _state_out(self, state: tuple[Tensor, ...]):
+        raise NotImplementedError
+
+    def _cell(self, xw: Tensor, state: tuple[Tensor, ...], w: _Weights) -> tuple[Tensor, ...]:
+        raise NotImplementedError
+
+
+class LSTM(_Recurrent, nn.LSTM):
+    """A multi-layer LSTM, ``torch.nn.LSTM``-compatible, with lengths, variants, dispatch and ``step``.
+
+    Args:
+        input_size: F. hidden_size: H. num_layers: L. bias: use b_ih and b_hh.
+        batch_first: inputs and outputs are (B, T, F) (the default here; torch's default is False).
+        dropout: dropout on the outputs of every layer but the last, while training.
+        bidirectional: D = 2. proj_size: P < H, projects h_t (as torch).
+        peephole, layer_norm: the cell variants of :class:`lstmkit.nn.LSTMCell`; they run the explicit loop.
+        impl: "auto" (fused when it computes the same function), "fused" or "explicit".
+
+    Inputs / Outputs: see :meth:`forward`; the same tuple structure as ``torch.nn.LSTM``.
+
+    Example:
+        >>> lstm = LSTM(3, 16, num_layers=2, bidirectional=True)
+        >>> out, (h, c) = lstm(torch.zeros(4, 10, 3), lengths=[10, 7, 3, 1])
+        >>> out.shape, h.shape, lstm.last_dispatch.path
+        (torch.Size([4, 10, 32]), torch.Size([4, 4, 16]), 'fused')
+    """
+
+    n_gates = 4
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = True,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        peephole: bool = False,
+        layer_norm: bool = False,
+        impl: Impl = "auto",
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers=num_layers,
+            bias=bias,
+            batch_first=batch_first,
+            dropout=dropout,
+            bidirectional=bidirectional,
+            proj_size=proj_size,
+            device=device,
+            dtype=dtype,
+        )
+        self._add_variants(peephole, layer_norm, impl)
+
+    def _state_tuple(self, state, x: Tensor) -> tuple[Tensor, Tensor]:
+        if state is None:
+            rows, batch = self.num_layers * (2 if self.bidirectional else 1), x.shape[0]
+            h = x.new_zeros(rows, batch, self.proj_size or self.hidden_size)
+            return h, x.new_zeros(rows, batch, self.hidden_size)
+        return state[0], state[1]
+
+    def _state_out(self, state: tuple[Tensor, ...]) -> tuple[Tensor, Tensor]:
+        return state[0], state[1]
+
+    def _cell(self, xw: Tensor, state: tuple[Tensor, ...], w: _Weights) -> tuple[Tensor, ...]:
+        return lstm_step(xw, state[0], state[1], w.weight_hh, w.bias_hh, w.weight_hr, w.peephole, w.ln_weight_hh)
+
+
+class GRU(_Recurrent, nn.GRU):
+    """A multi-layer GRU, ``torch.nn.GRU``-compatible, with lengths, layer norm, dispatch and ``step``.
+
+    Args: as :class:`LSTM`, without ``proj_size`` and ``peephole``.
+    Inputs / Outputs: see :meth:`forward`; the state is one tensor h (L*D, B, H), as in torch.
+
+    Example:
+        >>> out, h = GRU(3, 8)(torch.zeros(2, 5, 3))
+        >>> out.shape, h.shape
+        (torch.Size([2, 5, 8]), torch.Size([1, 2, 8]))
+    """
+
+    n_gates = 3
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = True,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        layer_norm: bool = False,
+        impl: Impl = "auto",
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers=num_layers,
+            bias=bias,
+            batch_first=batch_first,
+            dropout=dropout,
+            bidirectional=bidirectional,
+            device=device,
+            dtype=dtype,
+        )
+        self._add_variants(False, layer_norm, impl)
+
+    def _state_tuple(self, state, x: Tensor) -> tuple[Tensor]:
+        if state is None:
+            rows = self.num_layers * (2 if self.bidirectional else 1)
+            return (x.new_zeros(rows, x.shape[0], self.hidden_size),)
+        return (state,)
+
+    def _state_out(self, state: tuple[Tensor, ...]) -> Tensor:
+        return state[0]
+
+    def _cell(self, xw: Tensor, state: tuple[Tensor, ...], w: _Weights) -> tuple[Tensor, ...]:
+        return (gru_step(xw, state[0], w.weight_hh, w.bias_hh, w.ln_weight_hh),)
