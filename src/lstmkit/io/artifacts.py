@@ -1,0 +1,175 @@
+"""Model directories: ``config.json`` + ``model.safetensors`` + ``preprocessing.json``, written atomically.
+
+Every file is written to a temporary file in the same directory and renamed over the target, so a
+crash never leaves a half-written file. ``config.json`` is written last and records the SHA-256 of the
+other two: a directory whose files come from different saves (a save interrupted between two renames,
+a file copied in from elsewhere, a truncated download) is detected on load rather than silently used.
+No pickle: tensors go through safetensors, everything else through JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save as save_safetensors
+from torch import Tensor, nn
+
+from lstmkit.errors import ArtifactError
+
+FORMAT_VERSION = 1
+CONFIG = "config.json"
+WEIGHTS = "model.safetensors"
+PREPROCESSING = "preprocessing.json"
+METRICS = "metrics.json"
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a mix."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:  # make the rename itself durable
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+
+
+@dataclass
+class Artifact:
+    """A loaded model directory."""
+
+    kind: str  # which estimator wrote it, e.g. "forecaster"
+    config: dict  # the configuration the model was built from
+    state_dict: dict[str, Tensor]
+    preprocessing: dict  # scalers, vocabularies, column names ...
+    lstmkit_version: str
+
+
+def save_model(
+    directory: str | os.PathLike,
+    *,
+    kind: str,
+    config: Mapping[str, Any],
+    state_dict: Mapping[str, Tensor],
+    preprocessing: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write a model directory (created if needed) and return its path."""
+    from lstmkit import __version__
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    # Clones: safetensors refuses tensors that share memory (tied weights) or are non-contiguous.
+    tensors = {name: t.detach().to("cpu").contiguous().clone() for name, t in state_dict.items()}
+    payloads = {
+        WEIGHTS: save_safetensors(tensors),
+        PREPROCESSING: (json.dumps(dict(preprocessing or {}), indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
+    }
+    for name, data in payloads.items():
+        atomic_write_bytes(directory / name, data)
+    atomic_write_json(
+        directory / CONFIG,
+        {
+            "format_version": FORMAT_VERSION,
+            "lstmkit_version": __version__,
+            "kind": kind,
+            "config": dict(config),
+            "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)} for name, data in payloads.items()},
+        },
+    )
+    return directory
+
+
+def load_model(directory: str | os.PathLike, *, kind: str | None = None) -> Artifact:
+    """Read and verify a model directory; every problem is an ``ArtifactError`` that says what to do."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ArtifactError(f"model directory {str(directory)!r} does not exist; pass a directory written by a train command or save()")
+    header = _read_config(directory)
+    if kind is not None and header["kind"] != kind:
+        raise ArtifactError(
+            f"{str(directory)!r} holds a {header['kind']!r} model, not a {kind!r} one; use the {header['kind']} commands or another directory"
+        )
+    files = header["files"]
+    blobs = {}
+    for name in (WEIGHTS, PREPROCESSING):
+        path = directory / name
+        if not path.is_file():
+            raise ArtifactError(f"{str(directory)!r} is missing {name}; the directory is incomplete: save or train the model again")
+        data = path.read_bytes()
+        expected = files.get(name, {})
+        if hashlib.sha256(data).hexdigest() != expected.get("sha256"):
+            got, want = len(data), expected.get("bytes")
+            raise ArtifactError(
+                f"{name} in {str(directory)!r} does not match config.json ({got} bytes, expected {want}): it was truncated, "
+                "modified or comes from another save; save or train the model again"
+            )
+        blobs[name] = data
+    try:
+        state_dict = load_safetensors(blobs[WEIGHTS])
+    except SafetensorError as e:  # only reachable if the hash matched a broken file written by hand
+        raise ArtifactError(f"{WEIGHTS} in {str(directory)!r} is not a valid safetensors file ({e}); save the model again") from None
+    return Artifact(
+        kind=header["kind"],
+        config=header["config"],
+        state_dict=state_dict,
+        preprocessing=json.loads(blobs[PREPROCESSING]),
+        lstmkit_version=header.get("lstmkit_version", "unknown"),
+    )
+
+
+def _read_config(directory: Path) -> dict:
+    path = directory / CONFIG
+    if not path.is_file():
+        raise ArtifactError(
+            f"{str(directory)!r} has no {CONFIG}: it is not an lstmkit model directory, or its save was interrupted; "
+            "save or train the model again"
+        )
+    try:
+        header = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ArtifactError(f"{CONFIG} in {str(directory)!r} is not valid JSON ({e}); it was truncated or edited: save the model again") from None
+    if not isinstance(header, dict) or not {"format_version", "kind", "config", "files"} <= header.keys():
+        raise ArtifactError(f"{CONFIG} in {str(directory)!r} lacks format_version/kind/config/files: it was not written by lstmkit")
+    version = header["format_version"]
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ArtifactError(
+            f"{str(directory)!r} uses model format {version!r}, this lstmkit reads formats up to {FORMAT_VERSION}; upgrade lstmkit"
+        )
+    return header
+
+
+def load_state_dict_checked(module: nn.Module, state_dict: Mapping[str, Tensor]) -> None:
+    """``module.load_state_dict`` whose mismatches become one clear ``ArtifactError``."""
+    own = module.state_dict()
+    missing = sorted(own.keys() - state_dict.keys())
+    unexpected = sorted(state_dict.keys() - own.keys())
+    wrong = sorted(k for k in own.keys() & state_dict.keys() if own[k].shape != state_dict[k].shape)
+    if missing or unexpected or wrong:
+        parts = [f"{label}: {', '.join(names[:5])}" for label, names in
+                 (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong)) if names]
+        raise ArtifactError(f"the weights do not fit the model described by config.json ({'; '.join(parts)}); "
+                            "the files come from different runs: train or save the model again")
+    with torch.no_grad():
+        module.load_state_dict(state_dict)
