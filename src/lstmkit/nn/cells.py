@@ -49,7 +49,10 @@ def lstm_step(
     Inputs: xw (B, 4H) the input contribution, h_tm1 (B, P), c_tm1 (B, H).
     Outputs: h_t (B, P), c_t (B, H).
     """
-    gates = xw + gate_projection(h_tm1, weight_hh, bias_hh, ln_weight_hh, 4)
+    if bias_hh is None and ln_weight_hh is None:  # one fused op; layers fold b_hh into xw up front
+        gates = torch.addmm(xw, h_tm1, weight_hh.t())
+    else:
+        gates = xw + gate_projection(h_tm1, weight_hh, bias_hh, ln_weight_hh, 4)
     i, f, g, o = gates.chunk(4, dim=1)
     if peephole is not None:
         w_ci, w_cf, w_co = peephole.chunk(3)
