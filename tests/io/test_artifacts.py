@@ -44,10 +44,38 @@ def test_tied_weights_can_be_saved(tmp_path):
     assert torch.equal(load_model(directory).state_dict["head.weight"], emb.weight)
 
 
-def test_no_pickle_in_the_directory(tmp_path):
+def test_files_are_safetensors_and_json_only(tmp_path):
     directory, _ = saved(tmp_path)
-    for path in directory.iterdir():
-        assert b"\x80\x04\x95" not in path.read_bytes()[:4]  # pickle protocol 4 header
+    weights = (directory / "model.safetensors").read_bytes()
+    header_size = int.from_bytes(weights[:8], "little")  # safetensors: u64 length, then a JSON header
+    assert json.loads(weights[8 : 8 + header_size])["weight_ih_l0"]["dtype"] == "F32"
+    json.loads((directory / "config.json").read_text())
+    json.loads((directory / "preprocessing.json").read_text())
+
+
+def test_saved_files_follow_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        directory, _ = saved(tmp_path)
+    finally:
+        os.umask(old)
+    assert {oct(p.stat().st_mode & 0o777) for p in directory.iterdir()} == {oct(0o644)}
+
+
+def test_a_config_that_cannot_be_saved_leaves_the_old_model_intact(tmp_path):
+    directory, model = saved(tmp_path)
+    with pytest.raises(TypeError):
+        save_model(directory, kind="forecaster", config={"size": object()}, state_dict=model.state_dict())
+    assert load_model(directory).config == {"hidden_size": 5, "layers": 2}
+
+
+def test_edited_files_entry_is_an_artifact_error(tmp_path):
+    directory, _ = saved(tmp_path)
+    header = json.loads((directory / "config.json").read_text())
+    header["files"]["model.safetensors"] = "oops"
+    (directory / "config.json").write_text(json.dumps(header))
+    with pytest.raises(ArtifactError, match="does not describe model.safetensors"):
+        load_model(directory)
 
 
 def test_missing_directory(tmp_path):
@@ -117,7 +145,7 @@ def test_weights_that_do_not_fit_the_model(tmp_path):
         load_state_dict_checked(LSTM(3, 6, num_layers=2, proj_size=2), load_model(directory).state_dict)
 
 
-def test_a_crash_during_save_leaves_the_previous_model_loadable(tmp_path, monkeypatch):
+def test_a_crash_between_renames_is_detected_not_silently_used(tmp_path, monkeypatch):
     directory, model = saved(tmp_path)
     real_replace = os.replace
     calls = []

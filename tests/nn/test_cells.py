@@ -40,11 +40,13 @@ def test_lstm_cell_variants_equal_one_step_of_the_layer(kwargs):
     layer = LSTM(4, 6, **kwargs)
     renamed = {"peephole_weight": "peephole"}
     layer.load_state_dict({f"{renamed.get(k, k)}_l0": v for k, v in cell.state_dict().items()}, strict=True)
-    x = torch.randn(3, 4)
-    h, c = cell(x)
-    out, (h_n, c_n) = layer(x.unsqueeze(1))
-    torch.testing.assert_close(h, out[:, 0])
-    torch.testing.assert_close(c, c_n[0])
+    x = torch.randn(3, 2, 4)
+    state = (torch.randn(3, kwargs.get("proj_size") or 6), torch.randn(3, 6))  # non-zero: every weight matters
+    out, (h_n, c_n) = layer(x, tuple(s[None] for s in state))
+    for t in range(2):
+        state = cell(x[:, t], state)
+        torch.testing.assert_close(state[0], out[:, t])
+    torch.testing.assert_close(state[1], c_n[0])
 
 
 def test_gru_cell_layer_norm_equals_one_step_of_the_layer():
@@ -52,8 +54,11 @@ def test_gru_cell_layer_norm_equals_one_step_of_the_layer():
     cell = GRUCell(4, 6, layer_norm=True)
     layer = GRU(4, 6, layer_norm=True)
     layer.load_state_dict({f"{k}_l0": v for k, v in cell.state_dict().items()}, strict=True)
-    x = torch.randn(3, 4)
-    torch.testing.assert_close(cell(x), layer(x.unsqueeze(1))[0][:, 0])
+    x, h = torch.randn(3, 2, 4), torch.randn(3, 6)
+    out, _ = layer(x, h[None])
+    for t in range(2):
+        h = cell(x[:, t], h)
+        torch.testing.assert_close(h, out[:, t])
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"proj_size": 2, "peephole": True, "layer_norm": True}])

@@ -274,15 +274,80 @@ def test_step_refuses_bidirectional():
 
 
 # ---------------------------------------------------------------------------------------- dropout
-def test_dropout_between_layers_only_while_training():
+@pytest.mark.parametrize("impl", ["fused", "explicit"])
+def test_dropout_between_layers_only_while_training(impl):
     torch.manual_seed(0)
-    lstm = LSTM(FEAT, H, num_layers=2, dropout=0.5, impl="explicit")
+    lstm = LSTM(FEAT, H, num_layers=2, dropout=0.5, impl=impl)
     x = torch.randn(B, T, FEAT)
     lstm.eval()
     a, b = lstm(x)[0], lstm(x)[0]
     assert torch.equal(a, b)
     lstm.train()
     assert not torch.allclose(lstm(x)[0], a)
+
+
+@pytest.mark.parametrize("impl", ["fused", "explicit"])
+def test_no_dropout_after_the_last_layer(impl):
+    torch.manual_seed(0)
+    with pytest.warns(UserWarning, match="non-zero dropout expects num_layers greater than 1"):
+        lstm = LSTM(FEAT, H, num_layers=1, dropout=0.5, impl=impl)
+    x = torch.randn(B, T, FEAT)
+    train_out = lstm.train()(x)[0]
+    torch.testing.assert_close(train_out, lstm.eval()(x)[0])
+
+
+def test_explicit_dropout_acts_on_the_layer_outputs_with_rate_p(monkeypatch):
+    lstm = LSTM(FEAT, H, num_layers=3, dropout=0.3, impl="explicit")
+    calls = []
+    original = torch.nn.functional.dropout
+
+    def spy(t, p, training):
+        out = original(t, p, training)
+        calls.append((tuple(t.shape), (out != 0).float().mean().item()))
+        return out
+
+    monkeypatch.setattr(torch.nn.functional, "dropout", spy)
+    lstm.train()(torch.randn(256, T, FEAT))
+    assert [shape for shape, _ in calls] == [(256, T, H)] * 2  # after layers 1 and 2, not after the last
+    assert all(kept == pytest.approx(0.7, abs=0.02) for _, kept in calls)
+
+
+# ------------------------------------------------------------------------------------- torch compat
+@pytest.mark.parametrize("impl", ["fused", "explicit"])
+def test_accepts_what_torch_accepts(impl):
+    torch.manual_seed(0)
+    ours = LSTM(FEAT, H, num_layers=2, impl=impl)
+    ref = torch.nn.LSTM(FEAT, H, num_layers=2, batch_first=True)
+    ref.load_state_dict(ours.state_dict())
+    x = torch.randn(B, T, FEAT)
+    hx = (torch.randn(2, B, H), torch.randn(2, B, H))
+    assert_close_all((ours(x, hx=hx)[0],), (ref(x, hx)[0],))
+    single, (h, c) = ours(x[0], (hx[0][:, 0], hx[1][:, 0]))  # unbatched (T, F)
+    ref_single, (rh, rc) = ref(x[0], (hx[0][:, 0], hx[1][:, 0]))
+    assert_close_all((single, h, c), (ref_single, rh, rc))
+    packed = torch.nn.utils.rnn.pack_padded_sequence(x, LENGTHS, batch_first=True, enforce_sorted=False)
+    out, (h, c) = ours(packed, hx)
+    ref_out, (rh, rc) = ref(packed, hx)
+    unpack = lambda p: torch.nn.utils.rnn.pad_packed_sequence(p, batch_first=True)[0]  # noqa: E731
+    assert_close_all((unpack(out), h, c), (unpack(ref_out), rh, rc))
+
+
+def test_explicit_path_checks_the_state_shape_like_torch():
+    lstm = LSTM(FEAT, H, impl="explicit")
+    with pytest.raises(RuntimeError, match="Expected hidden"):
+        lstm(torch.randn(B, T, FEAT), (torch.zeros(3, B, H), torch.zeros(3, B, H)))
+    with pytest.raises(RuntimeError, match="Expected hidden"):
+        GRU(FEAT, H, impl="explicit")(torch.randn(B, T, FEAT), torch.zeros(1, 1, H))
+
+
+def test_explicit_time_major_output_is_contiguous():
+    out, _ = LSTM(FEAT, H, batch_first=False, impl="explicit")(torch.randn(T, B, FEAT))
+    assert out.is_contiguous()
+
+
+def test_fractional_lengths_are_rejected():
+    with pytest.raises(ValueError, match="lengths must be integers"):
+        LSTM(FEAT, H)(torch.randn(B, T, FEAT), lengths=[2.9, 1.5, 3.0])
 
 
 # --------------------------------------------------------------------------------------- gradcheck

@@ -59,3 +59,10 @@ def test_backward_matches_finite_differences():
         bumped[layer][name] = minus
         down = loss(bumped)
         assert grads[layer][name][index] == pytest.approx((up - down) / (2 * eps), rel=1e-6, abs=1e-9)
+
+
+def test_reference_refuses_parameters_it_does_not_model():
+    from lstmkit.nn import LSTM
+
+    with pytest.raises(ValueError, match="cannot use"):
+        params_from_state_dict(LSTM(3, 4, peephole=True).state_dict())

@@ -122,6 +122,23 @@ def test_nan_loss_raises_a_clear_error():
         Trainer(quiet(epochs=3)).fit(nn.Linear(4, 1), mse, (x, y))
 
 
+def test_nan_validation_loss_raises_instead_of_becoming_the_best():
+    x, y = linear_data()
+    val = (x[:16], y[:16].clone())
+    val[1][0] = math.nan
+    with pytest.raises(TrainingDiverged, match="validation loss became nan in epoch 1"):
+        Trainer(quiet(epochs=3)).fit(nn.Linear(4, 1), mse, (x, y), val)
+
+
+def test_fit_leaves_the_model_in_the_mode_it_found():
+    model = nn.Linear(4, 1)
+    Trainer(quiet(epochs=1)).fit(model, mse, linear_data())
+    assert model.training
+    model.eval()
+    Trainer(quiet(epochs=1)).fit(model, mse, linear_data())
+    assert not model.training
+
+
 def test_gradient_clipping_bounds_the_update():
     x, y = linear_data()
     y = y * 1e6
@@ -184,6 +201,8 @@ def test_quiet_lines_when_not_a_terminal(capsys):
         ({"epochs": 0}, None, "epochs and batch_size must be at least 1"),
         ({"val_fraction": 1.0}, None, r"val_fraction must be in \[0, 1\)"),
         ({"schedule": "step"}, None, "schedule must be"),
+        ({"patience": 0}, None, "patience must be at least 1"),
+        ({"max_minutes": 0}, None, "max_minutes must be positive"),
         ({}, (torch.zeros(3, 1), torch.zeros(4, 1)), "share a non-zero first dimension"),
     ],
 )

@@ -37,6 +37,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600 files; a model directory may be shared
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -52,8 +53,18 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         os.close(dir_fd)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def to_json_bytes(obj: Any) -> bytes:
+    return (json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    atomic_write_bytes(path, to_json_bytes(obj))
 
 
 @dataclass
@@ -82,22 +93,17 @@ def save_model(
     directory.mkdir(parents=True, exist_ok=True)
     # Clones: safetensors refuses tensors that share memory (tied weights) or are non-contiguous.
     tensors = {name: t.detach().to("cpu").contiguous().clone() for name, t in state_dict.items()}
-    payloads = {
-        WEIGHTS: save_safetensors(tensors),
-        PREPROCESSING: (json.dumps(dict(preprocessing or {}), indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
-    }
+    payloads = {WEIGHTS: save_safetensors(tensors), PREPROCESSING: to_json_bytes(dict(preprocessing or {}))}
+    header = to_json_bytes({  # serialised before anything is written: a bad config must not break the old model
+        "format_version": FORMAT_VERSION,
+        "lstmkit_version": __version__,
+        "kind": kind,
+        "config": dict(config),
+        "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)} for name, data in payloads.items()},
+    })
     for name, data in payloads.items():
         atomic_write_bytes(directory / name, data)
-    atomic_write_json(
-        directory / CONFIG,
-        {
-            "format_version": FORMAT_VERSION,
-            "lstmkit_version": __version__,
-            "kind": kind,
-            "config": dict(config),
-            "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)} for name, data in payloads.items()},
-        },
-    )
+    atomic_write_bytes(directory / CONFIG, header)  # last: it vouches for the files written before it
     return directory
 
 
@@ -118,11 +124,14 @@ def load_model(directory: str | os.PathLike, *, kind: str | None = None) -> Arti
         if not path.is_file():
             raise ArtifactError(f"{str(directory)!r} is missing {name}; the directory is incomplete: save or train the model again")
         data = path.read_bytes()
-        expected = files.get(name, {})
+        expected = files.get(name)
+        if not isinstance(expected, dict):
+            raise ArtifactError(f"{CONFIG} in {str(directory)!r} does not describe {name}: it was edited; save the model again")
         if hashlib.sha256(data).hexdigest() != expected.get("sha256"):
             got, want = len(data), expected.get("bytes")
+            detail = f"{got} bytes, expected {want}" if got != want else "same size, different SHA-256"
             raise ArtifactError(
-                f"{name} in {str(directory)!r} does not match config.json ({got} bytes, expected {want}): it was truncated, "
+                f"{name} in {str(directory)!r} does not match config.json ({detail}): it was truncated, "
                 "modified or comes from another save; save or train the model again"
             )
         blobs[name] = data
@@ -150,8 +159,9 @@ def _read_config(directory: Path) -> dict:
         header = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ArtifactError(f"{CONFIG} in {str(directory)!r} is not valid JSON ({e}); it was truncated or edited: save the model again") from None
-    if not isinstance(header, dict) or not {"format_version", "kind", "config", "files"} <= header.keys():
-        raise ArtifactError(f"{CONFIG} in {str(directory)!r} lacks format_version/kind/config/files: it was not written by lstmkit")
+    if (not isinstance(header, dict) or not {"format_version", "kind", "config", "files"} <= header.keys()
+            or not isinstance(header["files"], dict) or not isinstance(header["config"], dict)):
+        raise ArtifactError(f"{CONFIG} in {str(directory)!r} lacks format_version/kind/config/files: it was not written by lstmkit or was edited")
     version = header["format_version"]
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ArtifactError(

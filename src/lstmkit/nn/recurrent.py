@@ -24,7 +24,7 @@ from typing import Literal, NamedTuple, Sequence
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from lstmkit.nn.cells import gate_projection, gru_step, lstm_step
 
@@ -107,7 +107,7 @@ class _Recurrent:
     def dispatch(self, x: Tensor, with_lengths: bool = False) -> Dispatch:
         """Decide which implementation computes ``forward(x)``, and say why."""
         # Cached: at B=1, H=64 a fused forward takes ~0.25 ms, so the decision must cost ~nothing.
-        key = (self.impl, x.device.type, x.dtype, with_lengths)
+        key = (self.impl, x.device.type, x.dtype, with_lengths, torch.backends.mkldnn.enabled, torch.backends.cudnn.enabled)
         decision = self._dispatch_cache.get(key)
         if decision is None:
             decision = self._dispatch_cache[key] = self._decide(x, with_lengths)
@@ -137,36 +137,56 @@ class _Recurrent:
         return Dispatch("fused", f"torch's fused kernel ({backend}) computes this configuration")
 
     # ------------------------------------------------------------------------------------ forward
-    def forward(self, x: Tensor, state=None, lengths: Tensor | Sequence[int] | None = None):
+    def forward(self, x, hx=None, lengths: Tensor | Sequence[int] | None = None):
         """Run the whole sequence.
 
         Inputs:
-            x: (B, T, F), or (T, B, F) with ``batch_first=False``.
-            state: initial state, torch's layout: LSTM ``(h_0 (L*D, B, P), c_0 (L*D, B, H))``,
+            x: (B, T, F), or (T, B, F) with ``batch_first=False``; also, as torch accepts, an unbatched
+                (T, F) sequence or a ``PackedSequence``.
+            hx: the initial state, torch's layout: LSTM ``(h_0 (L*D, B, P), c_0 (L*D, B, H))``,
                 GRU ``h_0 (L*D, B, H)``; None for zeros.
             lengths: (B,) the real length of each sequence, 1 <= length <= T; None when all are T.
         Outputs:
             output: (B, T, D*P) the last layer's h_t at every step, zero past each sequence's length.
-            state: like ``state``, each sequence's state at its last real step (the backward direction
+            state: like ``hx``, each sequence's state at its last real step (the backward direction
                 reads each sequence from its real end, so its final state is at t = 0).
         """
+        if isinstance(x, PackedSequence):
+            if lengths is not None:
+                raise ValueError("give either a PackedSequence or lengths, not both")
+            padded, lengths = pad_packed_sequence(x, batch_first=self.batch_first)
+            output, state = self.forward(padded, hx, lengths)
+            return pack_padded_sequence(output, lengths, batch_first=self.batch_first, enforce_sorted=False), state
+        if x.dim() == 2:  # unbatched, as torch allows
+            state = None if hx is None else self._map_state(hx, lambda s: s.unsqueeze(1))
+            output, state = self.forward(x.unsqueeze(0 if self.batch_first else 1), state, lengths)
+            return output.squeeze(0 if self.batch_first else 1), self._map_state(state, lambda s: s.squeeze(1))
         if x.dim() != 3:
-            raise ValueError(f"{type(self).__name__} expects a 3-D input (B, T, F), got shape {tuple(x.shape)}")
+            raise ValueError(f"{type(self).__name__} expects input (B, T, F) or (T, F), got shape {tuple(x.shape)}")
         if lengths is not None:
             lengths = self._check_lengths(lengths, x)
         decision = self.dispatch(x, lengths is not None)
         self.__dict__["last_dispatch"] = decision  # plain attribute; nn.Module.__setattr__ costs microseconds
         if decision.path == "fused":
-            return self._forward_fused(x, state, lengths)
+            return self._forward_fused(x, hx, lengths)
+        if hx is not None:
+            self.check_forward_args(x, hx, None)  # torch's own shape checks and messages
         if not self.batch_first:
             x = x.transpose(0, 1)
-        output, final = self._forward_explicit(x, self._state_tuple(state, x), lengths)
+        output, final = self._forward_explicit(x, self._state_tuple(hx, x), lengths)
         if not self.batch_first:
-            output = output.transpose(0, 1)
+            output = output.transpose(0, 1).contiguous()  # the fused path returns contiguous outputs too
         return output, self._state_out(final)
 
+    @staticmethod
+    def _map_state(state, fn):
+        return tuple(map(fn, state)) if isinstance(state, tuple) else fn(state)
+
     def _check_lengths(self, lengths, x: Tensor) -> Tensor | None:
-        lengths = torch.as_tensor(lengths, dtype=torch.int64, device="cpu")
+        lengths = torch.as_tensor(lengths, device="cpu")
+        if lengths.is_floating_point() or lengths.is_complex() or lengths.dtype == torch.bool:
+            raise ValueError(f"lengths must be integers, got dtype {lengths.dtype}")
+        lengths = lengths.to(torch.int64)
         batch, steps = (x.shape[0], x.shape[1]) if self.batch_first else (x.shape[1], x.shape[0])
         if lengths.shape != (batch,):
             raise ValueError(f"lengths must have shape ({batch},), one per sequence, got {tuple(lengths.shape)}")

@@ -61,7 +61,11 @@ def init_params(input_size: int, hidden_size: int, num_layers: int, rng: np.rand
 
 
 def params_from_state_dict(state_dict) -> Params:
-    """Per-layer parameters from a ``torch.nn.LSTM`` state_dict (tensors or arrays)."""
+    """Per-layer parameters from a plain ``torch.nn.LSTM`` state_dict (tensors or arrays)."""
+    known = ("weight_ih_l", "weight_hh_l", "bias_ih_l", "bias_hh_l")
+    other = [name for name in state_dict if not name.startswith(known) or name.endswith("_reverse")]
+    if other:
+        raise ValueError(f"the NumPy reference covers plain unidirectional LSTMs with biases; it cannot use {other}")
     layers = 1 + max(int(name.rsplit("_l", 1)[1]) for name in state_dict)
     return [
         {name: np.asarray(state_dict[f"{name}_l{layer}"], dtype=np.float64) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}

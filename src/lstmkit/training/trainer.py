@@ -117,6 +117,7 @@ class Trainer:
         train, val = self._split(_check_tensors(train, "train"), val, generator)
         train = tuple(t.to(device) for t in train)
         val = tuple(t.to(device) for t in val) if val is not None else None
+        was_training = model.training
         model.to(device)
         optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         scheduler = _make_schedule(cfg.schedule, optimizer, cfg.epochs)
@@ -165,6 +166,12 @@ class Trainer:
 
             # --- validate and keep the best weights
             val_loss = _evaluate(model, loss_fn, val, cfg.batch_size) if val is not None else None
+            if val_loss is not None and not math.isfinite(val_loss):
+                self._restore(model, best_state)
+                raise TrainingDiverged(
+                    f"the validation loss became {val_loss} in epoch {epoch}; check the validation data for NaN/inf "
+                    f"and extreme values, or lower the learning rate (lr={cfg.lr:g})"
+                )
             lr = optimizer.param_groups[0]["lr"]
             record = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "lr": lr,
                       "seconds": time.monotonic() - epoch_start}
@@ -196,6 +203,7 @@ class Trainer:
         if val is None:  # nothing held out: the final weights are kept
             history.best_epoch = len(history.epochs)
         self._restore(model, best_state)
+        model.train(was_training)
         history.seconds = time.monotonic() - start
         for cb in callbacks:
             cb.on_fit_end(self)
@@ -209,6 +217,10 @@ class Trainer:
             raise UserError(f"val_fraction must be in [0, 1), got {cfg.val_fraction}")
         if cfg.lr <= 0:
             raise UserError(f"lr must be positive, got {cfg.lr}")
+        if cfg.patience is not None and cfg.patience < 1:
+            raise UserError(f"patience must be at least 1 epoch (or None to never stop early), got {cfg.patience}")
+        if cfg.max_minutes is not None and not cfg.max_minutes > 0:
+            raise UserError(f"max_minutes must be positive (or None for no budget), got {cfg.max_minutes}")
         if cfg.schedule not in (None, "cosine", "plateau"):
             raise UserError(f"schedule must be None, 'cosine' or 'plateau', got {cfg.schedule!r}")
 
