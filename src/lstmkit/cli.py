@@ -90,6 +90,254 @@ def inspect(
     )
 
 
+# ------------------------------------------------------------------------------------------- datasets
+datasets_app = typer.Typer(help="Bundled real datasets (offline) and generated series.", no_args_is_help=True)
+app.add_typer(datasets_app, name="datasets")
+
+
+@datasets_app.command("list")
+def datasets_list(as_json: bool = JSON_OPTION) -> None:
+    """List the bundled datasets.
+
+    Example: lstmkit datasets list
+    """
+    from lstmkit.data.datasets import DATASETS
+
+    rows = [{"name": d.name, "target": d.target, "description": d.description, "source": d.source} for d in DATASETS.values()]
+    if as_json:
+        print(json.dumps({"datasets": rows}, ensure_ascii=False))
+        return
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        print(f"{r['name']:<{width}}  {r['description']}  [target: {r['target']}; {r['source']}]")
+
+
+@datasets_app.command("show")
+def datasets_show(name: str = typer.Argument(..., help="A name from `lstmkit datasets list`."), as_json: bool = JSON_OPTION) -> None:
+    """Show a dataset's columns, size, time range, missing values and first rows.
+
+    Example: lstmkit datasets show co2
+    """
+    from lstmkit.data.datasets import get_dataset
+
+    info = get_dataset(name)
+    frame = info.loader()
+    summary = {
+        "name": info.name,
+        "description": info.description,
+        "source": info.source,
+        "rows": len(frame),
+        "columns": list(map(str, frame.columns)),
+        "target": info.target,
+        "time": info.time,
+        "from": str(frame[info.time].iloc[0]) if info.time else 0,
+        "to": str(frame[info.time].iloc[-1]) if info.time else len(frame) - 1,
+        "missing": {str(c): int(v) for c, v in frame.isna().sum().items() if v},
+    }
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False))
+        return
+    emit(summary, False)
+    print()
+    print(frame.head().to_string(index=False))
+
+
+# ------------------------------------------------------------------------------------------- forecast
+forecast_app = typer.Typer(help="Forecast time series with LSTM/GRU models, measured against baselines.", no_args_is_help=True)
+app.add_typer(forecast_app, name="forecast")
+
+DATA = typer.Option(..., "--data", help="A bundled dataset name (lstmkit datasets list) or a CSV/Parquet file.")
+TARGET = typer.Option(None, "--target", help="Column to forecast; repeat for several. Default: the dataset's target.")
+COVARIATE = typer.Option(None, "--covariate", help="Past covariate column (known up to the forecast origin); repeatable.")
+TIME = typer.Option(None, "--time", help="Time column. Default: a datetime column or one named date/time/timestamp.")
+FILL = typer.Option(None, "--fill", help="Missing values: ffill, interpolate, drop or zero. Default: refuse them.")
+SEASON = typer.Option(None, "--season", help="Seasonal period in rows. Default: from the time column's frequency.")
+
+
+def _forecast_config(**options) -> "ForecasterConfig":
+    from lstmkit.tasks.forecast import ForecasterConfig
+
+    quantiles = options.pop("quantiles")
+    if quantiles:
+        try:
+            options["quantiles"] = [float(q) for q in quantiles.split(",")]
+        except ValueError:
+            raise UserError(f"--quantiles must be comma-separated numbers like 0.1,0.9, got {quantiles!r}") from None
+    return ForecasterConfig(**{k: v for k, v in options.items() if v is not None})
+
+
+def _metrics_table(result: dict, title: str) -> str:
+    """The model's and the baselines' errors, one method per row."""
+    def cell(value, digits=4):
+        return "-" if value is None else f"{value:.{digits}g}"
+
+    lines = [title, f"{'method':<16}{'MAE':>11}{'RMSE':>11}{'MAPE%':>9}{'sMAPE%':>9}{'MASE':>8}"]
+    for name, m in result["metrics"].items():
+        lines.append(f"{name:<16}{cell(m['mae']):>11}{cell(m['rmse']):>11}{cell(m['mape'], 3):>9}"
+                     f"{cell(m['smape'], 3):>9}{cell(m['mase'], 3):>8}")
+    if result.get("skill") is not None:
+        lines.append(f"skill vs best baseline ({result['best_baseline']}): {result['skill']:+.1%} in RMSE "
+                     "(positive: the model is better)")
+    if "interval" in result:
+        lo, hi = result["interval"]["levels"]
+        lines.append(f"{lo:g}-{hi:g} interval coverage on test: {result['interval']['coverage']:.1%} (nominal {hi - lo:.0%})")
+    if "warning" in result:
+        lines.append(f"warning: {result['warning']}")
+    return "\n".join(lines)
+
+
+def _describe(result: dict, series_name: str) -> str:
+    return (f"{series_name}: horizon {result['horizon']}, {result['origins']} forecast origins "
+            f"{result['first_origin']} .. {result['last_origin']}, season {result['season']}")
+
+
+@forecast_app.command("train")
+def forecast_train(
+    data: str = DATA,
+    target: list[str] = TARGET,
+    covariate: list[str] = COVARIATE,
+    time: str = TIME,
+    fill: str = FILL,
+    season: int = SEASON,
+    out: Path = typer.Option(..., "--out", help="Run directory to write (model, metrics.json, plots)."),
+    horizon: int = typer.Option(1, help="Steps to forecast from each origin."),
+    lookback: int = typer.Option(None, help="Input steps. Default: three seasonal periods, within 8..200."),
+    hidden_size: int = typer.Option(None, "--hidden-size", help="Units per layer (default 64)."),
+    layers: int = typer.Option(None, "--layers", help="Stacked recurrent layers (default 1)."),
+    dropout: float = typer.Option(None, help="Dropout between stacked layers."),
+    cell: str = typer.Option(None, help="lstm or gru."),
+    bidirectional: bool = typer.Option(None, "--bidirectional/--no-bidirectional", help="Read the window both ways."),
+    strategy: str = typer.Option(None, help="direct (default), recursive or seq2seq."),
+    quantiles: str = typer.Option(None, help="Comma-separated levels for prediction intervals, e.g. 0.1,0.9."),
+    scaler: str = typer.Option(None, help="standard (default), minmax or none; fitted on training rows only."),
+    test_fraction: float = typer.Option(None, "--test-fraction", help="Share of rows held out at the end (default 0.2)."),
+    epochs: int = typer.Option(None, help="Most epochs. Default: chosen from the data size."),
+    batch_size: int = typer.Option(None, "--batch-size"),
+    lr: float = typer.Option(None, help="Adam learning rate (default 3e-3)."),
+    max_minutes: float = typer.Option(None, "--max-minutes", help="Stop training cleanly after this many minutes."),
+    seed: int = typer.Option(None, help="Seed: the same seed gives the same model on CPU."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Train a forecaster, print its test errors next to the baselines, write the run directory.
+
+    Example: lstmkit forecast train --data aapl --target adj_close --horizon 5 --out runs/aapl
+    """
+    import time as clock
+
+    from lstmkit.io.artifacts import METRICS, atomic_write_json
+    from lstmkit.tasks.forecast import Forecaster
+    from lstmkit.viz.plots import plot_loss
+
+    config = _forecast_config(horizon=horizon, lookback=lookback, hidden_size=hidden_size, num_layers=layers,
+                              dropout=dropout, cell=cell, bidirectional=bidirectional, strategy=strategy,
+                              quantiles=quantiles, scaler=scaler, test_fraction=test_fraction, epochs=epochs,
+                              batch_size=batch_size, lr=lr, max_minutes=max_minutes, seed=seed)
+    started = clock.monotonic()
+    model = Forecaster(config).fit(data, target or None, covariate or (), time, fill, season)
+    seconds = clock.monotonic() - started
+    model.save(out)
+    history = model.history
+    plots = {"forecast": str(model.plot(out / "forecast.png")),
+             "loss": str(plot_loss(out / "loss.png", history.epochs, history.best_epoch))}
+    report = {"run_dir": str(out), "seconds": round(seconds, 2), "epochs": len(history.epochs),
+              "best_epoch": history.best_epoch, "lookback": model.lookback, **(model.metrics or {}), "plots": plots}
+    atomic_write_json(out / METRICS, report)
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False))
+        return
+    if model.metrics:
+        print(_metrics_table(model.metrics, _describe(model.metrics, f"{data} {', '.join(model.series.targets)}")))
+    print(f"trained {len(history.epochs)} epochs in {seconds:.1f}s (kept epoch {history.best_epoch}); lookback {model.lookback}")
+    print(f"run directory: {out}\nplot: {plots['forecast']}\nloss curve: {plots['loss']}")
+
+
+@forecast_app.command("predict")
+def forecast_predict(
+    model: Path = typer.Option(..., "--model", help="Run directory written by `lstmkit forecast train`."),
+    data: str = typer.Option(None, "--data", help="Forecast after the end of this data. Default: the training data."),
+    output: Path = typer.Option(None, "--output", help="Also write the forecast to this CSV file."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Forecast the next horizon steps after the end of the data.
+
+    Example: lstmkit forecast predict --model runs/aapl
+    """
+    from lstmkit.io.artifacts import atomic_write_bytes
+    from lstmkit.tasks.forecast import Forecaster
+
+    forecast = Forecaster.load(model).predict(data)
+    if output is not None:
+        atomic_write_bytes(output, forecast.to_csv().encode("utf-8"))
+    if as_json:
+        frame = forecast.reset_index()
+        frame[frame.columns[0]] = frame[frame.columns[0]].astype(str)
+        print(json.dumps({"forecast": frame.to_dict(orient="records")}, ensure_ascii=False))
+        return
+    print(forecast.to_string())
+
+
+@forecast_app.command("evaluate")
+def forecast_evaluate(
+    model: Path = typer.Option(..., "--model", help="Run directory written by `lstmkit forecast train`."),
+    data: str = DATA,
+    start: int = typer.Option(None, help="First origin row to score. Default: the first with a full lookback."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Score a trained forecaster on data, next to the naive, seasonal-naive and drift baselines.
+
+    Example: lstmkit forecast evaluate --model runs/aapl --data aapl
+    """
+    from lstmkit.tasks.forecast import Forecaster
+
+    forecaster = Forecaster.load(model)
+    result = forecaster.evaluate(data, start=start)
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+        return
+    print(_metrics_table(result, _describe(result, data)))
+
+
+@forecast_app.command("backtest")
+def forecast_backtest(
+    data: str = DATA,
+    target: list[str] = TARGET,
+    covariate: list[str] = COVARIATE,
+    time: str = TIME,
+    fill: str = FILL,
+    season: int = SEASON,
+    horizon: int = typer.Option(1, help="Steps to forecast from each origin."),
+    folds: int = typer.Option(3, help="Rolling-origin folds; each holds out the next 10% of rows."),
+    lookback: int = typer.Option(None),
+    hidden_size: int = typer.Option(None, "--hidden-size"),
+    layers: int = typer.Option(None, "--layers"),
+    cell: str = typer.Option(None),
+    strategy: str = typer.Option(None),
+    epochs: int = typer.Option(None),
+    max_minutes: float = typer.Option(None, "--max-minutes", help="Training budget per fold."),
+    seed: int = typer.Option(None),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Rolling-origin backtest: refit (scaler included) before each fold, score model and baselines.
+
+    Example: lstmkit forecast backtest --data sunspots --horizon 5
+    """
+    from lstmkit.tasks.forecast import backtest
+
+    config = _forecast_config(horizon=horizon, lookback=lookback, hidden_size=hidden_size, num_layers=layers, cell=cell,
+                              strategy=strategy, epochs=epochs, max_minutes=max_minutes, seed=seed, quantiles=None)
+    result = backtest(data, config, folds, target or None, covariate or (), time, fill, season)
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+        return
+    origins = sum(f["origins"] for f in result["folds"])
+    print(_metrics_table(result, f"{data}: {folds}-fold rolling-origin backtest, horizon {horizon}, "
+                                 f"{origins} origins, season {result['season']}"))
+    for i, fold in enumerate(result["folds"], 1):
+        print(f"fold {i}: trained on {fold['train_rows']} rows; origins {fold['first_origin']} .. {fold['last_origin']}; "
+              f"model RMSE {fold['metrics']['model']['rmse']:.4g} vs {fold['best_baseline']} "
+              f"{fold['metrics'][fold['best_baseline']]['rmse']:.4g}")
+
+
 def main() -> None:
     try:
         app()

@@ -1,0 +1,1 @@
+"""Data in: bundled datasets, user tables, windows and scalers."""

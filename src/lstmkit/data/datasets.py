@@ -1,0 +1,112 @@
+"""Bundled real datasets, loaded offline from packages that ship them, plus two generated series.
+
+Every loader returns a DataFrame with a ``date`` column (or none, for generated series) and numeric
+columns; the registry says which column is the natural target and what the seasonal period is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from lstmkit.errors import UserError
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    name: str
+    description: str
+    source: str  # the package (and licence) the data comes from
+    target: str  # the column forecast by default
+    loader: Callable[[], pd.DataFrame] = field(repr=False)
+    time: str | None = "date"  # the time column; None: rows are equally spaced steps
+    season: int | None = None  # seasonal period when the time column's frequency does not say it well
+    install: str | None = None  # how to get the package, for the error when it is missing
+
+
+def _need(module: str, install: str):
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise UserError(f"this dataset needs the package {module!r}, which is not installed; run: {install}") from None
+
+
+def _stock(symbol: str) -> Callable[[], pd.DataFrame]:
+    def load() -> pd.DataFrame:
+        stocks = _need("bokeh_sampledata.stocks", "pip install --no-deps bokeh_sampledata")
+        frame = pd.DataFrame(getattr(stocks, symbol))
+        frame["date"] = pd.to_datetime(frame["date"])
+        return frame
+
+    return load
+
+
+def _seattle_weather() -> pd.DataFrame:
+    local = _need("vega_datasets", "pip install vega_datasets").local_data
+    return local.seattle_weather().drop(columns="weather")  # 'weather' is a text label, not a series
+
+
+def _seattle_temps() -> pd.DataFrame:
+    return _need("vega_datasets", "pip install vega_datasets").local_data.seattle_temps()
+
+
+def _sunspots() -> pd.DataFrame:
+    data = _need("statsmodels.datasets.sunspots", "pip install statsmodels").load_pandas().data
+    years = data["YEAR"].astype(int).astype(str)
+    return pd.DataFrame({"date": pd.to_datetime(years, format="%Y"), "sunactivity": data["SUNACTIVITY"].to_numpy()})
+
+
+def _co2() -> pd.DataFrame:
+    data = _need("statsmodels.datasets.co2", "pip install statsmodels").load_pandas().data
+    return pd.DataFrame({"date": data.index.to_numpy(), "co2": data["co2"].to_numpy()})
+
+
+def sine_wave(n: int = 1000, cycles: float = 10.0) -> pd.DataFrame:
+    """The tutorial's series: ``sin(linspace(0, 20*pi, 1000))``, ten cycles of 100 points."""
+    return pd.DataFrame({"value": np.sin(np.linspace(0, 2 * np.pi * cycles, n))})
+
+
+def ramp() -> pd.DataFrame:
+    """The tutorial's first example: 0.0, 0.1, ..., 9.9."""
+    return pd.DataFrame({"value": np.arange(100) / 10})
+
+
+_STOCK_SOURCE = "bokeh_sampledata (Yahoo Finance daily prices, public domain)"
+DATASETS: dict[str, DatasetInfo] = {
+    info.name: info
+    for info in [
+        *(
+            DatasetInfo(sym.lower(), f"{sym} daily prices: open/high/low/close/volume/adj_close (trading days)",
+                        _STOCK_SOURCE, "adj_close", _stock(sym), install="pip install --no-deps bokeh_sampledata")
+            for sym in ("AAPL", "IBM", "MSFT", "GOOG")
+        ),
+        DatasetInfo("seattle_weather", "Seattle daily weather 2012-2015: precipitation, temp_max, temp_min, wind",
+                    "vega_datasets (MIT)", "temp_max", _seattle_weather),
+        DatasetInfo("seattle_temps", "Seattle hourly temperature 2010 (degrees F)", "vega_datasets (MIT)", "temp",
+                    _seattle_temps),
+        DatasetInfo("sunspots", "Yearly mean sunspot numbers 1700-2008 (about 11-year cycle)", "statsmodels",
+                    "sunactivity", _sunspots, season=11),
+        DatasetInfo("co2", "Weekly atmospheric CO2 at Mauna Loa 1958-2001 (ppm; 59 weeks missing)", "statsmodels",
+                    "co2", _co2),
+        DatasetInfo("sine", "Generated: sin(linspace(0, 20*pi, 1000)), 100 points per cycle", "generated", "value",
+                    sine_wave, time=None, season=100),
+        DatasetInfo("ramp", "Generated: 0.0, 0.1, ..., 9.9 (the tutorials' first example)", "generated", "value",
+                    ramp, time=None),
+    ]
+}
+
+
+def get_dataset(name: str) -> DatasetInfo:
+    info = DATASETS.get(name.lower())
+    if info is None:
+        raise UserError(f"unknown dataset {name!r}; bundled datasets are {', '.join(DATASETS)} (see: lstmkit datasets list)")
+    return info
+
+
+def load_dataset(name: str) -> pd.DataFrame:
+    return get_dataset(name).loader()

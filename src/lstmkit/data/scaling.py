@@ -1,0 +1,56 @@
+"""Per-column affine scalers, fitted on training rows only and saved as JSON with the model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lstmkit.errors import UserError
+
+KINDS = ("standard", "minmax", "none")
+
+
+@dataclass
+class Scaler:
+    """``scaled = (x - shift) / scale`` per column. Symbol key: N rows, C columns.
+
+    "standard": shift = mean, scale = standard deviation; "minmax": shift = min, scale = max - min
+    (the tutorials' MinMaxScaler to [0, 1]); "none": the identity. A constant column gets scale 1.
+
+    Example:
+        >>> s = Scaler.fit(np.array([[0.0], [2.0], [4.0]]), "minmax")
+        >>> s.transform(np.array([[1.0]])).tolist(), s.inverse_transform(np.array([[0.5]])).tolist()
+        ([[0.25]], [[2.0]])
+    """
+
+    kind: str
+    shift: np.ndarray  # (C,)
+    scale: np.ndarray  # (C,)
+
+    @classmethod
+    def fit(cls, values: np.ndarray, kind: str = "standard") -> "Scaler":
+        if kind not in KINDS:
+            raise UserError(f"scaler must be one of {', '.join(KINDS)}, got {kind!r}")
+        values = np.asarray(values, dtype=np.float64)
+        if kind == "standard":
+            shift, scale = values.mean(axis=0), values.std(axis=0)
+        elif kind == "minmax":
+            shift, scale = values.min(axis=0), values.max(axis=0) - values.min(axis=0)
+        else:
+            shift, scale = np.zeros(values.shape[1]), np.ones(values.shape[1])
+        scale = np.where(scale > 0, scale, 1.0)
+        return cls(kind, shift, scale)
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        return (values - self.shift) / self.scale
+
+    def inverse_transform(self, values: np.ndarray) -> np.ndarray:
+        return values * self.scale + self.shift
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "shift": self.shift.tolist(), "scale": self.scale.tolist()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Scaler":
+        return cls(d["kind"], np.asarray(d["shift"], dtype=np.float64), np.asarray(d["scale"], dtype=np.float64))

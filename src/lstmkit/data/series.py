@@ -1,0 +1,206 @@
+"""From a dataset name, a CSV/Parquet file or a DataFrame to a checked numeric series.
+
+Every problem a user can fix (an unknown column, text in a numeric column, missing values without a
+fill rule, an empty file, duplicated timestamps) is a ``UserError`` that names it and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from lstmkit.data.datasets import DATASETS, DatasetInfo, get_dataset
+from lstmkit.errors import UserError
+
+FILL_METHODS = ("ffill", "interpolate", "drop", "zero")
+TIME_NAMES = ("date", "time", "timestamp", "datetime", "ds")
+
+
+@dataclass
+class Series:
+    """A multivariate series ready for windowing. Symbol key: N rows, C columns (targets, then covariates)."""
+
+    values: np.ndarray  # (N, C) float64
+    targets: list[str]
+    covariates: list[str]
+    time: pd.DatetimeIndex | None  # None: equally spaced steps offset..offset+N-1
+    season: int  # seasonal period in rows (1: none known)
+    time_column: str | None = None  # the column the time index came from
+    offset: int = 0  # row number of the first row in the data it was sliced from
+
+    @property
+    def n_targets(self) -> int:
+        return len(self.targets)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def slice(self, start: int, stop: int) -> "Series":
+        time = None if self.time is None else self.time[start:stop]
+        return Series(self.values[start:stop], self.targets, self.covariates, time, self.season, self.time_column,
+                      self.offset + start)
+
+    def label(self, row: int):
+        """A printable name for a row: its date/time, or its step number."""
+        if self.time is None:
+            return self.offset + row
+        stamp = self.time[row]
+        return str(stamp.date()) if stamp == stamp.normalize() else str(stamp)
+
+
+def read_table(data: str | os.PathLike | pd.DataFrame) -> tuple[pd.DataFrame, DatasetInfo | None]:
+    """A DataFrame and, for a bundled dataset, its registry entry."""
+    if isinstance(data, pd.DataFrame):
+        return data.copy(), None
+    text = str(data)
+    if text.lower() in DATASETS:
+        info = get_dataset(text)
+        return info.loader(), info
+    path = Path(text)
+    if not path.is_file():
+        raise UserError(f"--data {text!r} is neither a bundled dataset ({', '.join(DATASETS)}) nor an existing file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        elif suffix in (".csv", ".tsv", ".txt"):
+            frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+        else:
+            raise UserError(f"--data {text!r}: unsupported file type {suffix!r}; give a .csv, .tsv or .parquet file")
+    except pd.errors.EmptyDataError:
+        raise UserError(f"--data {text!r} is empty; give a file with a header row and at least one data row") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as e:
+        raise UserError(f"--data {text!r} could not be read as {suffix[1:]}: {str(e).splitlines()[0]}") from None
+    if frame.empty:
+        raise UserError(f"--data {text!r} has no data rows; give a file with at least one row below the header")
+    return frame, None
+
+
+def to_series(
+    frame: pd.DataFrame,
+    targets: Sequence[str] | None = None,
+    covariates: Sequence[str] = (),
+    time: str | None = None,
+    fill: str | None = None,
+    info: DatasetInfo | None = None,
+    season: int | None = None,
+) -> Series:
+    """Select, check and order the columns of ``frame``.
+
+    Args:
+        targets: columns to forecast; default: the dataset's target, or the only numeric column.
+        covariates: past covariates, known up to the forecast origin.
+        time: the time column; default: the dataset's, else a datetime column or one named date/time/....
+        fill: what to do with missing values: None (error), "ffill", "interpolate", "drop" or "zero".
+        season: seasonal period in rows; default: inferred from the time column's frequency.
+    """
+    if fill is not None and fill not in FILL_METHODS:
+        raise UserError(f"--fill must be one of {', '.join(FILL_METHODS)}, got {fill!r}")
+    columns = list(map(str, frame.columns))
+    frame = frame.set_axis(columns, axis=1)
+    time = time if time is not None else (info.time if info else _detect_time(frame))
+    if time is not None and time not in columns:
+        raise UserError(f"--time {time!r} is not a column; columns are: {', '.join(columns)}")
+    targets = list(targets) if targets else _default_targets(frame, info, time)
+    covariates = list(covariates)
+    for name in targets + covariates:
+        if name not in columns:
+            raise UserError(f"column {name!r} not found; columns are: {', '.join(columns)}")
+    if set(targets) & set(covariates):
+        raise UserError(f"{sorted(set(targets) & set(covariates))} are given both as target and covariate; choose one")
+
+    if time is not None:
+        stamps = pd.to_datetime(frame[time], errors="coerce")
+        bad = stamps.isna() & frame[time].notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise UserError(f"time column {time!r} has a value that is not a date/time: {frame[time].iloc[row]!r} (row {row + 2} of the file)")
+        frame = frame.assign(**{time: stamps}).sort_values(time, kind="stable").reset_index(drop=True)
+        duplicated = frame[time].duplicated()
+        if duplicated.any():
+            raise UserError(f"time column {time!r} repeats {frame[time][duplicated].iloc[0]}; give one row per time step")
+
+    selected = frame[targets + covariates]
+    numeric = selected.apply(pd.to_numeric, errors="coerce")
+    for name in selected.columns:
+        bad = numeric[name].isna() & selected[name].notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise UserError(f"column {name!r} is not numeric: {selected[name].iloc[row]!r} at row {row}; clean it or choose another column")
+    values = numeric.to_numpy(dtype=np.float64)
+    if np.isinf(values).any():
+        name = numeric.columns[np.isinf(values).any(axis=0)][0]
+        raise UserError(f"column {name!r} contains inf; replace it with a number or leave it empty and pass --fill")
+    missing = numeric.isna()
+    if missing.to_numpy().any():
+        if fill is None:
+            name = missing.columns[missing.any()][0]
+            first = int(np.flatnonzero(missing[name].to_numpy())[0])
+            where = f"at {frame[time].iloc[first]}" if time else f"at row {first}"
+            raise UserError(
+                f"column {name!r} has {int(missing[name].sum())} missing values (first {where}); "
+                f"pass --fill with one of {', '.join(FILL_METHODS)} to choose how to fill them"
+            )
+        if fill == "drop":
+            complete = ~missing.any(axis=1)
+            numeric, frame = numeric[complete], frame[complete].reset_index(drop=True)
+        elif fill == "zero":
+            numeric = numeric.fillna(0.0)
+        elif fill == "ffill":
+            numeric = numeric.ffill().bfill()  # leading gaps take the first observed value
+        else:
+            numeric = numeric.interpolate(limit_direction="both")
+        values = numeric.to_numpy(dtype=np.float64)
+    if len(values) == 0:
+        raise UserError("the data has no rows left; give more data")
+    index = pd.DatetimeIndex(frame[time]) if time is not None else None
+    if season is None:
+        season = (info.season if info and info.season else None) or infer_season(index)
+    return Series(values, targets, covariates, index, int(season), time)
+
+
+def _detect_time(frame: pd.DataFrame) -> str | None:
+    for name in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[name]):
+            return name
+    for name in frame.columns:
+        if name.lower() in TIME_NAMES:
+            return name
+    return None
+
+
+def _default_targets(frame: pd.DataFrame, info: DatasetInfo | None, time: str | None) -> list[str]:
+    if info is not None:
+        return [info.target]
+    numeric = [c for c in frame.columns if c != time and pd.api.types.is_numeric_dtype(frame[c])]
+    if len(numeric) == 1:
+        return numeric
+    raise UserError(f"give the column to forecast with --target; numeric columns are: {', '.join(numeric) or 'none'}")
+
+
+def infer_season(index: pd.DatetimeIndex | None) -> int:
+    """Seasonal period from the typical spacing of the timestamps: hourly 24, daily 7 (5 for trading days,
+    i.e. daily data without weekends), weekly 52, monthly 12, quarterly 4; 1 when unknown."""
+    if index is None or len(index) < 3:
+        return 1
+    step = pd.Series(index).diff().median()
+    hours = step / pd.Timedelta(hours=1)
+    if hours <= 1 / 60 * 1.5:
+        return 60  # minutely: hourly cycle
+    if hours <= 1.5:
+        return 24
+    if hours <= 36:
+        return 7 if (index.dayofweek >= 5).any() else 5
+    days = hours / 24
+    if days <= 10:
+        return 52
+    if days <= 45:
+        return 12
+    if days <= 120:
+        return 4
+    return 1

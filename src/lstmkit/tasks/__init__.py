@@ -1,0 +1,1 @@
+"""One estimator per task: forecasting, anomaly detection, ..."""

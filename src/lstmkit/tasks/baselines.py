@@ -1,0 +1,38 @@
+"""The forecasts every model is measured against. Symbol key: N rows, K targets, n origins, H horizon.
+
+An origin t is the index of the first forecast row: the methods may read rows < t, never t or later.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def naive(y: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
+    """Every step repeats the last observed value. y (N, K) -> (n, H, K)."""
+    return np.repeat(y[origins - 1][:, None], horizon, axis=1)
+
+
+def seasonal_naive(y: np.ndarray, origins: np.ndarray, horizon: int, season: int) -> np.ndarray:
+    """Step h repeats the value one season before it: y[t + h - m * (h // m + 1)]."""
+    if season <= 1:
+        return naive(y, origins, horizon)
+    steps = np.arange(horizon)
+    index = origins[:, None] + steps - season * (steps // season + 1)  # (n, H)
+    if index.min() < 0:
+        raise ValueError(f"seasonal_naive needs {season} rows before every origin")
+    return y[index]
+
+
+def drift(y: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
+    """The line through the first and the last observed value, extended: y[t-1] + (h+1) * slope."""
+    last = y[origins - 1]  # (n, K)
+    slope = (last - y[0]) / np.maximum(origins - 1, 1)[:, None]
+    return last[:, None] + (np.arange(1, horizon + 1)[None, :, None] * slope[:, None])
+
+
+def all_baselines(y: np.ndarray, origins: np.ndarray, horizon: int, season: int) -> dict[str, np.ndarray]:
+    forecasts = {"naive": naive(y, origins, horizon), "drift": drift(y, origins, horizon)}
+    if season > 1:
+        forecasts["seasonal_naive"] = seasonal_naive(y, origins, horizon, season)
+    return forecasts

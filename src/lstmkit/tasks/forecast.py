@@ -1,0 +1,511 @@
+"""Forecasting: the ``Forecaster`` estimator, honest evaluation against baselines, and backtests.
+
+Symbol key: N rows, C input columns (K targets first, then covariates), L lookback, H horizon,
+Q quantiles (1 for a point forecast), n windows / origins, B batch.
+
+Leak-free by construction: rows are split chronologically into train | validation | test; the scaler
+is fitted on the training rows only; a window belongs to a part when all its target rows do (its
+input rows may reach back into earlier parts, which are known at that time). The model reads each
+window relative to its last observed value (``relative=True``), so trending and non-stationary series
+(prices, CO2) stay inside the range the network saw in training.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import warnings
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from lstmkit.data.scaling import Scaler
+from lstmkit.data.series import Series, read_table, to_series
+from lstmkit.data.windows import sliding_windows
+from lstmkit.errors import UserError
+from lstmkit.io.artifacts import load_model, load_state_dict_checked, save_model
+from lstmkit.nn import GRU, LSTM
+from lstmkit.tasks.baselines import all_baselines
+from lstmkit.training import History, Trainer, TrainerConfig
+from lstmkit.training.metrics import forecast_metrics, mase_scale
+
+KIND = "forecaster"
+STRATEGIES = ("direct", "recursive", "seq2seq")
+LAG_WARNING = 0.25  # a 1-step forecast that moves less than this share of the series' own step is "shifted input"
+
+
+@dataclass
+class ForecasterConfig:
+    horizon: int = 1  # steps forecast from each origin
+    lookback: int | None = None  # input steps; None: 3 seasonal periods (24 if none), 8..200, <= train rows / 4
+    hidden_size: int = 64  # units per layer and direction
+    num_layers: int = 1  # stacked recurrent layers
+    dropout: float = 0.0  # between stacked layers, while training
+    cell: str = "lstm"  # "lstm" or "gru"
+    bidirectional: bool = False  # read the lookback window both ways
+    strategy: str = "direct"  # "direct": H outputs; "recursive": a 1-step model fed its own forecasts; "seq2seq": LSTM encoder-decoder
+    quantiles: list[float] | None = None  # e.g. [0.1, 0.5, 0.9]: pinball loss and prediction intervals; 0.5 is the point forecast
+    scaler: str = "standard"  # "standard", "minmax" or "none"; fitted on the training rows only
+    relative: bool = True  # model each window relative to its last observed target value
+    val_fraction: float = 0.1  # share of rows for validation (early stopping), before the test rows
+    test_fraction: float = 0.2  # share of rows held out at the end for evaluate(); 0 trains on everything
+    epochs: int | None = None  # None: about 3000 optimiser steps, 20..300 epochs
+    batch_size: int = 64
+    lr: float = 3e-3
+    patience: int = 15  # epochs without validation improvement before stopping
+    max_minutes: float | None = None  # wall-clock budget for training
+    seed: int = 0
+    verbose: bool = True  # training progress on stderr
+
+    def check(self) -> None:
+        if self.horizon < 1:
+            raise UserError(f"horizon must be at least 1, got {self.horizon}")
+        if self.lookback is not None and self.lookback < 1:
+            raise UserError(f"lookback must be at least 1, got {self.lookback}")
+        if self.cell not in ("lstm", "gru"):
+            raise UserError(f"cell must be 'lstm' or 'gru', got {self.cell!r}")
+        if self.strategy not in STRATEGIES:
+            raise UserError(f"strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}")
+        if self.quantiles is not None:
+            if not all(0 < q < 1 for q in self.quantiles):
+                raise UserError(f"quantiles must lie strictly between 0 and 1, got {self.quantiles}")
+            if self.strategy == "recursive":
+                raise UserError("quantiles need strategy 'direct' or 'seq2seq': a recursive model feeds back point forecasts only")
+        if not (0 <= self.test_fraction < 1 and 0 < self.val_fraction < 1 and self.val_fraction + self.test_fraction < 1):
+            raise UserError(f"need 0 < val_fraction, 0 <= test_fraction and their sum < 1, got {self.val_fraction} and {self.test_fraction}")
+
+
+def quantile_levels(config: ForecasterConfig) -> list[float]:
+    """The model's output levels: [0.5] for a point forecast; otherwise sorted and including 0.5."""
+    if config.quantiles is None:
+        return [0.5]
+    return sorted(set(config.quantiles) | {0.5})
+
+
+class ForecastNet(nn.Module):
+    """Recurrent encoder + head. Inputs: x (B, L, C). Outputs: (B, S, K, Q), S = H (1 for recursive)."""
+
+    def __init__(self, n_inputs: int, n_targets: int, n_quantiles: int, config: ForecasterConfig) -> None:
+        super().__init__()
+        self.n_targets, self.n_quantiles = n_targets, n_quantiles
+        self.relative, self.strategy = config.relative, config.strategy
+        self.steps = 1 if config.strategy == "recursive" else config.horizon
+        rnn = LSTM if config.cell == "lstm" else GRU
+        directions = 2 if config.bidirectional else 1
+        self.encoder = rnn(n_inputs, config.hidden_size, num_layers=config.num_layers, dropout=config.dropout,
+                           bidirectional=config.bidirectional)
+        width = n_targets * n_quantiles
+        if config.strategy == "seq2seq":
+            # The decoder reads one-hot step positions from the encoder's final state: non-autoregressive,
+            # so training and inference see the same inputs (no exposure bias).
+            self.decoder = rnn(self.steps, config.hidden_size, num_layers=config.num_layers, dropout=config.dropout)
+            self.head = nn.Linear(config.hidden_size, width)
+        else:
+            self.head = nn.Linear(directions * config.hidden_size, self.steps * width)
+
+    def forward(self, x: Tensor) -> Tensor:
+        batch = x.shape[0]
+        anchor = x[:, -1:, : self.n_targets] if self.relative else None  # (B, 1, K)
+        if anchor is not None:
+            x = torch.cat([x[..., : self.n_targets] - anchor, x[..., self.n_targets :]], dim=2)
+        _, state = self.encoder(x)
+        if self.strategy == "seq2seq":
+            state = tuple(_merge_directions(s, self.encoder) for s in state) if isinstance(state, tuple) else _merge_directions(state, self.encoder)
+            positions = torch.eye(self.steps, device=x.device, dtype=x.dtype).expand(batch, -1, -1)  # (B, H, H)
+            out = self.head(self.decoder(positions, state)[0])  # (B, H, K*Q)
+        else:
+            h = state[0] if isinstance(state, tuple) else state  # (layers*D, B, hidden)
+            last = h[-2:] if self.encoder.bidirectional else h[-1:]
+            out = self.head(torch.cat(list(last), dim=1))  # (B, S*K*Q)
+        out = out.reshape(batch, self.steps, self.n_targets, self.n_quantiles)
+        if anchor is not None:
+            out = out + anchor[:, :, :, None]
+        return out
+
+
+def _merge_directions(state: Tensor, encoder: nn.Module) -> Tensor:
+    """(layers*D, B, hidden) -> (layers, B, hidden): sum the two directions for a unidirectional decoder."""
+    if not encoder.bidirectional:
+        return state
+    return state.view(encoder.num_layers, 2, *state.shape[1:]).sum(dim=1)
+
+
+def pinball_loss(pred: Tensor, target: Tensor, levels: Tensor) -> Tensor:
+    """Mean quantile loss. pred (B, S, K, Q), target (B, S, K), levels (Q,)."""
+    diff = target[..., None] - pred
+    return torch.maximum(levels * diff, (levels - 1) * diff).mean()
+
+
+@dataclass
+class _Split:
+    """Window index ranges of each part (window j forecasts from origin j + L)."""
+
+    train: range
+    val: range
+    test: range
+
+
+class Forecaster:
+    """LSTM/GRU forecaster: fit on a series, predict the next steps, evaluate against baselines.
+
+    Example:
+        >>> from lstmkit.data.datasets import sine_wave
+        >>> f = Forecaster(ForecasterConfig(horizon=5, lookback=20, epochs=3, verbose=False))
+        >>> _ = f.fit(sine_wave())
+        >>> f.predict().shape
+        (5, 1)
+    """
+
+    def __init__(self, config: ForecasterConfig | None = None, **overrides) -> None:
+        self.config = config or ForecasterConfig()
+        for name, value in overrides.items():
+            if name not in {f.name for f in fields(ForecasterConfig)}:
+                raise UserError(f"unknown Forecaster option {name!r}")
+            setattr(self.config, name, value)
+        self.config.check()
+        self.model: ForecastNet | None = None
+        self.history: History | None = None
+        self.metrics: dict | None = None
+
+    # --------------------------------------------------------------------------------------- fit
+    def fit(self, data, targets: Sequence[str] | None = None, covariates: Sequence[str] = (), time: str | None = None,
+            fill: str | None = None, season: int | None = None) -> "Forecaster":
+        """Train on ``data``: a bundled dataset name, a CSV/Parquet path, a DataFrame or a ``Series``.
+
+        Afterwards ``self.metrics`` holds ``evaluate()`` on the held-out test rows (if test_fraction > 0).
+        """
+        cfg = self.config
+        series = data if isinstance(data, Series) else load_series(data, targets, covariates, time, fill, season)
+        self.fill = fill
+        if cfg.strategy == "recursive" and series.covariates:
+            raise UserError("strategy 'recursive' cannot roll past covariates forward; use strategy 'direct' or 'seq2seq'")
+        self.series = series
+        n = len(series)
+        val_start, test_start = self._bounds(n)
+        self.lookback = cfg.lookback or default_lookback(series.season, val_start)
+        self._check_length(n, val_start)
+        self.scaler = Scaler.fit(series.values[:val_start], cfg.scaler)
+        self.levels = quantile_levels(cfg)
+
+        x, y = self._windows(series)
+        split = self._split(n, val_start, test_start)
+        steps = self.model_steps
+        train = (x[split.train.start : split.train.stop], y[split.train.start : split.train.stop, :steps])
+        val = (x[split.val.start : split.val.stop], y[split.val.start : split.val.stop, :steps])
+        batches = math.ceil(len(split.train) / cfg.batch_size)
+        self.epochs = cfg.epochs or int(min(300, max(20, math.ceil(3000 / batches))))
+
+        torch.manual_seed(cfg.seed)
+        self.model = ForecastNet(series.values.shape[1], series.n_targets, len(self.levels), cfg)
+        trainer = Trainer(TrainerConfig(
+            epochs=self.epochs, batch_size=cfg.batch_size, lr=cfg.lr, patience=cfg.patience, clip_grad_norm=1.0,
+            schedule="plateau", max_minutes=cfg.max_minutes, seed=cfg.seed, verbose=cfg.verbose,
+        ))
+        self.history = trainer.fit(self.model, self._loss, train, val if len(split.val) else None)
+        self.metrics = self.evaluate() if len(split.test) else None
+        return self
+
+    @property
+    def model_steps(self) -> int:
+        return 1 if self.config.strategy == "recursive" else self.config.horizon
+
+    def _loss(self, model: nn.Module, batch: tuple[Tensor, Tensor]) -> Tensor:
+        x, y = batch
+        pred = model(x)
+        if len(self.levels) == 1:
+            return F.mse_loss(pred[..., 0], y)
+        return pinball_loss(pred, y, torch.tensor(self.levels, dtype=pred.dtype, device=pred.device))
+
+    def _check_length(self, n: int, val_start: int) -> None:
+        need = self.lookback + self.config.horizon
+        if val_start - need + 1 < 1:
+            raise UserError(
+                f"the series has {n} rows; after holding out validation and test rows, {val_start} remain for training, "
+                f"fewer than lookback + horizon = {need} + 1; use a smaller --lookback or --horizon, or more data"
+            )
+
+    def _split(self, n: int, val_start: int, test_start: int) -> _Split:
+        lookback, horizon = self.lookback, self.config.horizon
+        first = lambda origin: max(origin - lookback, 0)  # noqa: E731 - window index of the first origin >= origin
+        last = lambda stop: stop - horizon - lookback + 1  # noqa: E731 - one past the last window whose targets end before stop
+        return _Split(range(0, last(val_start)), range(first(val_start), max(first(val_start), last(test_start))),
+                      range(first(test_start), max(first(test_start), last(n))))
+
+    def _windows(self, series: Series) -> tuple[Tensor, Tensor]:
+        scaled = torch.as_tensor(self.scaler.transform(series.values), dtype=torch.float32)
+        x, y = sliding_windows(scaled, self.lookback, self.config.horizon)
+        return x, y[..., : series.n_targets]
+
+    # ----------------------------------------------------------------------------------- predict
+    @torch.no_grad()
+    def _forecast(self, x: Tensor) -> np.ndarray:
+        """Scaled windows (n, L, C) -> forecasts in original units (n, H, K, Q), quantiles sorted."""
+        model = self._need_model()
+        model.eval()
+        outputs = []
+        for start in range(0, len(x), 1024):
+            window = x[start : start + 1024]
+            if self.config.strategy == "recursive":
+                steps = []
+                for _ in range(self.config.horizon):  # feed each point forecast back as the newest input row
+                    step = model(window)[:, 0, :, 0]  # (B, K)
+                    steps.append(step)
+                    window = torch.cat([window[:, 1:], step[:, None]], dim=1)
+                outputs.append(torch.stack(steps, dim=1)[..., None])
+            else:
+                outputs.append(model(window))
+        scaled = torch.cat(outputs).sort(dim=-1).values.numpy().astype(np.float64)  # sorting keeps quantiles from crossing
+        k = self.series.n_targets
+        return scaled * self.scaler.scale[:k, None] + self.scaler.shift[:k, None]
+
+    def predict(self, data=None) -> pd.DataFrame:
+        """Forecast the ``horizon`` steps after the end of ``data`` (default: the data the model was fitted on).
+
+        Returns a DataFrame indexed by future time (or step number) with one column per target and, with
+        quantiles, ``{target}_q{level}`` columns.
+        """
+        series = self.series if data is None else self._series_like(data)
+        if len(series) < self.lookback:
+            raise UserError(f"predict needs at least lookback = {self.lookback} rows, got {len(series)}")
+        x = torch.as_tensor(self.scaler.transform(series.values[-self.lookback :]), dtype=torch.float32)[None]
+        forecast = self._forecast(x)[0]  # (H, K, Q)
+        return self._frame(forecast, future_index(series, self.config.horizon))
+
+    def _frame(self, forecast: np.ndarray, index) -> pd.DataFrame:
+        median = self.levels.index(0.5)
+        columns = {name: forecast[:, k, median] for k, name in enumerate(self.series.targets)}
+        if len(self.levels) > 1:
+            for k, name in enumerate(self.series.targets):
+                for q, level in enumerate(self.levels):
+                    if level != 0.5:
+                        columns[f"{name}_q{level:g}"] = forecast[:, k, q]
+        return pd.DataFrame(columns, index=index)
+
+    # ---------------------------------------------------------------------------------- evaluate
+    def evaluate(self, data=None, start: int | None = None) -> dict:
+        """Errors of the model and of the naive, seasonal-naive and drift baselines on the same origins.
+
+        Args:
+            data: None for the held-out test rows of the fitted data; otherwise a series whose origins
+                from ``start`` (a row number; default: the first with a full lookback and season) are scored.
+        """
+        self._need_model()
+        if data is None:
+            series = self.series
+            train_rows, start = self._bounds(len(series))
+            if start >= len(series):
+                raise UserError("no held-out test rows (test_fraction=0, or a loaded model): pass data to evaluate on")
+        else:
+            series = data if isinstance(data, Series) else self._series_like(data)
+            train_rows = None
+        start = max(start if start is not None else 0, self.lookback, series.season + 1 if series.season > 1 else 1)
+        origins, forecast = self.forecast_origins(series, start)
+        k, horizon = series.n_targets, self.config.horizon
+        actual = series.values[:, :k]
+        truth = actual[origins[:, None] + np.arange(horizon)]  # (n, H, K)
+        scale = mase_scale(actual[: train_rows or start], series.season)
+        point = forecast[..., self.levels.index(0.5)]
+        methods = {"model": point, **all_baselines(actual, origins, horizon, series.season)}
+        metrics = {name: forecast_metrics(truth, p, scale) for name, p in methods.items()}
+        best = min((m for m in metrics if m != "model"), key=lambda m: metrics[m]["rmse"])
+        result = {
+            "metrics": metrics,
+            "best_baseline": best,
+            "skill": 1 - metrics["model"]["rmse"] / metrics[best]["rmse"] if metrics[best]["rmse"] > 0 else None,
+            "origins": len(origins),
+            "first_origin": series.label(int(origins[0])),
+            "last_origin": series.label(int(origins[-1])),
+            "horizon": horizon,
+            "season": series.season,
+            "lag_ratio": lag_ratio(actual, origins, point),
+        }
+        if len(self.levels) > 1:
+            lo, hi = forecast[..., 0], forecast[..., -1]
+            result["interval"] = {"levels": [self.levels[0], self.levels[-1]],
+                                  "coverage": float(np.mean((truth >= lo) & (truth <= hi)))}
+        if result["lag_ratio"] is not None and result["lag_ratio"] < LAG_WARNING:
+            result["warning"] = (
+                f"the 1-step forecast moves only {100 * result['lag_ratio']:.0f}% as much as the series does: it is mostly "
+                f"the last input value shifted by one step (skill over the best baseline: {result['skill']:+.1%})"
+            )
+        return result
+
+    def forecast_origins(self, series: Series, start: int) -> tuple[np.ndarray, np.ndarray]:
+        """Forecasts from every origin t >= start with all H target rows inside ``series``.
+
+        Returns origins (n,) and forecasts in original units (n, H, K, Q).
+        """
+        stop = len(series) - self.config.horizon + 1
+        if stop <= start:
+            raise UserError(f"no forecast origin to evaluate: {len(series)} rows, need more than {start + self.config.horizon - 1}")
+        x, _ = self._windows(series)
+        return np.arange(start, stop), self._forecast(x[start - self.lookback : stop - self.lookback])
+
+    def _bounds(self, n: int) -> tuple[int, int]:
+        """First validation row and first test row of n fitted rows: train | validation | test."""
+        test_start = n - int(round(self.config.test_fraction * n))
+        return test_start - max(1, int(round(self.config.val_fraction * n))), test_start
+
+    def plot(self, path) -> Path:
+        """History, the 1-step forecasts over the test rows, and the forecast past the end, as a PNG."""
+        from lstmkit.viz.plots import plot_forecast
+
+        series, horizon = self.series, self.config.horizon
+        start = self._bounds(len(series))[1]
+        index = series.time if series.time is not None else pd.RangeIndex(series.offset, series.offset + len(series))
+        median = self.levels.index(0.5)
+        test_time = test_forecast = None
+        if start < len(series) - horizon + 1:
+            origins, forecast = self.forecast_origins(series, max(start, self.lookback))
+            test_time, test_forecast = index[origins], forecast[:, 0, 0, median]
+        future = self.predict()
+        name = series.targets[0]
+        low = high = None
+        label = ""
+        if len(self.levels) > 1:
+            low, high = future[f"{name}_q{self.levels[0]:g}"], future[f"{name}_q{self.levels[-1]:g}"]
+            label = f"{self.levels[0]:g}-{self.levels[-1]:g} quantiles"
+        title = f"{name}: {self.config.cell.upper()} forecast, horizon {horizon}, lookback {self.lookback}"
+        return plot_forecast(path, title, index, series.values[:, 0], test_time, test_forecast,
+                             future.index, future[name].to_numpy(), low, high, label)
+
+    def _series_like(self, data) -> Series:
+        """Read new data with the columns, time column and season the model was fitted with."""
+        s = self.series
+        frame, info = read_table(data)
+        return to_series(frame, s.targets, s.covariates, s.time_column, self.fill, info, s.season)
+
+    def _need_model(self) -> ForecastNet:
+        if self.model is None:
+            raise UserError("this Forecaster is not fitted yet; call fit(data) first or Forecaster.load(run_dir)")
+        return self.model
+
+    # -------------------------------------------------------------------------------- save/load
+    def save(self, directory) -> Path:
+        model = self._need_model()
+        s = self.series
+        context = s.slice(len(s) - self.lookback, len(s))
+        preprocessing = {
+            "scaler": self.scaler.to_dict(),
+            "targets": s.targets,
+            "covariates": s.covariates,
+            "time_column": s.time_column,
+            "fill": self.fill,
+            "season": s.season,
+            "quantile_levels": self.levels,
+            # the last lookback rows, so that `predict` works without data
+            "context": {"values": context.values.tolist(),
+                        "time": None if context.time is None else [t.isoformat() for t in context.time],
+                        "rows": len(s)},
+        }
+        config = {**asdict(self.config), "lookback": self.lookback, "epochs": self.epochs,
+                  "n_inputs": s.values.shape[1]}
+        return save_model(directory, kind=KIND, config=config, state_dict=model.state_dict(), preprocessing=preprocessing)
+
+    @classmethod
+    def load(cls, directory) -> "Forecaster":
+        art = load_model(directory, kind=KIND)
+        cfg = art.config
+        known = {f.name for f in fields(ForecasterConfig)}
+        self = cls(ForecasterConfig(**{k: v for k, v in cfg.items() if k in known}))
+        self.lookback, self.epochs = cfg["lookback"], cfg["epochs"]
+        pre = art.preprocessing
+        self.scaler = Scaler.from_dict(pre["scaler"])
+        self.levels = pre["quantile_levels"]
+        self.fill = pre["fill"]
+        ctx = pre["context"]
+        time = None if ctx["time"] is None else pd.DatetimeIndex(pd.to_datetime(ctx["time"]))
+        values = np.asarray(ctx["values"], dtype=np.float64)
+        self.series = Series(values, pre["targets"], pre["covariates"], time, pre["season"], pre["time_column"],
+                             offset=ctx["rows"] - len(values))
+        self.config.test_fraction = 0.0  # only the context rows came back: nothing held out to evaluate on
+        self.model = ForecastNet(cfg["n_inputs"], len(pre["targets"]), len(self.levels), self.config)
+        load_state_dict_checked(self.model, art.state_dict)
+        return self
+
+    fill: str | None = None  # the missing-value rule the fitted data was read with
+
+
+def load_series(data, targets=None, covariates=(), time=None, fill=None, season=None) -> Series:
+    frame, info = read_table(data)
+    return to_series(frame, targets, covariates, time, fill, info, season)
+
+
+def default_lookback(season: int, train_rows: int) -> int:
+    """Three seasonal periods (24 steps without a season), within 8..200 and at most a quarter of the training rows."""
+    wanted = 3 * season if season > 1 else 24
+    return int(max(1, min(max(8, min(wanted, 200)), train_rows // 4)))
+
+
+def lag_ratio(actual: np.ndarray, origins: np.ndarray, forecast: np.ndarray) -> float | None:
+    """How far the 1-step forecast moves from the last observed value, relative to how far the series moves.
+
+    Near 0: the forecast is the input shifted by one step (the classic stock-price illusion).
+    """
+    moved = np.mean(np.abs(actual[origins] - actual[origins - 1]))
+    if moved == 0:
+        return None
+    return float(np.mean(np.abs(forecast[:, 0] - actual[origins - 1])) / moved)
+
+
+def future_index(series: Series, horizon: int):
+    if series.time is None:
+        end = series.offset + len(series)
+        return pd.RangeIndex(end, end + horizon, name="step")
+    step = pd.Series(series.time).diff().median() if len(series.time) > 1 else pd.Timedelta(days=1)
+    freq = pd.infer_freq(series.time) if len(series.time) >= 3 else None
+    if freq is None and step == pd.Timedelta(days=1) and not (series.time.dayofweek >= 5).any():
+        freq = "B"  # trading days: no weekends in the history, none in the forecast
+    if freq is not None:
+        return pd.date_range(series.time[-1], periods=horizon + 1, freq=freq)[1:].rename("date")
+    return pd.DatetimeIndex([series.time[-1] + step * (h + 1) for h in range(horizon)], name="date")
+
+
+def backtest(data, config: ForecasterConfig, folds: int = 3, targets=None, covariates=(), time=None, fill=None,
+             season=None) -> dict:
+    """Rolling-origin evaluation: for each fold refit (scaler included) on all rows before the fold's block
+    of test rows, then score the model and the baselines on that block. Metrics are averaged over folds,
+    weighted by each fold's number of origins."""
+    series = data if isinstance(data, Series) else load_series(data, targets, covariates, time, fill, season)
+    n = len(series)
+    block = max(config.horizon, int(round(n * 0.1)))
+    if folds < 1 or n - folds * block < 4 * config.horizon:
+        raise UserError(f"{folds} folds of {block} rows do not fit in {n} rows; use fewer --folds or more data")
+    results = []
+    for fold in range(folds):
+        cut = n - (folds - fold) * block
+        fold_config = ForecasterConfig(**{**asdict(config), "test_fraction": 0.0})
+        model = Forecaster(fold_config)
+        model.fit(series.slice(0, cut))
+        result = model.evaluate(series.slice(0, min(n, cut + block + config.horizon - 1)), start=cut)
+        result["train_rows"] = cut
+        results.append(result)
+        if config.verbose:
+            print(f"fold {fold + 1}/{folds}: trained on {cut} rows, scored {result['origins']} origins", file=sys.stderr)
+    weights = np.array([r["origins"] for r in results], dtype=float)
+    methods = list(results[0]["metrics"])
+    pooled = {
+        m: {key: _weighted([r["metrics"][m][key] for r in results], weights) for key in results[0]["metrics"][m]}
+        for m in methods
+    }
+    best = min((m for m in methods if m != "model"), key=lambda m: pooled[m]["rmse"])
+    return {
+        "metrics": pooled,
+        "best_baseline": best,
+        "skill": 1 - pooled["model"]["rmse"] / pooled[best]["rmse"] if pooled[best]["rmse"] > 0 else None,
+        "folds": results,
+        "horizon": config.horizon,
+        "season": series.season,
+    }
+
+
+def _weighted(values: list, weights: np.ndarray):
+    if any(v is None for v in values):
+        return None
+    return float(np.average(values, weights=weights))

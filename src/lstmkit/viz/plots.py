@@ -1,0 +1,80 @@
+"""PNG plots, drawn on matplotlib Figures (no pyplot global state) and written atomically."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from lstmkit.io.artifacts import atomic_write_bytes
+
+
+def _save(fig: Figure, path: str | Path) -> Path:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    atomic_write_bytes(path, buffer.getvalue())
+    return Path(path)
+
+
+def plot_loss(path: str | Path, epochs: list[dict], best_epoch: int | None = None) -> Path:
+    """Training and validation loss per epoch (log scale), with the kept epoch marked."""
+    fig = Figure(figsize=(7, 3.5))
+    ax = fig.subplots()
+    x = [r["epoch"] for r in epochs]
+    ax.plot(x, [r["train_loss"] for r in epochs], label="train")
+    if any(r["val_loss"] is not None for r in epochs):
+        ax.plot(x, [r["val_loss"] for r in epochs], label="validation")
+    if best_epoch is not None:
+        ax.axvline(best_epoch, color="grey", linestyle=":", label=f"kept (epoch {best_epoch})")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss (scaled units)")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def plot_forecast(
+    path: str | Path,
+    title: str,
+    time,
+    actual: np.ndarray,
+    test_time=None,
+    test_forecast: np.ndarray | None = None,
+    future_time=None,
+    future: np.ndarray | None = None,
+    future_low: np.ndarray | None = None,
+    future_high: np.ndarray | None = None,
+    interval_label: str = "",
+    zoom: int = 150,
+) -> Path:
+    """Two panels: the whole history with the test rows shaded, and a zoom on the last ``zoom`` rows
+    with the model's 1-step forecasts and the forecast past the end (with its interval).
+
+    actual (N,), test_forecast (n,), future / future_low / future_high (H,).
+    """
+    fig = Figure(figsize=(10, 7))
+    overview, detail = fig.subplots(2, 1, gridspec_kw={"height_ratios": [1, 1.4]})
+    overview.plot(time, actual, color="black", linewidth=0.8, label="actual")
+    if test_time is not None and len(test_time):
+        overview.axvspan(test_time[0], test_time[-1], color="tab:orange", alpha=0.12, label="test rows")
+    overview.set_title(title)
+    overview.legend(loc="upper left")
+    tail = slice(max(0, len(actual) - zoom), None)
+    detail.plot(time[tail], actual[tail], color="black", linewidth=1, marker=".", markersize=3, label="actual")
+    if test_forecast is not None:
+        shown = test_time >= time[tail][0]
+        detail.plot(test_time[shown], test_forecast[shown], color="tab:orange", linewidth=1,
+                    label="model, 1 step ahead (test)")
+    if future is not None:
+        detail.plot(future_time, future, color="tab:blue", marker="o", markersize=3, label="forecast")
+        if future_low is not None:
+            detail.fill_between(future_time, future_low, future_high, color="tab:blue", alpha=0.25, label=interval_label)
+    detail.set_title(f"last {min(zoom, len(actual))} rows and the forecast")
+    detail.legend(loc="upper left")
+    for ax in (overview, detail):
+        ax.grid(alpha=0.3)
+    fig.autofmt_xdate()
+    return _save(fig, path)
