@@ -262,6 +262,8 @@ def forecast_predict(
 
     Example: lstmkit forecast predict --model runs/aapl
     """
+    import pandas as pd
+
     from lstmkit.io.artifacts import atomic_write_bytes
     from lstmkit.tasks.forecast import Forecaster
 
@@ -270,7 +272,8 @@ def forecast_predict(
         atomic_write_bytes(output, forecast.to_csv().encode("utf-8"))
     if as_json:
         frame = forecast.reset_index()
-        frame[frame.columns[0]] = frame[frame.columns[0]].astype(str)
+        if isinstance(forecast.index, pd.DatetimeIndex):
+            frame[frame.columns[0]] = [t.isoformat() for t in forecast.index]
         print(json.dumps({"forecast": frame.to_dict(orient="records")}, ensure_ascii=False))
         return
     print(forecast.to_string())
@@ -336,6 +339,70 @@ def forecast_backtest(
         print(f"fold {i}: trained on {fold['train_rows']} rows; origins {fold['first_origin']} .. {fold['last_origin']}; "
               f"model RMSE {fold['metrics']['model']['rmse']:.4g} vs {fold['best_baseline']} "
               f"{fold['metrics'][fold['best_baseline']]['rmse']:.4g}")
+
+
+# -------------------------------------------------------------------------------------------- anomaly
+anomaly_app = typer.Typer(help="Flag points a forecaster did not expect.", no_args_is_help=True)
+app.add_typer(anomaly_app, name="anomaly")
+
+
+@anomaly_app.command("detect")
+def anomaly_detect(
+    data: str = DATA,
+    target: str = typer.Option(None, "--target", help="The column to watch. Default: the dataset's target."),
+    time: str = TIME,
+    fill: str = FILL,
+    threshold: float = typer.Option(5.0, help="Robust z-score of the 1-step residual above which a point is flagged."),
+    train_fraction: float = typer.Option(0.5, "--train-fraction", help="Leading share of rows to learn normal behaviour from."),
+    labels: str = typer.Option(None, "--labels", help="A 0/1 column of known anomalies: report precision and recall."),
+    out: Path = typer.Option(None, "--out", help="Directory for anomalies.csv and anomalies.png."),
+    epochs: int = typer.Option(None),
+    seed: int = typer.Option(0),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Train a 1-step forecaster on the first rows and flag points with outsized residuals.
+
+    Example: lstmkit anomaly detect --data sensor.csv --target temp --out runs/sensor
+    """
+    from lstmkit.data.series import read_table
+    from lstmkit.io.artifacts import atomic_write_bytes
+    from lstmkit.tasks.anomaly import AnomalyConfig, AnomalyDetector, precision_recall
+    from lstmkit.viz.plots import plot_anomalies
+
+    frame, info = read_table(data)
+    if labels is not None and labels not in frame.columns:
+        raise UserError(f"--labels {labels!r} is not a column; columns are: {', '.join(map(str, frame.columns))}")
+    detector = AnomalyDetector(AnomalyConfig(threshold=threshold, train_fraction=train_fraction, epochs=epochs, seed=seed,
+                                             verbose=not as_json))
+    from lstmkit.data.series import to_series
+
+    detector.fit(to_series(frame, [target] if target else None, (), time, fill, info))
+    result = detector.detect()
+    found = result[result["anomaly"]]
+    report = {"rows": len(result), "anomalies": len(found), **detector.settings()}
+    if labels is not None:
+        report.update(precision_recall(result["anomaly"].to_numpy(), frame[labels].to_numpy()[: len(result)] > 0))
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(out / "anomalies.csv", result.to_csv().encode("utf-8"))
+        train_end = result.index[int(len(result) * train_fraction) - 1]
+        plot = plot_anomalies(out / "anomalies.png", f"{data}: {detector.series.targets[0]}", result.index,
+                              result["value"].to_numpy(), result["expected"].to_numpy(), result["anomaly"].to_numpy(), train_end)
+        report["plot"] = str(plot)
+    if as_json:
+        report["flagged"] = [{"at": str(i), "value": r.value, "expected": r.expected, "score": r.score}
+                             for i, r in found.iterrows()]
+        print(json.dumps(report, ensure_ascii=False))
+        return
+    print(f"{len(found)} of {len(result)} points flagged (robust z > {threshold:g}; normal behaviour learned "
+          f"from the first {train_fraction:.0%} of rows)")
+    if len(found):
+        print(found[["value", "expected", "score"]].to_string(float_format=lambda v: f"{v:.4g}"))
+    if labels is not None:
+        p, r = report["precision"], report["recall"]
+        print(f"against --labels {labels}: precision {'-' if p is None else f'{p:.3f}'}, recall {'-' if r is None else f'{r:.3f}'}")
+    if out is not None:
+        print(f"table: {out / 'anomalies.csv'}\nplot: {report['plot']}")
 
 
 def main() -> None:

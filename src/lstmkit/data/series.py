@@ -7,6 +7,7 @@ fill rule, an empty file, duplicated timestamps) is a ``UserError`` that names i
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -115,7 +116,9 @@ def to_series(
         raise UserError(f"{sorted(set(targets) & set(covariates))} are given both as target and covariate; choose one")
 
     if time is not None:
-        stamps = pd.to_datetime(frame[time], errors="coerce")
+        with warnings.catch_warnings():  # pandas warns when it must guess each format; bad values are reported below
+            warnings.simplefilter("ignore", UserWarning)
+            stamps = pd.to_datetime(frame[time], errors="coerce")
         bad = stamps.isna() & frame[time].notna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
@@ -171,6 +174,14 @@ def _detect_time(frame: pd.DataFrame) -> str | None:
     for name in frame.columns:
         if name.lower() in TIME_NAMES:
             return name
+    for name in frame.columns:  # text that reads as dates, e.g. a CSV's "2024-01-31"
+        column = frame[name]
+        if column.dtype == object or pd.api.types.is_string_dtype(column):
+            head = column.dropna().head(20).astype(str)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                if len(head) and pd.to_datetime(head, errors="coerce").notna().all():
+                    return name
     return None
 
 
@@ -195,7 +206,7 @@ def infer_season(index: pd.DatetimeIndex | None) -> int:
     if hours <= 1.5:
         return 24
     if hours <= 36:
-        return 7 if (index.dayofweek >= 5).any() else 5
+        return 7 if (index.day_of_week >= 5).any() else 5
     days = hours / 24
     if days <= 10:
         return 52

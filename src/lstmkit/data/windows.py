@@ -22,5 +22,7 @@ def sliding_windows(values: Tensor, lookback: int, horizon: int) -> tuple[Tensor
     """
     if values.dim() != 2:
         raise ValueError(f"values must be (N, C), got shape {tuple(values.shape)}")
+    if lookback + horizon > len(values):
+        raise ValueError(f"{len(values)} rows are fewer than lookback + horizon = {lookback + horizon}")
     windows = values.unfold(0, lookback + horizon, 1).transpose(1, 2)  # (n, L+H, C)
     return windows[:, :lookback], windows[:, lookback:]

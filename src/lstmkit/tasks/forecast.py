@@ -270,6 +270,7 @@ class Forecaster:
         Returns a DataFrame indexed by future time (or step number) with one column per target and, with
         quantiles, ``{target}_q{level}`` columns.
         """
+        self._need_model()
         series = self.series if data is None else self._series_like(data)
         if len(series) < self.lookback:
             raise UserError(f"predict needs at least lookback = {self.lookback} rows, got {len(series)}")
@@ -330,9 +331,10 @@ class Forecaster:
             result["interval"] = {"levels": [self.levels[0], self.levels[-1]],
                                   "coverage": float(np.mean((truth >= lo) & (truth <= hi)))}
         if result["lag_ratio"] is not None and result["lag_ratio"] < LAG_WARNING:
+            skill = "" if result["skill"] is None else f" (skill over the best baseline: {result['skill']:+.1%})"
             result["warning"] = (
-                f"the 1-step forecast moves only {100 * result['lag_ratio']:.0f}% as much as the series does: it is mostly "
-                f"the last input value shifted by one step (skill over the best baseline: {result['skill']:+.1%})"
+                f"the 1-step forecast moves only {100 * result['lag_ratio']:.0f}% as much as the series does: "
+                f"it is mostly the last input value shifted by one step{skill}"
             )
         return result
 
@@ -460,7 +462,7 @@ def future_index(series: Series, horizon: int):
         return pd.RangeIndex(end, end + horizon, name="step")
     step = pd.Series(series.time).diff().median() if len(series.time) > 1 else pd.Timedelta(days=1)
     freq = pd.infer_freq(series.time) if len(series.time) >= 3 else None
-    if freq is None and step == pd.Timedelta(days=1) and not (series.time.dayofweek >= 5).any():
+    if freq is None and step == pd.Timedelta(days=1) and not (series.time.day_of_week >= 5).any():
         freq = "B"  # trading days: no weekends in the history, none in the forecast
     if freq is not None:
         return pd.date_range(series.time[-1], periods=horizon + 1, freq=freq)[1:].rename("date")
@@ -483,7 +485,7 @@ def backtest(data, config: ForecasterConfig, folds: int = 3, targets=None, covar
         fold_config = ForecasterConfig(**{**asdict(config), "test_fraction": 0.0})
         model = Forecaster(fold_config)
         model.fit(series.slice(0, cut))
-        result = model.evaluate(series.slice(0, min(n, cut + block + config.horizon - 1)), start=cut)
+        result = model.evaluate(series.slice(0, cut + block), start=cut)
         result["train_rows"] = cut
         results.append(result)
         if config.verbose:

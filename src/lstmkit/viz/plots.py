@@ -78,3 +78,20 @@ def plot_forecast(
         ax.grid(alpha=0.3)
     fig.autofmt_xdate()
     return _save(fig, path)
+
+
+def plot_anomalies(path: str | Path, title: str, time, values: np.ndarray, expected: np.ndarray,
+                   flagged: np.ndarray, train_end=None) -> Path:
+    """The series, its 1-step forecasts, and the flagged points in red."""
+    fig = Figure(figsize=(10, 4))
+    ax = fig.subplots()
+    ax.plot(time, values, color="black", linewidth=0.8, label="actual")
+    ax.plot(time, expected, color="tab:blue", linewidth=0.8, alpha=0.8, label="1-step forecast")
+    ax.scatter(np.asarray(time)[flagged], values[flagged], color="red", zorder=3, s=18, label=f"anomaly ({int(flagged.sum())})")
+    if train_end is not None:
+        ax.axvline(train_end, color="grey", linestyle=":", label="end of training rows")
+    ax.set_title(title)
+    ax.legend(loc="upper left")
+    ax.grid(alpha=0.3)
+    fig.autofmt_xdate()
+    return _save(fig, path)

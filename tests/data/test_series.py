@@ -1,0 +1,95 @@
+"""Reading tables and datasets into checked series: every user mistake is a UserError naming the fix."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmkit.data.datasets import DATASETS
+from lstmkit.data.series import infer_season, read_table, to_series
+from lstmkit.errors import UserError
+
+
+def frame(n=10, **columns):
+    data = {"date": pd.date_range("2024-01-01", periods=n, freq="D"), "y": np.arange(n, dtype=float)}
+    data.update(columns)
+    return pd.DataFrame(data)
+
+
+@pytest.mark.parametrize("name", list(DATASETS))
+def test_every_bundled_dataset_loads_offline(name):
+    table, info = read_table(name)
+    assert info.target in table.columns and len(table) >= 100
+    series = to_series(table, info=info, fill="interpolate")
+    assert np.isfinite(series.values).all() and series.season >= 1
+
+
+def test_bundled_stock_is_the_documented_table():
+    table, info = read_table("aapl")
+    assert len(table) == 3270 and str(table["date"].iloc[0].date()) == "2000-03-01"
+    assert to_series(table, info=info).season == 5  # trading days
+
+
+def test_csv_and_parquet_files(tmp_path):
+    f = frame()
+    f.to_csv(tmp_path / "a.csv", index=False)
+    f.to_parquet(tmp_path / "a.parquet")
+    for path in ("a.csv", "a.parquet"):
+        table, _ = read_table(tmp_path / path)
+        s = to_series(table)
+        assert s.targets == ["y"] and s.time_column == "date" and s.values[:, 0].tolist() == list(range(10))
+
+
+def test_rows_are_sorted_by_time():
+    s = to_series(frame().iloc[::-1])
+    assert s.values[:, 0].tolist() == list(range(10))
+
+
+@pytest.mark.parametrize(
+    "make,kwargs,message",
+    [
+        (lambda: frame(), {"targets": ["price"]}, "column 'price' not found; columns are: date, y"),
+        (lambda: frame(z=["a"] * 10), {"targets": ["z"]}, "column 'z' is not numeric: 'a' at row 0"),
+        (lambda: frame(y=[1.0, np.inf] + [0.0] * 8), {}, "column 'y' contains inf"),
+        (lambda: frame(y=[1.0, np.nan] + [0.0] * 8), {}, r"column 'y' has 1 missing values \(first at 2024-01-02.*pass --fill"),
+        (lambda: frame(date=["2024-01-01"] * 10), {}, "repeats 2024-01-01"),
+        (lambda: frame(date=["soon"] * 10), {}, "time column 'date' has a value that is not a date/time: 'soon'"),
+        (lambda: frame(), {"time": "when"}, "--time 'when' is not a column"),
+        (lambda: frame(x=np.zeros(10)), {}, "give the column to forecast with --target; numeric columns are: y, x"),
+        (lambda: frame(), {"targets": ["y"], "covariates": ["y"]}, "both as target and covariate"),
+        (lambda: frame(), {"fill": "mean"}, "--fill must be one of ffill, interpolate, drop, zero"),
+    ],
+)
+def test_bad_tables_are_user_errors(make, kwargs, message):
+    with pytest.raises(UserError, match=message):
+        to_series(make(), **kwargs)
+
+
+@pytest.mark.parametrize("fill,expected", [("ffill", [0, 0, 2, 3]), ("interpolate", [0, 1, 2, 3]), ("zero", [0, 0, 2, 3]),
+                                           ("drop", [0, 2, 3])])
+def test_fill_rules(fill, expected):
+    s = to_series(frame(4, y=[0.0, np.nan, 2.0, 3.0]), fill=fill)
+    assert s.values[:, 0].tolist() == expected
+    assert len(s.time) == len(expected)
+
+
+def test_empty_and_unreadable_files(tmp_path):
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(UserError, match="is empty"):
+        read_table(tmp_path / "empty.csv")
+    (tmp_path / "header.csv").write_text("date,y\n")
+    with pytest.raises(UserError, match="has no data rows"):
+        read_table(tmp_path / "header.csv")
+    (tmp_path / "data.xlsx").write_text("x")
+    with pytest.raises(UserError, match="unsupported file type '.xlsx'"):
+        read_table(tmp_path / "data.xlsx")
+    with pytest.raises(UserError, match="neither a bundled dataset .* nor an existing file"):
+        read_table(tmp_path / "missing.csv")
+
+
+@pytest.mark.parametrize(
+    "freq,weekends,season",
+    [("h", True, 24), ("D", True, 7), ("B", False, 5), ("W", True, 52), ("MS", True, 12), ("QS", True, 4), ("YS", True, 1)],
+)
+def test_season_from_frequency(freq, weekends, season):
+    index = pd.date_range("2020-01-06", periods=60, freq=freq)
+    assert infer_season(index) == season

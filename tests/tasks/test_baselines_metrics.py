@@ -1,0 +1,45 @@
+"""Baselines on hand-made series, and metrics against scikit-learn."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import mean_absolute_error, mean_absolute_percentage_error, mean_squared_error
+
+from lstmkit.tasks.baselines import drift, naive, seasonal_naive
+from lstmkit.training.metrics import forecast_metrics, mase_scale, smape
+
+Y = np.array([1.0, 2.0, 3.0, 10.0, 20.0, 30.0, 100.0])[:, None]
+
+
+def test_naive_repeats_the_last_observation():
+    assert naive(Y, np.array([3, 5]), 2)[:, :, 0].tolist() == [[3.0, 3.0], [20.0, 20.0]]
+
+
+def test_seasonal_naive_repeats_one_season_back():
+    # season 3, origin 6: steps read rows 3, 4, 5 and then 3 again for a 4th step
+    assert seasonal_naive(Y, np.array([6]), 4, 3)[0, :, 0].tolist() == [10.0, 20.0, 30.0, 10.0]
+    with pytest.raises(ValueError, match="needs 3 rows"):
+        seasonal_naive(Y, np.array([2]), 1, 3)
+
+
+def test_drift_extends_the_line_from_the_first_observation():
+    # origin 3: last value 3 at row 2, first value 1 at row 0: slope 1 per row
+    assert drift(Y, np.array([3]), 3)[0, :, 0].tolist() == [4.0, 5.0, 6.0]
+
+
+def test_metrics_match_sklearn():
+    rng = np.random.default_rng(0)
+    y, p = rng.uniform(1, 5, (20, 3, 1)), rng.uniform(1, 5, (20, 3, 1))
+    m = forecast_metrics(y, p, scale=2.0)
+    assert m["mae"] == pytest.approx(mean_absolute_error(y.ravel(), p.ravel()))
+    assert m["rmse"] == pytest.approx(np.sqrt(mean_squared_error(y.ravel(), p.ravel())))
+    assert m["mape"] == pytest.approx(100 * mean_absolute_percentage_error(y.ravel(), p.ravel()))
+    assert m["mase"] == pytest.approx(m["mae"] / 2.0)
+
+
+def test_undefined_metrics_are_none_not_nan():
+    y, p = np.array([0.0, 1.0]), np.array([0.0, 2.0])
+    assert forecast_metrics(y, p, None)["mape"] is None
+    assert smape(y, p) == pytest.approx(200 * (0 + 1 / 3) / 2)  # 0/0 counts as 0
+    assert mase_scale(np.ones(10), 1) is None
+    assert mase_scale(np.arange(10.0), 1) == 1.0
+    assert mase_scale(np.arange(10.0), 3) == 3.0

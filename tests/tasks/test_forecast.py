@@ -1,0 +1,172 @@
+"""The Forecaster: leak-free splits, strategies, quantiles, covariates, persistence, evaluation."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lstmkit.data.datasets import sine_wave
+from lstmkit.data.scaling import Scaler
+from lstmkit.errors import UserError
+from lstmkit.tasks.forecast import Forecaster, ForecasterConfig, backtest
+
+
+def quick(**kwargs):
+    defaults = dict(lookback=20, epochs=15, verbose=False, hidden_size=32)
+    return ForecasterConfig(**{**defaults, **kwargs})
+
+
+@pytest.fixture(scope="module")
+def sine_model():
+    return Forecaster(quick(horizon=10, epochs=40)).fit("sine")
+
+
+def test_sine_forecast_beats_naive_and_drift_tenfold(sine_model):
+    m = sine_model.metrics
+    rmse = {name: v["rmse"] for name, v in m["metrics"].items()}
+    assert rmse["model"] < 0.1 * min(rmse["naive"], rmse["drift"]) and rmse["model"] < 0.02
+    assert m["best_baseline"] == "seasonal_naive"  # a noiseless sine repeats itself: a near-oracle baseline
+    assert m["origins"] == 1000 - 800 - 10 + 1
+    assert set(m["metrics"]) == {"model", "naive", "drift", "seasonal_naive"}
+    assert "warning" not in m
+
+
+@settings(max_examples=50, deadline=None)
+@given(n=st.integers(60, 400), lookback=st.integers(1, 10), horizon=st.integers(1, 5),
+       val=st.floats(0.05, 0.3), test=st.floats(0.0, 0.3))
+def test_no_training_target_reaches_into_validation_or_test(n, lookback, horizon, val, test):
+    f = Forecaster(ForecasterConfig(lookback=lookback, horizon=horizon, val_fraction=val, test_fraction=test))
+    f.lookback = lookback
+    val_start, test_start = f._bounds(n)
+    split = f._split(n, val_start, test_start)
+    last_target_row = lambda window: window + lookback + horizon - 1  # noqa: E731
+    if len(split.train):
+        assert last_target_row(split.train[-1]) == val_start - 1  # every usable training window, none past it
+    for window in split.val:
+        assert window + lookback >= val_start and last_target_row(window) < test_start
+    for window in split.test:
+        assert window + lookback >= test_start and last_target_row(window) < n
+
+
+def test_scaler_is_fitted_on_training_rows_only():
+    values = np.concatenate([np.sin(np.arange(300) / 5), 1000 + np.arange(100.0)])  # the last rows are wild
+    f = Forecaster(quick(epochs=1, val_fraction=0.1, test_fraction=0.15)).fit(pd.DataFrame({"y": values}))
+    val_start = f._bounds(len(values))[0]
+    expected = Scaler.fit(values[:val_start, None], "standard")
+    np.testing.assert_allclose(f.scaler.shift, expected.shift)
+    np.testing.assert_allclose(f.scaler.scale, expected.scale)
+
+
+class PlusOne(torch.nn.Module):
+    """A stand-in 1-step model: next value = last input value + 1 (in scaled units), shape (B, 1, K, 1)."""
+
+    def forward(self, x):
+        return (x[:, -1:, :] + 1)[..., None]
+
+
+def test_recursive_strategy_feeds_each_forecast_back():
+    f = Forecaster(quick(strategy="recursive", horizon=4, scaler="none", epochs=1)).fit(pd.DataFrame({"y": np.arange(100.0)}))
+    f.model = PlusOne()
+    assert f.predict()["y"].tolist() == [100.0, 101.0, 102.0, 103.0]  # the tutorial's loop crashed after step 1
+
+
+@pytest.mark.parametrize("strategy", ["recursive", "seq2seq"])
+def test_other_strategies_learn_the_sine(strategy):
+    f = Forecaster(quick(horizon=5, strategy=strategy, epochs=30)).fit(sine_wave())
+    assert f.metrics["skill"] > 0.3, f.metrics
+    assert f.predict().shape == (5, 1)
+
+
+def test_bidirectional_gru_encoder_trains():
+    f = Forecaster(quick(horizon=3, cell="gru", bidirectional=True, num_layers=2, dropout=0.1)).fit(sine_wave())
+    assert f.metrics["skill"] > 0.0
+
+
+def test_quantiles_give_ordered_intervals_with_coverage():
+    f = Forecaster(quick(horizon=3, quantiles=[0.1, 0.9], epochs=30)).fit(noisy_sine())
+    forecast = f.predict()
+    assert list(forecast.columns) == ["y", "y_q0.1", "y_q0.9"]
+    assert (forecast["y_q0.1"] <= forecast["y"]).all() and (forecast["y"] <= forecast["y_q0.9"]).all()
+    assert 0.6 < f.metrics["interval"]["coverage"] <= 1.0  # nominal 0.8
+
+
+def noisy_sine(n=1200, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return pd.DataFrame({"y": np.sin(2 * np.pi * t / 40) + rng.normal(0, 0.2, n)})
+
+
+def test_several_targets_and_a_covariate():
+    t = np.arange(600)
+    driver = np.sin(2 * np.pi * t / 30)
+    frame = pd.DataFrame({"a": np.roll(driver, 3), "b": np.cos(2 * np.pi * t / 30), "driver": driver})
+    f = Forecaster(quick(horizon=2, epochs=10)).fit(frame, targets=["a", "b"], covariates=["driver"])
+    assert list(f.predict().columns) == ["a", "b"]
+    assert f.model.encoder.input_size == 3
+    with pytest.raises(UserError, match="recursive' cannot roll past covariates"):
+        Forecaster(quick(strategy="recursive")).fit(frame, targets=["a"], covariates=["driver"])
+
+
+def test_save_load_round_trip_predicts_the_same(tmp_path, sine_model):
+    sine_model.save(tmp_path / "run")
+    loaded = Forecaster.load(tmp_path / "run")
+    pd.testing.assert_frame_equal(loaded.predict(), sine_model.predict())
+    assert loaded.predict().index[0] == 1000  # the step numbering continues after the fitted rows
+    np.testing.assert_allclose(loaded.evaluate(sine_wave(), start=800)["metrics"]["model"]["rmse"],
+                               sine_model.metrics["metrics"]["model"]["rmse"], rtol=1e-6)
+    with pytest.raises(UserError, match="no held-out test rows"):
+        loaded.evaluate()
+
+
+def test_same_seed_same_forecast():
+    a = Forecaster(quick(epochs=3, seed=4)).fit(sine_wave()).predict()
+    b = Forecaster(quick(epochs=3, seed=4)).fit(sine_wave()).predict()
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_random_walk_forecast_triggers_the_lag_warning():
+    rng = np.random.default_rng(0)
+    walk = pd.DataFrame({"y": 100 + np.cumsum(rng.normal(0, 1, 1500))})
+    result = Forecaster(quick(epochs=10)).fit(walk).metrics
+    assert result["lag_ratio"] < 0.25
+    assert "mostly the last input value shifted by one step" in result["warning"]
+
+
+def test_series_too_short_for_lookback_and_horizon():
+    with pytest.raises(UserError, match=r"fewer than lookback \+ horizon = 25 \+ 1; use a smaller --lookback"):
+        Forecaster(quick(lookback=20, horizon=5)).fit(pd.DataFrame({"y": np.arange(30.0)}))
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"strategy": "beam"}, "strategy must be one of direct, recursive, seq2seq"),
+    ({"quantiles": [0.1, 1.5]}, "quantiles must lie strictly between 0 and 1"),
+    ({"quantiles": [0.1], "strategy": "recursive"}, "quantiles need strategy 'direct' or 'seq2seq'"),
+    ({"cell": "rnn"}, "cell must be 'lstm' or 'gru'"),
+    ({"horizon": 0}, "horizon must be at least 1"),
+])
+def test_bad_configuration(kwargs, message):
+    with pytest.raises(UserError, match=message):
+        Forecaster(ForecasterConfig(**kwargs))
+
+
+def test_predict_before_fit_is_a_user_error():
+    with pytest.raises(UserError, match="not fitted yet"):
+        Forecaster().predict()
+
+
+def test_backtest_refits_the_scaler_on_each_fold(monkeypatch):
+    fitted_rows = []
+    real_fit = Scaler.fit.__func__
+
+    def spy(cls, values, kind="standard"):
+        fitted_rows.append(len(values))
+        return real_fit(cls, values, kind)
+
+    monkeypatch.setattr(Scaler, "fit", classmethod(spy))
+    result = backtest("sine", quick(horizon=2, epochs=2), folds=3)
+    assert len(result["folds"]) == 3 and len(set(fitted_rows)) == 3  # three different training spans
+    assert [f["train_rows"] for f in result["folds"]] == [700, 800, 900]
+    origins = sum(f["origins"] for f in result["folds"])
+    assert origins == 3 * (100 - 2 + 1) and set(result["metrics"]) == {"model", "naive", "drift", "seasonal_naive"}

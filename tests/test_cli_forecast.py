@@ -1,0 +1,116 @@
+"""The datasets, forecast and anomaly commands through the real entry point."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+def lstmkit(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "lstmkit.cli", *args], capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+def test_datasets_list_and_show():
+    listed = json.loads(lstmkit("datasets", "list", "--json").stdout)["datasets"]
+    assert {"aapl", "ibm", "msft", "goog", "seattle_weather", "sunspots", "co2", "sine", "ramp"} <= {d["name"] for d in listed}
+    shown = json.loads(lstmkit("datasets", "show", "co2", "--json").stdout)
+    assert shown["rows"] == 2284 and shown["missing"] == {"co2": 59}
+    bad = lstmkit("datasets", "show", "nasdaq")
+    assert bad.returncode == 2 and "unknown dataset 'nasdaq'" in bad.stderr
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "sine"
+    result = lstmkit("forecast", "train", "--data", "sine", "--horizon", "5", "--lookback", "20", "--epochs", "5",
+                     "--quantiles", "0.1,0.9", "--out", str(out), "--json")
+    assert result.returncode == 0, result.stderr
+    return out, json.loads(result.stdout)
+
+
+def test_train_writes_the_run_directory_and_reports_against_baselines(run_dir):
+    out, report = run_dir
+    assert {p.name for p in out.iterdir()} >= {"config.json", "model.safetensors", "preprocessing.json", "metrics.json",
+                                               "forecast.png", "loss.png"}
+    assert set(report["metrics"]) == {"model", "naive", "drift", "seasonal_naive"}
+    assert set(report["metrics"]["model"]) == {"mae", "rmse", "mape", "smape", "mase"}
+    assert report["run_dir"] == str(out) and report["epochs"] >= 1 and report["seconds"] > 0
+    assert json.loads((out / "metrics.json").read_text())["metrics"] == report["metrics"]
+    assert (out / "forecast.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_predict_and_evaluate_from_the_run_directory(run_dir, tmp_path):
+    out, _ = run_dir
+    predicted = lstmkit("forecast", "predict", "--model", str(out), "--output", str(tmp_path / "f.csv"), "--json")
+    assert predicted.returncode == 0, predicted.stderr
+    rows = json.loads(predicted.stdout)["forecast"]
+    assert len(rows) == 5 and rows[0]["step"] == 1000 and rows[0]["value_q0.1"] <= rows[0]["value"]
+    assert len(pd.read_csv(tmp_path / "f.csv")) == 5
+    evaluated = lstmkit("forecast", "evaluate", "--model", str(out), "--data", "sine", "--start", "900")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "seasonal_naive" in evaluated.stdout and "96 forecast origins 900 .. 995" in evaluated.stdout
+
+
+def test_train_prints_a_table_and_where_the_plot_is(tmp_path):
+    result = lstmkit("forecast", "train", "--data", "ramp", "--epochs", "3", "--out", str(tmp_path / "r"))
+    assert result.returncode == 0, result.stderr
+    assert "method" in result.stdout and "naive" in result.stdout and "drift" in result.stdout
+    assert f"plot: {tmp_path / 'r' / 'forecast.png'}" in result.stdout
+    assert "epoch   1/3" in result.stderr  # progress goes to stderr
+
+
+def test_backtest_on_a_user_file_with_nothing_but_the_target(tmp_path):
+    t = pd.date_range("2020-01-01", periods=500, freq="D")
+    pd.DataFrame({"day": t, "load": 10 + np.sin(np.arange(500) * 2 * np.pi / 7)}).to_csv(tmp_path / "load.csv", index=False)
+    result = lstmkit("forecast", "backtest", "--data", str(tmp_path / "load.csv"), "--target", "load", "--horizon", "3",
+                     "--folds", "2", "--epochs", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["season"] == 7 and len(report["folds"]) == 2 and "seasonal_naive" in report["metrics"]
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--data", "aapl", "--target", "price"], "column 'price' not found; columns are: date, open"),
+        (["--data", "co2"], "column 'co2' has 59 missing values"),
+        (["--data", "nope.csv"], "neither a bundled dataset"),
+        (["--data", "ramp", "--lookback", "90"], "use a smaller --lookback"),
+        (["--data", "ramp", "--quantiles", "a,b"], "--quantiles must be comma-separated numbers"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
+    result = lstmkit("forecast", "train", *args, "--out", str(tmp_path / "x"))
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists()  # nothing half-written
+
+
+def test_non_numeric_and_empty_files(tmp_path):
+    (tmp_path / "text.csv").write_text("date,y\n2024-01-01,1\n2024-01-02,abc\n")
+    result = lstmkit("forecast", "backtest", "--data", str(tmp_path / "text.csv"), "--target", "y")
+    assert result.returncode == 2 and "column 'y' is not numeric: 'abc'" in result.stderr
+    (tmp_path / "empty.csv").write_text("")
+    result = lstmkit("forecast", "backtest", "--data", str(tmp_path / "empty.csv"), "--target", "y")
+    assert result.returncode == 2 and "is empty" in result.stderr
+
+
+def test_anomaly_detect_reports_precision_and_recall(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 900
+    y = np.sin(np.arange(n) * 2 * np.pi / 30) + rng.normal(0, 0.05, n)
+    labels = np.zeros(n, int)
+    labels[[600, 700, 800]] = 1
+    y[[600, 700, 800]] += 1.5
+    pd.DataFrame({"y": y, "label": labels}).to_csv(tmp_path / "s.csv", index=False)
+    result = lstmkit("anomaly", "detect", "--data", str(tmp_path / "s.csv"), "--target", "y", "--labels", "label",
+                     "--epochs", "30", "--out", str(tmp_path / "a"), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["recall"] == 1.0 and report["precision"] >= 0.75
+    assert [f["at"] for f in report["flagged"]][:3] == ["600", "700", "800"]
+    assert (tmp_path / "a" / "anomalies.png").exists() and (tmp_path / "a" / "anomalies.csv").exists()
