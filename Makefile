@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench bench-kernels bench-forecast clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -13,14 +13,20 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --no-deps -c constraints.txt bokeh_sampledata
 	touch $(STAMP)
 
+# The main job: an LSTM forecaster on bundled AAPL adjusted close, scored against baselines.
 demo: $(STAMP)
-	$(VENV)/bin/lstmkit info
+	$(VENV)/bin/lstmkit forecast train --data aapl --target adj_close --horizon 5 --quantiles 0.1,0.9 --out runs/demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q
 
-bench: $(STAMP)
+bench: bench-kernels bench-forecast
+
+bench-kernels: $(STAMP)
 	$(PY) benchmarks/lstm_kernels.py
+
+bench-forecast: $(STAMP)
+	$(PY) benchmarks/forecast_seeds.py --repeats 5
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -16,7 +16,8 @@ class Scaler:
     """``scaled = (x - shift) / scale`` per column. Symbol key: N rows, C columns.
 
     "standard": shift = mean, scale = standard deviation; "minmax": shift = min, scale = max - min
-    (the tutorials' MinMaxScaler to [0, 1]); "none": the identity. A constant column gets scale 1.
+    (the tutorials' MinMaxScaler to [0, 1]); "none": the identity. A constant column (spread below
+    10 machine epsilons) gets scale 1.
 
     Example:
         >>> s = Scaler.fit(np.array([[0.0], [2.0], [4.0]]), "minmax")
@@ -39,7 +40,7 @@ class Scaler:
             shift, scale = values.min(axis=0), values.max(axis=0) - values.min(axis=0)
         else:
             shift, scale = np.zeros(values.shape[1]), np.ones(values.shape[1])
-        scale = np.where(scale > 0, scale, 1.0)
+        scale = np.where(scale < 10 * np.finfo(np.float64).eps, 1.0, scale)  # constant columns, as scikit-learn
         return cls(kind, shift, scale)
 
     def transform(self, values: np.ndarray) -> np.ndarray:

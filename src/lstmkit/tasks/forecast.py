@@ -6,8 +6,8 @@ Q quantiles (1 for a point forecast), n windows / origins, B batch.
 Leak-free by construction: rows are split chronologically into train | validation | test; the scaler
 is fitted on the training rows only; a window belongs to a part when all its target rows do (its
 input rows may reach back into earlier parts, which are known at that time). The model reads each
-window relative to its last observed value (``relative=True``), so trending and non-stationary series
-(prices, CO2) stay inside the range the network saw in training.
+window centred on its last observed value and divided by its own spread (``relative=True``), so
+trending and non-stationary series (prices, CO2) stay inside the range the network saw in training.
 """
 
 from __future__ import annotations
@@ -32,11 +32,12 @@ from lstmkit.errors import UserError
 from lstmkit.io.artifacts import load_model, load_state_dict_checked, save_model
 from lstmkit.nn import GRU, LSTM
 from lstmkit.tasks.baselines import all_baselines
-from lstmkit.training import History, Trainer, TrainerConfig
+from lstmkit.training import Callback, History, Trainer, TrainerConfig
 from lstmkit.training.metrics import forecast_metrics, mase_scale
 
 KIND = "forecaster"
 STRATEGIES = ("direct", "recursive", "seq2seq")
+MIN_SPREAD = 0.01  # floor of a window's spread, in scaled units (training rows have spread 1)
 LAG_WARNING = 0.25  # a 1-step forecast that moves less than this share of the series' own step is "shifted input"
 
 
@@ -52,13 +53,14 @@ class ForecasterConfig:
     strategy: str = "direct"  # "direct": H outputs; "recursive": a 1-step model fed its own forecasts; "seq2seq": LSTM encoder-decoder
     quantiles: list[float] | None = None  # e.g. [0.1, 0.5, 0.9]: pinball loss and prediction intervals; 0.5 is the point forecast
     scaler: str = "standard"  # "standard", "minmax" or "none"; fitted on the training rows only
-    relative: bool = True  # model each window relative to its last observed target value
+    relative: bool = True  # normalise each window: centre on its last target value, divide by its spread
     val_fraction: float = 0.1  # share of rows for validation (early stopping), before the test rows
     test_fraction: float = 0.2  # share of rows held out at the end for evaluate(); 0 trains on everything
     epochs: int | None = None  # None: about 3000 optimiser steps, 20..300 epochs
-    batch_size: int = 64
+    batch_size: int = 128
     lr: float = 3e-3
-    patience: int = 15  # epochs without validation improvement before stopping
+    patience: int = 10  # epochs without validation improvement before stopping
+    min_improvement: float = 0.05  # relative decrease of the validation loss that counts as improvement
     max_minutes: float | None = None  # wall-clock budget for training
     seed: int = 0
     verbose: bool = True  # training progress on stderr
@@ -110,10 +112,15 @@ class ForecastNet(nn.Module):
             self.head = nn.Linear(directions * config.hidden_size, self.steps * width)
 
     def forward(self, x: Tensor) -> Tensor:
-        batch = x.shape[0]
-        anchor = x[:, -1:, : self.n_targets] if self.relative else None  # (B, 1, K)
-        if anchor is not None:
-            x = torch.cat([x[..., : self.n_targets] - anchor, x[..., self.n_targets :]], dim=2)
+        batch, lookback = x.shape[:2]
+        if self.relative:
+            # Window normalisation: centre each window's targets on its last value and divide by its own
+            # spread, so level and volatility shifts (prices, CO2) stay in the range seen in training and
+            # interval widths follow the recent volatility.
+            targets = x[..., : self.n_targets]
+            anchor = targets[:, -1:]  # (B, 1, K)
+            spread = targets.std(dim=1, keepdim=True).clamp_min(MIN_SPREAD) if lookback > 1 else torch.ones_like(anchor)
+            x = torch.cat([(targets - anchor) / spread, x[..., self.n_targets :]], dim=2)
         _, state = self.encoder(x)
         if self.strategy == "seq2seq":
             state = tuple(_merge_directions(s, self.encoder) for s in state) if isinstance(state, tuple) else _merge_directions(state, self.encoder)
@@ -124,8 +131,8 @@ class ForecastNet(nn.Module):
             last = h[-2:] if self.encoder.bidirectional else h[-1:]
             out = self.head(torch.cat(list(last), dim=1))  # (B, S*K*Q)
         out = out.reshape(batch, self.steps, self.n_targets, self.n_quantiles)
-        if anchor is not None:
-            out = out + anchor[:, :, :, None]
+        if self.relative:
+            out = out * spread[..., None] + anchor[..., None]
         return out
 
 
@@ -175,8 +182,10 @@ class Forecaster:
 
     # --------------------------------------------------------------------------------------- fit
     def fit(self, data, targets: Sequence[str] | None = None, covariates: Sequence[str] = (), time: str | None = None,
-            fill: str | None = None, season: int | None = None) -> "Forecaster":
+            fill: str | None = None, season: int | None = None, callbacks: Sequence[Callback] = ()) -> "Forecaster":
         """Train on ``data``: a bundled dataset name, a CSV/Parquet path, a DataFrame or a ``Series``.
+
+        ``callbacks`` are passed to the :class:`~lstmkit.training.Trainer` (``self.model`` is the model in training).
 
         Afterwards ``self.metrics`` holds ``evaluate()`` on the held-out test rows (if test_fraction > 0).
         """
@@ -204,9 +213,9 @@ class Forecaster:
         torch.manual_seed(cfg.seed)
         self.model = ForecastNet(series.values.shape[1], series.n_targets, len(self.levels), cfg)
         trainer = Trainer(TrainerConfig(
-            epochs=self.epochs, batch_size=cfg.batch_size, lr=cfg.lr, patience=cfg.patience, clip_grad_norm=1.0,
+            epochs=self.epochs, batch_size=cfg.batch_size, lr=cfg.lr, patience=cfg.patience, rel_tol=cfg.min_improvement, clip_grad_norm=1.0,
             schedule="plateau", max_minutes=cfg.max_minutes, seed=cfg.seed, verbose=cfg.verbose,
-        ))
+        ), callbacks)
         self.history = trainer.fit(self.model, self._loss, train, val if len(split.val) else None)
         self.metrics = self.evaluate() if len(split.test) else None
         return self

@@ -31,6 +31,7 @@ class TrainerConfig:
     val_from_end: bool = True  # hold out the last samples (chronological) rather than a random draw
     patience: int | None = 10  # epochs without validation improvement before stopping; None: never
     min_delta: float = 0.0  # smallest decrease of the validation loss that counts as improvement
+    rel_tol: float = 0.0  # ... and the smallest relative decrease (0.01: at least 1% below the best)
     clip_grad_norm: float | None = None  # rescale gradients whose global L2 norm exceeds this
     schedule: str | None = None  # learning-rate schedule: None, "cosine" or "plateau"
     max_minutes: float | None = None  # wall-clock budget; training stops cleanly when it is spent
@@ -119,7 +120,7 @@ class Trainer:
         val = tuple(t.to(device) for t in val) if val is not None else None
         was_training = model.training
         model.to(device)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
         scheduler = _make_schedule(cfg.schedule, optimizer, cfg.epochs)
         n = train[0].shape[0]
         n_batches = math.ceil(n / cfg.batch_size)
@@ -178,7 +179,7 @@ class Trainer:
             history.epochs.append(record)
             monitored = val_loss if val_loss is not None else train_loss
             if val_loss is not None:
-                if history.best_val_loss is None or val_loss < history.best_val_loss - cfg.min_delta:
+                if history.best_val_loss is None or val_loss < history.best_val_loss * (1 - cfg.rel_tol) - cfg.min_delta:
                     history.best_val_loss, history.best_epoch = val_loss, epoch
                     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
                     since_best = 0
