@@ -3,7 +3,8 @@
 Grid: B in {1, 32, 256}, H in {64, 256, 1024}, F = H, T = 50, fp32, one layer; on the CPU, and on
 a GPU when one is available. The three implementations share weights and inputs and are timed in
 interleaved rounds (torch, fused, explicit, torch, ...) so that drift in machine load hits all of them
-alike; each figure is the median over rounds of the mean time of the calls in a round. The table also gives
+alike; each time is the median over rounds of the mean time of the calls in a round, and each ratio
+the median over rounds of that round's time over torch's time in the same round. The table also gives
 the largest absolute difference of each path's output from torch's, the quality side of the ratio.
 
 Run: make bench   (or: python benchmarks/lstm_kernels.py --device cpu --json out.json)
@@ -85,11 +86,14 @@ def bench_point(batch: int, hidden: int, device: torch.device, min_rounds: int, 
             for name in names:
                 samples[name].append(time_round(calls[name], inner, device))
         median = {name: statistics.median(s) for name, s in samples.items()}
+        # Ratios are paired: each round's time over torch's time in the same round, then the median.
+        # Pairing cancels the slow drifts of a shared machine that unpaired medians keep.
+        ratio = {name: statistics.median(a / b for a, b in zip(samples[name], samples["torch"])) for name in ("fused", "explicit")}
         rows.append({
             "device": device.type, "B": batch, "H": hidden, "T": T,
             "pass": "fwd+bwd" if backward else "fwd", "rounds": n_rounds, "calls_per_round": inner,
             "torch_ms": median["torch"] * 1e3, "fused_ms": median["fused"] * 1e3, "explicit_ms": median["explicit"] * 1e3,
-            "fused_ratio": median["fused"] / median["torch"], "explicit_ratio": median["explicit"] / median["torch"],
+            "fused_ratio": ratio["fused"], "explicit_ratio": ratio["explicit"],
             "fused_max_abs_diff": error["fused"], "explicit_max_abs_diff": error["explicit"],
         })
     return rows

@@ -76,7 +76,8 @@ def plot_forecast(
     detail.legend(loc="upper left")
     for ax in (overview, detail):
         ax.grid(alpha=0.3)
-    fig.autofmt_xdate()
+        ax.tick_params(axis="x", labelrotation=20)  # autofmt_xdate would hide the upper panel's dates
+    fig.tight_layout()
     return _save(fig, path)
 
 
