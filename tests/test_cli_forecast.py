@@ -114,3 +114,28 @@ def test_anomaly_detect_reports_precision_and_recall(tmp_path):
     assert report["recall"] == 1.0 and report["precision"] >= 0.75
     assert [f["at"] for f in report["flagged"]][:3] == ["600", "700", "800"]
     assert (tmp_path / "a" / "anomalies.png").exists() and (tmp_path / "a" / "anomalies.csv").exists()
+
+
+def test_labels_stay_aligned_when_rows_are_sorted_and_text_labels_are_refused(tmp_path):
+    rng = np.random.default_rng(1)
+    n = 600
+    t = pd.date_range("2020-01-01", periods=n, freq="D")
+    y = np.sin(np.arange(n) * 2 * np.pi / 20) + rng.normal(0, 0.05, n)
+    y[[450, 520]] += 2.0
+    labels = np.zeros(n, int)
+    labels[[450, 520]] = 1
+    frame = pd.DataFrame({"date": t, "y": y, "lab": labels}).sample(frac=1.0, random_state=0)  # shuffled rows
+    frame.to_csv(tmp_path / "s.csv", index=False)
+    result = lstmkit("anomaly", "detect", "--data", str(tmp_path / "s.csv"), "--target", "y", "--labels", "lab",
+                     "--epochs", "20", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["recall"] == 1.0
+    frame.assign(lab=np.where(frame["lab"] > 0, "yes", "no")).to_csv(tmp_path / "t.csv", index=False)
+    result = lstmkit("anomaly", "detect", "--data", str(tmp_path / "t.csv"), "--target", "y", "--labels", "lab")
+    assert result.returncode == 2 and "column 'lab' is not numeric" in result.stderr
+
+
+def test_out_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "taken").write_text("x")
+    result = lstmkit("forecast", "train", "--data", "ramp", "--out", str(tmp_path / "taken"))
+    assert result.returncode == 2 and "is an existing file" in result.stderr

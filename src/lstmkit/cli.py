@@ -150,8 +150,14 @@ DATA = typer.Option(..., "--data", help="A bundled dataset name (lstmkit dataset
 TARGET = typer.Option(None, "--target", help="Column to forecast; repeat for several. Default: the dataset's target.")
 COVARIATE = typer.Option(None, "--covariate", help="Past covariate column (known up to the forecast origin); repeatable.")
 TIME = typer.Option(None, "--time", help="Time column. Default: a datetime column or one named date/time/timestamp.")
-FILL = typer.Option(None, "--fill", help="Missing values: ffill, interpolate, drop or zero. Default: refuse them.")
+FILL = typer.Option(None, "--fill", help="Missing values: ffill (causal), interpolate (reads the next observed value), "
+                    "drop or zero. Default: refuse them.")
 SEASON = typer.Option(None, "--season", help="Seasonal period in rows. Default: from the time column's frequency.")
+
+
+def _check_out_dir(out: Path | None) -> None:
+    if out is not None and out.exists() and not out.is_dir():
+        raise UserError(f"--out {str(out)!r} is an existing file; give a directory path")
 
 
 def _forecast_config(**options) -> "ForecasterConfig":
@@ -232,6 +238,7 @@ def forecast_train(
                               dropout=dropout, cell=cell, bidirectional=bidirectional, strategy=strategy,
                               quantiles=quantiles, scaler=scaler, test_fraction=test_fraction, epochs=epochs,
                               batch_size=batch_size, lr=lr, max_minutes=max_minutes, seed=seed)
+    _check_out_dir(out)
     started = clock.monotonic()
     model = Forecaster(config).fit(data, target or None, covariate or (), time, fill, season)
     seconds = clock.monotonic() - started
@@ -269,6 +276,7 @@ def forecast_predict(
 
     forecast = Forecaster.load(model).predict(data)
     if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(output, forecast.to_csv().encode("utf-8"))
     if as_json:
         frame = forecast.reset_index()
@@ -364,24 +372,29 @@ def anomaly_detect(
 
     Example: lstmkit anomaly detect --data sensor.csv --target temp --out runs/sensor
     """
-    from lstmkit.data.series import read_table
+    import numpy as np
+
+    from lstmkit.data.series import Series, read_table, to_series
     from lstmkit.io.artifacts import atomic_write_bytes
     from lstmkit.tasks.anomaly import AnomalyConfig, AnomalyDetector, precision_recall
     from lstmkit.viz.plots import plot_anomalies
 
+    _check_out_dir(out)
     frame, info = read_table(data)
-    if labels is not None and labels not in frame.columns:
-        raise UserError(f"--labels {labels!r} is not a column; columns are: {', '.join(map(str, frame.columns))}")
+    # labels ride along as a covariate so that sorting by time and dropping rows keep them aligned
+    series = to_series(frame, [target] if target else None, [labels] if labels else (), time, fill, info)
+    truth = series.values[:, 1] if labels else None
+    if truth is not None and not np.isin(truth, (0, 1)).all():
+        raise UserError(f"--labels {labels!r} must hold 0 (normal) or 1 (anomaly) only")
+    series = Series(series.values[:, :1], series.targets, [], series.time, series.season, series.time_column, freq=series.freq)
     detector = AnomalyDetector(AnomalyConfig(threshold=threshold, train_fraction=train_fraction, epochs=epochs, seed=seed,
                                              verbose=not as_json))
-    from lstmkit.data.series import to_series
-
-    detector.fit(to_series(frame, [target] if target else None, (), time, fill, info))
+    detector.fit(series)
     result = detector.detect()
     found = result[result["anomaly"]]
     report = {"rows": len(result), "anomalies": len(found), **detector.settings()}
-    if labels is not None:
-        report.update(precision_recall(result["anomaly"].to_numpy(), frame[labels].to_numpy()[: len(result)] > 0))
+    if truth is not None:
+        report.update(precision_recall(result["anomaly"].to_numpy(), truth > 0))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(out / "anomalies.csv", result.to_csv().encode("utf-8"))

@@ -57,6 +57,8 @@ def test_rows_are_sorted_by_time():
         (lambda: frame(x=np.zeros(10)), {}, "give the column to forecast with --target; numeric columns are: y, x"),
         (lambda: frame(), {"targets": ["y"], "covariates": ["y"]}, "both as target and covariate"),
         (lambda: frame(), {"fill": "mean"}, "--fill must be one of ffill, interpolate, drop, zero"),
+        (lambda: frame(t=np.arange(10)), {"time": "t"}, "time column 't' holds numbers, not dates"),
+        (lambda: frame(), {"targets": ["date"]}, "column 'date' holds dates"),
     ],
 )
 def test_bad_tables_are_user_errors(make, kwargs, message):
@@ -93,3 +95,13 @@ def test_empty_and_unreadable_files(tmp_path):
 def test_season_from_frequency(freq, weekends, season):
     index = pd.date_range("2020-01-06", periods=60, freq=freq)
     assert infer_season(index) == season
+
+
+def test_whole_number_years_are_a_time_column():
+    s = to_series(pd.DataFrame({"year": [2001, 2000, 2002], "y": [1.0, 0.0, 2.0]}), time="year")
+    assert s.values[:, 0].tolist() == [0.0, 1.0, 2.0] and s.time[0] == pd.Timestamp("2000-01-01")
+
+
+def test_a_numeric_column_named_time_is_not_taken_for_dates():
+    s = to_series(pd.DataFrame({"time": np.arange(5), "y": np.arange(5.0)}), targets=["y"])
+    assert s.time is None

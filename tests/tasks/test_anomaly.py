@@ -41,6 +41,23 @@ def test_precision_recall_by_hand():
     assert precision_recall(flagged, truth, tolerance=1)["precision"] == 1.0
 
 
+def test_repairs_read_only_the_past():
+    frame, truth = injected(3, count=1)
+    detector = AnomalyDetector(AnomalyConfig(epochs=20, verbose=False)).fit(frame)
+    spike = int(np.flatnonzero(truth)[0])
+    expected = []
+    for shift in (0.0, 0.3):
+        moved = frame.copy()
+        moved.loc[spike + 1, "y"] += shift
+        expected.append(detector.detect(moved)["expected"].iloc[spike + 1])
+    assert expected[0] == expected[1]  # the forecast for t+1 never reads y[t+1]
+
+
+def test_too_few_training_rows():
+    with pytest.raises(UserError, match="fewer than 50; give more data"):
+        AnomalyDetector().fit(pd.DataFrame({"y": np.arange(60.0)}))
+
+
 def test_bad_settings():
     with pytest.raises(UserError, match="train_fraction must be between 0 and 1"):
         AnomalyDetector(AnomalyConfig(train_fraction=1.0))

@@ -145,6 +145,9 @@ def test_series_too_short_for_lookback_and_horizon():
     ({"quantiles": [0.1], "strategy": "recursive"}, "quantiles need strategy 'direct' or 'seq2seq'"),
     ({"cell": "rnn"}, "cell must be 'lstm' or 'gru'"),
     ({"horizon": 0}, "horizon must be at least 1"),
+    ({"batch_size": 0}, "batch_size must be at least 1"),
+    ({"epochs": 0}, "epochs must be at least 1"),
+    ({"dropout": 2.0}, r"dropout must be in \[0, 1\)"),
 ])
 def test_bad_configuration(kwargs, message):
     with pytest.raises(UserError, match=message):
@@ -170,3 +173,36 @@ def test_backtest_refits_the_scaler_on_each_fold(monkeypatch):
     assert [f["train_rows"] for f in result["folds"]] == [700, 800, 900]
     origins = sum(f["origins"] for f in result["folds"])
     assert origins == 3 * (100 - 2 + 1) and set(result["metrics"]) == {"model", "naive", "drift", "seasonal_naive"}
+
+
+def test_horizon_longer_than_the_test_rows_is_refused_before_training():
+    with pytest.raises(UserError, match="holds out 60 rows, fewer than the horizon 100"):
+        Forecaster(quick(horizon=100, lookback=5)).fit(pd.DataFrame({"y": np.sin(np.arange(300.0))}))
+
+
+@pytest.mark.parametrize("freq", ["h", "MS"])
+def test_future_timestamps_survive_save_and_load_with_a_short_lookback(tmp_path, freq):
+    t = pd.date_range("2020-01-01", periods=200, freq=freq)
+    frame = pd.DataFrame({"date": t, "y": np.sin(np.arange(200) / 3)})
+    model = Forecaster(quick(lookback=1, horizon=3, epochs=1)).fit(frame)
+    model.save(tmp_path / "m")
+    assert list(Forecaster.load(tmp_path / "m").predict().index) == list(model.predict().index)
+    assert model.predict().index[0] == t[-1] + t.freq
+
+
+def test_evaluating_new_data_scores_only_unseen_rows_with_the_training_mase_scale(tmp_path, sine_model):
+    sine_model.save(tmp_path / "run")
+    loaded = Forecaster.load(tmp_path / "run")
+    result = loaded.evaluate("sine")  # the same series: only its held-out rows are unseen
+    assert result["first_origin"] == 800 and result["origins"] == sine_model.metrics["origins"]
+    assert result["metrics"]["model"]["mase"] == pytest.approx(sine_model.metrics["metrics"]["model"]["mase"], rel=1e-6)
+    with pytest.raises(UserError, match="no rows after those the model was trained and validated on"):
+        loaded.evaluate(pd.DataFrame({"value": np.zeros(500)}))
+
+
+def test_backtest_pools_rmse_through_the_mean_squared_error():
+    result = backtest("sine", quick(horizon=2, epochs=2), folds=2)
+    folds = result["folds"]
+    weights = np.array([f["origins"] for f in folds])
+    mse = np.array([f["metrics"]["model"]["rmse"] ** 2 for f in folds])
+    assert result["metrics"]["model"]["rmse"] == pytest.approx(np.sqrt(np.average(mse, weights=weights)))

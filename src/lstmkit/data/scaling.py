@@ -16,8 +16,8 @@ class Scaler:
     """``scaled = (x - shift) / scale`` per column. Symbol key: N rows, C columns.
 
     "standard": shift = mean, scale = standard deviation; "minmax": shift = min, scale = max - min
-    (the tutorials' MinMaxScaler to [0, 1]); "none": the identity. A constant column (spread below
-    10 machine epsilons) gets scale 1.
+    (the tutorials' MinMaxScaler to [0, 1]); "none": the identity. A column that is constant up to
+    rounding error gets scale 1 (scikit-learn's rules).
 
     Example:
         >>> s = Scaler.fit(np.array([[0.0], [2.0], [4.0]]), "minmax")
@@ -34,13 +34,17 @@ class Scaler:
         if kind not in KINDS:
             raise UserError(f"scaler must be one of {', '.join(KINDS)}, got {kind!r}")
         values = np.asarray(values, dtype=np.float64)
+        eps, n = np.finfo(np.float64).eps, len(values)
         if kind == "standard":
-            shift, scale = values.mean(axis=0), values.std(axis=0)
+            shift, var = values.mean(axis=0), values.var(axis=0)
+            # constant when the variance is within the rounding error of computing it (scikit-learn's bound)
+            constant = var <= n * eps * var + (n * shift * eps) ** 2
+            scale = np.where(constant, 1.0, np.sqrt(var))
         elif kind == "minmax":
-            shift, scale = values.min(axis=0), values.max(axis=0) - values.min(axis=0)
+            shift, spread = values.min(axis=0), values.max(axis=0) - values.min(axis=0)
+            scale = np.where(spread < 10 * eps, 1.0, spread)
         else:
             shift, scale = np.zeros(values.shape[1]), np.ones(values.shape[1])
-        scale = np.where(scale < 10 * np.finfo(np.float64).eps, 1.0, scale)  # constant columns, as scikit-learn
         return cls(kind, shift, scale)
 
     def transform(self, values: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ import pandas as pd
 from lstmkit.data.datasets import DATASETS, DatasetInfo, get_dataset
 from lstmkit.errors import UserError
 
-FILL_METHODS = ("ffill", "interpolate", "drop", "zero")
+FILL_METHODS = ("ffill", "interpolate", "drop", "zero")  # interpolate reads the next observed value; ffill is causal
 TIME_NAMES = ("date", "time", "timestamp", "datetime", "ds")
 
 
@@ -33,6 +33,7 @@ class Series:
     season: int  # seasonal period in rows (1: none known)
     time_column: str | None = None  # the column the time index came from
     offset: int = 0  # row number of the first row in the data it was sliced from
+    freq: str | None = None  # pandas frequency of the time index ("B" for trading days); None: irregular or no time
 
     @property
     def n_targets(self) -> int:
@@ -44,7 +45,7 @@ class Series:
     def slice(self, start: int, stop: int) -> "Series":
         time = None if self.time is None else self.time[start:stop]
         return Series(self.values[start:stop], self.targets, self.covariates, time, self.season, self.time_column,
-                      self.offset + start)
+                      self.offset + start, self.freq)
 
     def label(self, row: int):
         """A printable name for a row: its date/time, or its step number."""
@@ -115,10 +116,12 @@ def to_series(
     if set(targets) & set(covariates):
         raise UserError(f"{sorted(set(targets) & set(covariates))} are given both as target and covariate; choose one")
 
+    for name in targets + covariates:
+        if name == time or pd.api.types.is_datetime64_any_dtype(frame[name]):
+            raise UserError(f"column {name!r} holds dates, not values to forecast; choose a numeric column")
+
     if time is not None:
-        with warnings.catch_warnings():  # pandas warns when it must guess each format; bad values are reported below
-            warnings.simplefilter("ignore", UserWarning)
-            stamps = pd.to_datetime(frame[time], errors="coerce")
+        stamps = _parse_time(frame[time], time)
         bad = stamps.isna() & frame[time].notna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
@@ -164,7 +167,21 @@ def to_series(
     index = pd.DatetimeIndex(frame[time]) if time is not None else None
     if season is None:
         season = (info.season if info and info.season else None) or infer_season(index)
-    return Series(values, targets, covariates, index, int(season), time)
+    return Series(values, targets, covariates, index, int(season), time, freq=infer_freq(index))
+
+
+def _parse_time(column: pd.Series, name: str) -> pd.Series:
+    """Dates from text or datetimes; whole numbers between 1000 and 2999 are years; other numbers are refused
+    (pandas would read them as nanoseconds since 1970)."""
+    if pd.api.types.is_numeric_dtype(column):
+        values = column.dropna()
+        if len(values) and (values == values.round()).all() and values.between(1000, 2999).all():
+            return pd.to_datetime(column.astype("Int64").astype(str), format="%Y", errors="coerce")
+        raise UserError(f"time column {name!r} holds numbers, not dates; leave out --time to use the row order, "
+                        "or give dates such as 2024-01-31")
+    with warnings.catch_warnings():  # pandas warns when it must guess each format; bad values are reported later
+        warnings.simplefilter("ignore", UserWarning)
+        return pd.to_datetime(column, errors="coerce")
 
 
 def _detect_time(frame: pd.DataFrame) -> str | None:
@@ -172,7 +189,7 @@ def _detect_time(frame: pd.DataFrame) -> str | None:
         if pd.api.types.is_datetime64_any_dtype(frame[name]):
             return name
     for name in frame.columns:
-        if name.lower() in TIME_NAMES:
+        if name.lower() in TIME_NAMES and not pd.api.types.is_numeric_dtype(frame[name]):
             return name
     for name in frame.columns:  # text that reads as dates, e.g. a CSV's "2024-01-31"
         column = frame[name]
@@ -192,6 +209,21 @@ def _default_targets(frame: pd.DataFrame, info: DatasetInfo | None, time: str | 
     if len(numeric) == 1:
         return numeric
     raise UserError(f"give the column to forecast with --target; numeric columns are: {', '.join(numeric) or 'none'}")
+
+
+def infer_freq(index: pd.DatetimeIndex | None) -> str | None:
+    """The step between rows as a pandas frequency: inferred when regular, "B" for daily data without
+    weekends (trading days), otherwise the median step as a fixed offset. None without a time index."""
+    if index is None or len(index) < 2:
+        return None
+    with warnings.catch_warnings():  # pandas 3 announces infer_freq returning offsets; .freqstr below covers both
+        warnings.simplefilter("ignore")
+        freq = pd.infer_freq(index[-1000:]) if len(index) >= 3 else None
+    freq = getattr(freq, "freqstr", freq)
+    step = pd.Series(index).diff().median()
+    if freq is None and step == pd.Timedelta(days=1) and not (index.day_of_week >= 5).any():
+        freq = "B"
+    return freq or pd.tseries.frequencies.to_offset(step).freqstr
 
 
 def infer_season(index: pd.DatetimeIndex | None) -> int:

@@ -5,9 +5,9 @@ anomalous when its residual, in robust z-units of the training residuals, exceed
 
     z_t = |r_t - median(r_train)| / (1.4826 * MAD(r_train)),   anomaly when z_t > threshold
 
-A spike also corrupts the next windows' inputs, which would flag the normal points after it; so
-flagged points are bridged by linear interpolation from their neighbours and the residuals are
-recomputed from the cleaned inputs (targets stay the observed values), until the flags stop changing.
+A spike also corrupts the next windows' inputs, which would flag the normal points after it; so the
+flagged points are replaced by their forecasts and the residuals recomputed from those inputs (the
+targets stay the observed values), repeatedly, with flags allowed to clear but not to spread.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from lstmkit.data.series import Series
 from lstmkit.errors import UserError
 from lstmkit.tasks.forecast import Forecaster, ForecasterConfig, load_series
 
-CLEANING_PASSES = 25  # upper bound; passes stop when the flags no longer change
+MIN_TRAIN_ROWS = 50
+MAX_REPAIR_PASSES = 10
 
 
 @dataclass
@@ -64,6 +65,9 @@ class AnomalyDetector:
             raise UserError("anomaly detection works on one target column; pick it with --target")
         self.series = series
         train_rows = int(len(series) * cfg.train_fraction)
+        if train_rows < MIN_TRAIN_ROWS:
+            raise UserError(f"anomaly detection learns normal behaviour from the first {cfg.train_fraction:.0%} of the rows: "
+                            f"{train_rows} of {len(series)}, fewer than {MIN_TRAIN_ROWS}; give more data or a larger --train-fraction")
         forecast_config = ForecasterConfig(horizon=1, lookback=cfg.lookback, hidden_size=cfg.hidden_size, epochs=cfg.epochs,
                                            max_minutes=cfg.max_minutes, seed=cfg.seed, verbose=cfg.verbose, test_fraction=0.0)
         self.forecaster = Forecaster(forecast_config).fit(series.slice(0, train_rows))
@@ -75,28 +79,31 @@ class AnomalyDetector:
     def _residuals(self, values: np.ndarray, clean: bool) -> tuple[np.ndarray, np.ndarray]:
         """Observed values minus 1-step forecasts (NaN for the first lookback rows), and the forecasts.
 
-        With ``clean``, the forecasts read inputs in which flagged points are interpolated from their neighbours.
+        With ``clean``, flagged points are replaced by their forecasts and everything is forecast again
+        from those inputs, repeatedly; a point may leave the flagged set but never join it, so a run of
+        flags cannot feed on itself. Each forecast reads only earlier rows, so this stays causal.
         """
-        f, lookback = self.forecaster, self.forecaster.lookback
-        cleaned, flagged = values.copy(), None
-        for _ in range(CLEANING_PASSES if clean else 1):
-            scaled = torch.as_tensor(f.scaler.transform(cleaned[:, None]), dtype=torch.float32)
-            windows = scaled.unfold(0, lookback, 1).transpose(1, 2)[:-1]  # (N - L, L, 1): inputs for rows L..N-1
-            predicted = np.full(len(values), np.nan)
-            predicted[lookback:] = f._forecast(windows)[:, 0, 0, 0]
-            residuals = values - predicted
-            if not clean:
-                break
-            # each pass repairs at least the first point after every spike; stop when nothing changes
-            now = self._scores(residuals) > self.config.threshold
-            if flagged is not None and np.array_equal(now, flagged):
-                break
-            flagged = now
-            rows = np.arange(len(values))
-            # flagged points are bridged from their unflagged neighbours, not replaced by forecasts:
-            # feeding forecasts back would let the model run free and drift away from the data
-            cleaned = np.interp(rows, rows[~now], values[~now]) if (~now).any() else values
+        predicted = self._one_step(values)
+        residuals = values - predicted
+        if clean:
+            flagged = self._scores(residuals) > self.config.threshold
+            for _ in range(MAX_REPAIR_PASSES):
+                predicted = self._one_step(np.where(flagged, predicted, values))
+                residuals = values - predicted
+                still = flagged & (self._scores(residuals) > self.config.threshold)
+                if np.array_equal(still, flagged):
+                    break
+                flagged = still
         return residuals, predicted
+
+    def _one_step(self, inputs: np.ndarray) -> np.ndarray:
+        """The forecast of each row from the lookback rows before it; NaN where there are too few."""
+        f, lookback = self.forecaster, self.forecaster.lookback
+        scaled = torch.as_tensor(f.scaler.transform(inputs[:, None]), dtype=torch.float32)
+        windows = scaled.unfold(0, lookback, 1).transpose(1, 2)[:-1]  # (N - L, L, 1): inputs for rows L..N-1
+        predicted = np.full(len(inputs), np.nan)
+        predicted[lookback:] = f._forecast(windows)[:, 0, 0, 0]
+        return predicted
 
     def _scores(self, residuals: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):

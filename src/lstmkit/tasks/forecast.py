@@ -70,6 +70,13 @@ class ForecasterConfig:
             raise UserError(f"horizon must be at least 1, got {self.horizon}")
         if self.lookback is not None and self.lookback < 1:
             raise UserError(f"lookback must be at least 1, got {self.lookback}")
+        for name in ("batch_size", "hidden_size", "num_layers"):
+            if getattr(self, name) < 1:
+                raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.epochs is not None and self.epochs < 1:
+            raise UserError(f"epochs must be at least 1 (or None to choose from the data), got {self.epochs}")
+        if not 0 <= self.dropout < 1:
+            raise UserError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.cell not in ("lstm", "gru"):
             raise UserError(f"cell must be 'lstm' or 'gru', got {self.cell!r}")
         if self.strategy not in STRATEGIES:
@@ -201,6 +208,12 @@ class Forecaster:
         self._check_length(n, val_start)
         self.scaler = Scaler.fit(series.values[:val_start], cfg.scaler)
         self.levels = quantile_levels(cfg)
+        # what later evaluations need to know about the fitted rows: where unseen rows begin, the MASE scale
+        self.fitted = {"rows": n, "test_start": test_start, "seen_until": _stamp(series, test_start - 1),
+                       "mase_scale": mase_scale(series.values[:val_start, : series.n_targets], series.season)}
+        if cfg.test_fraction > 0 and n - test_start < cfg.horizon:
+            raise UserError(f"test_fraction={cfg.test_fraction} holds out {n - test_start} rows, fewer than the horizon "
+                            f"{cfg.horizon}: nothing could be scored; raise --test-fraction, lower --horizon, or use 0 to train on all rows")
 
         x, y = self._windows(series)
         split = self._split(n, val_start, test_start)
@@ -208,7 +221,7 @@ class Forecaster:
         train = (x[split.train.start : split.train.stop], y[split.train.start : split.train.stop, :steps])
         val = (x[split.val.start : split.val.stop], y[split.val.start : split.val.stop, :steps])
         batches = math.ceil(len(split.train) / cfg.batch_size)
-        self.epochs = cfg.epochs or int(min(300, max(20, math.ceil(3000 / batches))))
+        self.epochs = cfg.epochs if cfg.epochs is not None else int(min(300, max(20, math.ceil(3000 / batches))))
 
         torch.manual_seed(cfg.seed)
         self.model = ForecastNet(series.values.shape[1], series.n_targets, len(self.levels), cfg)
@@ -308,18 +321,18 @@ class Forecaster:
         self._need_model()
         if data is None:
             series = self.series
-            train_rows, start = self._bounds(len(series))
+            start = self._bounds(len(series))[1]
             if start >= len(series):
                 raise UserError("no held-out test rows (test_fraction=0, or a loaded model): pass data to evaluate on")
         else:
             series = data if isinstance(data, Series) else self._series_like(data)
-            train_rows = None
-        start = max(start if start is not None else 0, self.lookback, series.season + 1 if series.season > 1 else 1)
+            start = self._first_unseen_row(series) if start is None else start
+        start = max(start, self.lookback, series.season + 1 if series.season > 1 else 1)
         origins, forecast = self.forecast_origins(series, start)
         k, horizon = series.n_targets, self.config.horizon
         actual = series.values[:, :k]
         truth = actual[origins[:, None] + np.arange(horizon)]  # (n, H, K)
-        scale = mase_scale(actual[: train_rows or start], series.season)
+        scale = self.fitted["mase_scale"]
         point = forecast[..., self.levels.index(0.5)]
         methods = {"model": point, **all_baselines(actual, origins, horizon, series.season)}
         metrics = {name: forecast_metrics(truth, p, scale) for name, p in methods.items()}
@@ -346,6 +359,18 @@ class Forecaster:
                 f"it is mostly the last input value shifted by one step{skill}"
             )
         return result
+
+    def _first_unseen_row(self, series: Series) -> int:
+        """The first row of ``series`` after those the model was trained and validated on."""
+        seen = self.fitted["seen_until"]
+        if series.time is not None and isinstance(seen, str):
+            start = int(series.time.searchsorted(pd.Timestamp(seen), side="right"))
+        else:
+            start = int(seen) + 1 - series.offset
+        if start > len(series) - self.config.horizon:
+            raise UserError(f"the data has no rows after those the model was trained and validated on (up to {seen}); "
+                            "give newer data, or --start to score earlier rows (they were seen in training)")
+        return max(start, 0)
 
     def forecast_origins(self, series: Series, start: int) -> tuple[np.ndarray, np.ndarray]:
         """Forecasts from every origin t >= start with all H target rows inside ``series``.
@@ -410,6 +435,8 @@ class Forecaster:
             "fill": self.fill,
             "season": s.season,
             "quantile_levels": self.levels,
+            "freq": s.freq,
+            "fitted": self.fitted,
             # the last lookback rows, so that `predict` works without data
             "context": {"values": context.values.tolist(),
                         "time": None if context.time is None else [t.isoformat() for t in context.time],
@@ -434,13 +461,19 @@ class Forecaster:
         time = None if ctx["time"] is None else pd.DatetimeIndex(pd.to_datetime(ctx["time"]))
         values = np.asarray(ctx["values"], dtype=np.float64)
         self.series = Series(values, pre["targets"], pre["covariates"], time, pre["season"], pre["time_column"],
-                             offset=ctx["rows"] - len(values))
+                             offset=ctx["rows"] - len(values), freq=pre["freq"])
+        self.fitted = pre["fitted"]
         self.config.test_fraction = 0.0  # only the context rows came back: nothing held out to evaluate on
         self.model = ForecastNet(cfg["n_inputs"], len(pre["targets"]), len(self.levels), self.config)
         load_state_dict_checked(self.model, art.state_dict)
         return self
 
     fill: str | None = None  # the missing-value rule the fitted data was read with
+
+
+def _stamp(series: Series, row: int):
+    """A row's time as ISO text, or its row number without a time index (JSON-friendly)."""
+    return series.time[row].isoformat() if series.time is not None else series.offset + row
 
 
 def load_series(data, targets=None, covariates=(), time=None, fill=None, season=None) -> Series:
@@ -466,16 +499,12 @@ def lag_ratio(actual: np.ndarray, origins: np.ndarray, forecast: np.ndarray) -> 
 
 
 def future_index(series: Series, horizon: int):
+    """The time stamps (or step numbers) of the ``horizon`` rows after the end of ``series``."""
     if series.time is None:
         end = series.offset + len(series)
         return pd.RangeIndex(end, end + horizon, name="step")
-    step = pd.Series(series.time).diff().median() if len(series.time) > 1 else pd.Timedelta(days=1)
-    freq = pd.infer_freq(series.time) if len(series.time) >= 3 else None
-    if freq is None and step == pd.Timedelta(days=1) and not (series.time.day_of_week >= 5).any():
-        freq = "B"  # trading days: no weekends in the history, none in the forecast
-    if freq is not None:
-        return pd.date_range(series.time[-1], periods=horizon + 1, freq=freq)[1:].rename("date")
-    return pd.DatetimeIndex([series.time[-1] + step * (h + 1) for h in range(horizon)], name="date")
+    freq = series.freq or "D"  # a one-row series has no step of its own
+    return pd.date_range(series.time[-1], periods=horizon + 1, freq=freq)[1:].rename(series.time_column or "date")
 
 
 def backtest(data, config: ForecasterConfig, folds: int = 3, targets=None, covariates=(), time=None, fill=None,
@@ -502,7 +531,7 @@ def backtest(data, config: ForecasterConfig, folds: int = 3, targets=None, covar
     weights = np.array([r["origins"] for r in results], dtype=float)
     methods = list(results[0]["metrics"])
     pooled = {
-        m: {key: _weighted([r["metrics"][m][key] for r in results], weights) for key in results[0]["metrics"][m]}
+        m: {key: _weighted([r["metrics"][m][key] for r in results], weights, key) for key in results[0]["metrics"][m]}
         for m in methods
     }
     best = min((m for m in methods if m != "model"), key=lambda m: pooled[m]["rmse"])
@@ -516,7 +545,10 @@ def backtest(data, config: ForecasterConfig, folds: int = 3, targets=None, covar
     }
 
 
-def _weighted(values: list, weights: np.ndarray):
+def _weighted(values: list, weights: np.ndarray, key: str):
+    """Pool a metric over folds of equal horizon: origin-weighted means, RMSE through the pooled MSE."""
     if any(v is None for v in values):
         return None
+    if key == "rmse":
+        return float(np.sqrt(np.average(np.square(values), weights=weights)))
     return float(np.average(values, weights=weights))
