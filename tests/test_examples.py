@@ -34,3 +34,9 @@ def test_stock_example_compares_with_naive(tmp_path):
     out = run("forecast_stock.py", tmp_path)
     assert "naive: RMSE" in out and "skill vs the best baseline" in out
     assert (tmp_path / "runs" / "examples" / "aapl_forecast.png").exists()
+
+
+@pytest.mark.slow
+def test_word_level_english_example_continues_the_prompt(tmp_path):
+    out = run("textgen_words_en.py", tmp_path)
+    assert "lstm networks are" in out and "held-out perplexity" in out

@@ -418,6 +418,138 @@ def anomaly_detect(
         print(f"table: {out / 'anomalies.csv'}\nplot: {report['plot']}")
 
 
+# -------------------------------------------------------------------------------------------- textgen
+textgen_app = typer.Typer(help="Character- and word-level LSTM language models: train, sample, evaluate.", no_args_is_help=True)
+app.add_typer(textgen_app, name="textgen")
+TEXT_DATA = typer.Option(..., "--data", help="A bundled corpus (hamlet, peoples_daily) or a UTF-8 text file.")
+
+
+def _lm_table(result: dict, title: str) -> str:
+    lines = [title, f"{'method':<10}{'cross-entropy':>15}{'perplexity':>12}{'bits/char':>11}"]
+    names = {"model": "model", "unigram": "unigram", "ngram": f"{result['ngram_order']}-gram KN"}
+    for name, m in result["metrics"].items():
+        lines.append(f"{names[name]:<10}{m['cross_entropy']:>15.4f}{m['perplexity']:>12.2f}{m['bpc']:>11.4f}")
+    if result["unknown_tokens"]:
+        lines.append(f"{result['unknown_tokens']} distinct tokens of the evaluated text are not in the vocabulary (scored as <unk>)")
+    return "\n".join(lines)
+
+
+def _lm_title(result: dict, what: str) -> str:
+    return (f"{what}: {result['tokens']} {result['level']}-level tokens ({result['language']}), "
+            f"{result['characters']} characters, vocabulary {result['vocab_size']}; cross-entropy in nats per token")
+
+
+@textgen_app.command("train")
+def textgen_train(
+    data: str = TEXT_DATA,
+    out: Path = typer.Option(..., "--out", help="Run directory to write."),
+    level: str = typer.Option("char", help="char or word."),
+    language: str = typer.Option("auto", help="en, zh or auto; word-level zh uses jieba."),
+    mode: str = typer.Option("tbptt", help="tbptt (carried state over the whole text) or window (the tutorials')."),
+    seq_len: int = typer.Option(None, "--seq-len", help="Tokens per block or window (default 100)."),
+    batch_size: int = typer.Option(None, "--batch-size"),
+    hidden_size: int = typer.Option(None, "--hidden-size", help="LSTM units (default 512)."),
+    layers: int = typer.Option(None, "--layers", help="LSTM layers (default 2)."),
+    embedding_dim: int = typer.Option(None, "--embedding-dim"),
+    dropout: float = typer.Option(None),
+    tie_weights: bool = typer.Option(False, "--tie-weights", help="Share embedding and output weights."),
+    min_freq: int = typer.Option(None, "--min-freq", help="Rarer tokens become <unk>."),
+    max_vocab: int = typer.Option(None, "--max-vocab"),
+    epochs: int = typer.Option(None),
+    lr: float = typer.Option(None),
+    max_minutes: float = typer.Option(None, "--max-minutes", help="Stop training cleanly after this many minutes."),
+    seed: int = typer.Option(None),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Train a language model, print held-out cross-entropy, perplexity and bits/char next to n-gram baselines.
+
+    Example: lstmkit textgen train --data hamlet --max-minutes 10 --out runs/hamlet
+    """
+    import time as clock
+
+    from lstmkit.data.text import read_text
+    from lstmkit.io.artifacts import METRICS, atomic_write_json
+    from lstmkit.tasks.textgen import TextGenConfig, TextGenerator
+
+    _check_out_dir(out)
+    options = dict(level=level, language=language, mode=mode, seq_len=seq_len, batch_size=batch_size, hidden_size=hidden_size,
+                   num_layers=layers, embedding_dim=embedding_dim, dropout=dropout, tie_weights=tie_weights, min_freq=min_freq,
+                   max_vocab=max_vocab, epochs=epochs, lr=lr, max_minutes=max_minutes, seed=seed, verbose=True)
+    config = TextGenConfig(**{k: v for k, v in options.items() if v is not None})
+    if config.tie_weights and embedding_dim is None:
+        config.embedding_dim = config.hidden_size
+    text = read_text(data)
+    started = clock.monotonic()
+    model = TextGenerator(config).fit(text, source=data)
+    seconds = clock.monotonic() - started
+    model.save(out)
+    result = model.evaluate()
+    report = {"run_dir": str(out), "seconds": round(seconds, 2), "epochs": len(model.history.epochs), **result,
+              "sample": model.generate(length=200, seed=config.seed, temperature=0.8)}
+    atomic_write_json(out / METRICS, report)
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False))
+        return
+    print(_lm_table(result, _lm_title(result, f"{data}, held-out last {config.val_fraction:.0%}")))
+    print(f"trained {len(model.history.epochs)} epochs in {seconds:.0f}s; run directory: {out}")
+    print("sample (temperature 0.8):\n" + report["sample"])
+
+
+@textgen_app.command("sample")
+def textgen_sample(
+    model: Path = typer.Option(..., "--model", help="Run directory written by `lstmkit textgen train`."),
+    prompt: str = typer.Option("", help="Text to continue."),
+    length: int = typer.Option(300, help="Tokens to generate."),
+    method: str = typer.Option("sample", help="sample, greedy or beam."),
+    temperature: float = typer.Option(1.0),
+    top_k: int = typer.Option(None, "--top-k"),
+    top_p: float = typer.Option(None, "--top-p", help="Nucleus sampling: the smallest set of tokens with this mass."),
+    beam: int = typer.Option(4, help="Hypotheses kept by beam search."),
+    seed: int = typer.Option(0, help="Same seed, same text."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Continue a prompt; the text streams to the terminal as it is produced.
+
+    Example: lstmkit textgen sample --model runs/hamlet --prompt "HAMLET" --top-p 0.9
+    """
+    from lstmkit.tasks.textgen import TextGenerator, stream_to
+
+    generator = TextGenerator.load(model)
+
+    def warn(unknown: list[str]) -> None:
+        print(f"note: the prompt has {len(unknown)} token(s) not in the vocabulary, read as <unk>: "
+              + ", ".join(repr(t) for t in unknown[:10]), file=sys.stderr)
+
+    if as_json:
+        text = generator.generate(prompt, length, method, temperature, top_k, top_p, beam, seed, on_unknown=warn)
+        print(json.dumps({"text": text}, ensure_ascii=False))
+        return
+    print(prompt, end="", flush=True)
+    generator.generate(prompt, length, method, temperature, top_k, top_p, beam, seed, on_text=stream_to(sys.stdout), on_unknown=warn)
+    print()
+
+
+@textgen_app.command("evaluate")
+def textgen_evaluate(
+    model: Path = typer.Option(..., "--model", help="Run directory written by `lstmkit textgen train`."),
+    data: str = typer.Option(None, "--data", help="Text to score. Default: the held-out end of the training text."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Cross-entropy, perplexity and bits/char of the model and the n-gram baselines.
+
+    Example: lstmkit textgen evaluate --model runs/hamlet
+    """
+    from lstmkit.data.text import read_text
+    from lstmkit.tasks.textgen import TextGenerator
+
+    generator = TextGenerator.load(model)
+    result = generator.evaluate(None if data is None else read_text(data))
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+        return
+    print(_lm_table(result, _lm_title(result, data or f"{generator.source}, held-out split")))
+
+
 def main() -> None:
     try:
         app()

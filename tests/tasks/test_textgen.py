@@ -1,0 +1,164 @@
+"""Language models: TBPTT layout, baselines, decoding, persistence."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from lstmkit.errors import UserError
+from lstmkit.tasks.ngram import KneserNey, unigram_nats
+from lstmkit.tasks.textgen import TextGenConfig, TextGenerator, _blocks, _filtered_probs
+
+TEXT = "the cat sat on the mat. the dog sat on the log. " * 60
+
+
+def tiny(**kwargs):
+    base = dict(hidden_size=48, embedding_dim=16, num_layers=1, seq_len=25, batch_size=4, epochs=8, lr=1e-2,
+                dropout=0.0, verbose=False)
+    return TextGenConfig(**{**base, **kwargs})
+
+
+@pytest.fixture(scope="module")
+def trained():
+    return TextGenerator(tiny()).fit(TEXT, source=None)
+
+
+def test_blocks_are_contiguous_streams_in_order():
+    ids = np.arange(101)
+    x, y = _blocks(ids, streams=2, seq_len=10)
+    assert x.shape == (5, 2, 10)
+    assert x[0, 0].tolist() == list(range(10)) and x[1, 0].tolist() == list(range(10, 20))  # block k+1 continues block k
+    assert x[0, 1, 0].item() == 50  # the second stream starts half-way
+    assert torch.equal(y, x + 1)
+
+
+def test_learns_the_text_far_better_than_the_unigram(trained):
+    result = trained.evaluate()
+    m = result["metrics"]
+    assert m["model"]["bpc"] < 0.5 * m["unigram"]["bpc"]
+    assert set(m["model"]) == {"cross_entropy", "perplexity", "bpc"}
+    assert m["model"]["perplexity"] == pytest.approx(math.exp(m["model"]["cross_entropy"]))
+
+
+def test_state_is_carried_between_blocks_and_reset_each_epoch():
+    g = TextGenerator(tiny(epochs=2))
+    seen = []
+    from lstmkit.tasks import textgen
+
+    original = textgen._CarriedState.loss
+
+    def spy(self, model, batch):
+        seen.append((model.training, self.state[model.training] is None))
+        return original(self, model, batch)
+
+    textgen._CarriedState.loss = spy
+    try:
+        g.fit(TEXT)
+    finally:
+        textgen._CarriedState.loss = original
+    train_flags = [fresh for training, fresh in seen if training]
+    blocks = len(train_flags) // 2
+    assert train_flags[0] and not any(train_flags[1:blocks]) and train_flags[blocks]  # fresh only at epoch starts
+
+
+def test_window_mode_trains_the_tutorials_way():
+    g = TextGenerator(tiny(mode="window", seq_len=10, epochs=2, batch_size=64)).fit(TEXT)
+    assert g.evaluate()["metrics"]["model"]["bpc"] < g.evaluate()["metrics"]["unigram"]["bpc"]
+
+
+def test_kneser_ney_is_a_distribution():
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, 6, 500)
+    lm = KneserNey(3, 7).fit(ids)  # token 6 never occurs
+    for history in [(1, 2), (5, 5), (6, 6), ()]:
+        assert sum(lm.prob(history, w) for w in range(7)) == pytest.approx(1.0)
+    assert lm.prob((1, 2), 6) > 0
+
+
+def test_kneser_ney_beats_unigram_on_structured_text(trained):
+    ids, _ = trained.vocab.encode(TEXT)
+    lm = KneserNey(3, len(trained.vocab)).fit(ids[:2000])
+    assert lm.nats(ids[2000:], ids[:2000]) < unigram_nats(ids[:2000], ids[2000:], len(trained.vocab))
+
+
+def test_greedy_is_deterministic_and_sampling_follows_the_seed(trained):
+    assert trained.generate("the ", 40, method="greedy") == trained.generate("the ", 40, method="greedy")
+    a = trained.generate("the ", 40, seed=1)
+    assert a == trained.generate("the ", 40, seed=1) and a.startswith("the ")
+
+
+def test_streaming_pieces_add_up_to_the_text(trained):
+    pieces = []
+    text = trained.generate("the ", 30, seed=2, on_text=pieces.append)
+    assert len(pieces) == 30 and "the " + "".join(pieces) == text
+
+
+def test_top_k_and_top_p_keep_the_right_tokens():
+    logits = torch.log(torch.tensor([0.5, 0.3, 0.15, 0.05]))
+    assert (_filtered_probs(logits, 2, None) > 0).tolist() == [True, True, False, False]
+    assert (_filtered_probs(logits, None, 0.8) > 0).tolist() == [True, True, False, False]
+    assert (_filtered_probs(logits, None, 0.81) > 0).tolist() == [True, True, True, False]
+    assert _filtered_probs(logits, None, 0.8).sum().item() == pytest.approx(1.0)
+
+
+def test_beam_search_finds_the_most_likely_continuation(trained):
+    """On 3 tokens, a beam as wide as the vocabulary is exhaustive: compare with brute force."""
+    length = 3
+    ids, _ = trained.vocab.encode("the c")
+    model = trained.model.eval()
+
+    def score(seq):
+        with torch.no_grad():
+            logits, _ = model(torch.as_tensor(np.concatenate([ids, seq]))[None])
+        logp = torch.log_softmax(logits[0], -1)
+        return sum(logp[len(ids) - 1 + i, t].item() for i, t in enumerate(seq))
+
+    best = max(itertools.product(range(len(trained.vocab)), repeat=length), key=score)
+    found = trained.generate("the c", length, method="beam", beam=len(trained.vocab) ** 2)
+    assert found == "the c" + trained.vocab.decode(best)
+
+
+def test_unknown_prompt_tokens_are_reported(trained):
+    told = []
+    trained.generate("the zebra", 5, on_unknown=told.append)
+    assert told == [["b", "r", "z"]]  # the training text has none of these letters
+
+
+def test_save_load_round_trip(tmp_path, trained):
+    trained.save(tmp_path / "lm")
+    loaded = TextGenerator.load(tmp_path / "lm")
+    assert loaded.generate("the ", 30, seed=3) == trained.generate("the ", 30, seed=3)
+    for text in (None, TEXT[:500]):  # fitted from a string: neither the split nor the n-gram's training text returns
+        with pytest.raises(UserError, match="cannot be read again"):
+            loaded.evaluate(text)
+
+
+def test_a_model_trained_on_a_file_evaluates_after_loading(tmp_path):
+    (tmp_path / "t.txt").write_text(TEXT, encoding="utf-8")
+    from lstmkit.data.text import read_text
+
+    g = TextGenerator(tiny(epochs=1)).fit(read_text(str(tmp_path / "t.txt")), source=str(tmp_path / "t.txt"))
+    g.save(tmp_path / "lm")
+    assert TextGenerator.load(tmp_path / "lm").evaluate() == g.evaluate()
+
+
+def test_tied_weights_share_one_matrix():
+    g = TextGenerator(tiny(tie_weights=True, embedding_dim=48, epochs=1)).fit(TEXT)
+    assert g.model.head.weight is g.model.embedding.weight
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"mode": "stateful"}, "mode must be 'tbptt' or 'window'"),
+    ({"tie_weights": True, "embedding_dim": 8}, "tie_weights needs embedding_dim == hidden_size"),
+    ({"seq_len": 0}, "seq_len must be at least 1"),
+])
+def test_bad_configuration(kwargs, message):
+    with pytest.raises(UserError, match=message):
+        TextGenerator(tiny(**kwargs))
+
+
+def test_sequence_longer_than_the_corpus():
+    with pytest.raises(UserError, match="lower --seq-len"):
+        TextGenerator(tiny(seq_len=500)).fit("a short text " * 10)
