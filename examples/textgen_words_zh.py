@@ -20,6 +20,6 @@ config = TextGenConfig(level="word", language="zh", min_freq=3, seq_len=35, batc
                        hidden_size=256, num_layers=1, epochs=4, verbose=False)
 model = TextGenerator(config).fit(text)
 scores = model.evaluate()["metrics"]
-print(f"vocabulary {len(model.vocab)} words; held-out perplexity per word: model {scores['model']['perplexity']:.0f}, "
+print(f"vocabulary {len(model.vocab)} words; test perplexity per word: model {scores['model']['perplexity']:.0f}, "
       f"unigram {scores['unigram']['perplexity']:.0f}, 3-gram KN {scores['ngram']['perplexity']:.0f}")
 print(model.generate("中国", length=30, temperature=0.7, seed=0))

@@ -490,7 +490,7 @@ def textgen_train(
     if as_json:
         print(json.dumps(report, ensure_ascii=False))
         return
-    print(_lm_table(result, _lm_title(result, f"{data}, held-out last {config.val_fraction:.0%}")))
+    print(_lm_table(result, _lm_title(result, f"{data}, test part (the last {config.test_fraction:.0%})")))
     print(f"trained {len(model.history.epochs)} epochs in {seconds:.0f}s; run directory: {out}")
     print("sample (temperature 0.8):\n" + report["sample"])
 

@@ -115,7 +115,7 @@ def test_beam_search_finds_the_most_likely_continuation(trained):
         logp = torch.log_softmax(logits[0], -1)
         return sum(logp[len(ids) - 1 + i, t].item() for i, t in enumerate(seq))
 
-    best = max(itertools.product(range(len(trained.vocab)), repeat=length), key=score)
+    best = max(itertools.product(range(1, len(trained.vocab)), repeat=length), key=score)  # <unk> is never written
     found = trained.generate("the c", length, method="beam", beam=len(trained.vocab) ** 2)
     assert found == "the c" + trained.vocab.decode(best)
 
@@ -153,6 +153,7 @@ def test_tied_weights_share_one_matrix():
     ({"mode": "stateful"}, "mode must be 'tbptt' or 'window'"),
     ({"tie_weights": True, "embedding_dim": 8}, "tie_weights needs embedding_dim == hidden_size"),
     ({"seq_len": 0}, "seq_len must be at least 1"),
+    ({"dropout": 1.5}, r"dropout must be in \[0, 1\)"),
 ])
 def test_bad_configuration(kwargs, message):
     with pytest.raises(UserError, match=message):
@@ -162,3 +163,30 @@ def test_bad_configuration(kwargs, message):
 def test_sequence_longer_than_the_corpus():
     with pytest.raises(UserError, match="lower --seq-len"):
         TextGenerator(tiny(seq_len=500)).fit("a short text " * 10)
+
+
+def test_word_level_continuation_is_spaced_and_streams_exactly_the_returned_text():
+    text = "to be, or not to be: that is the question. whether (in the mind) to suffer. " * 30
+    g = TextGenerator(tiny(level="word", language="en", seq_len=10, epochs=3)).fit(text)
+    pieces = []
+    out = g.generate("to be", 25, seed=0, on_text=pieces.append)
+    assert out.startswith("to be ") or out[5] in ".,;:!?')]"
+    assert "to be" + "".join(pieces) == out
+    assert g.generate("to be", 0) == "to be"
+    assert "<unk>" not in g.generate("to be", 40, seed=1, temperature=2.0)
+    with pytest.raises(UserError, match="need length >= 0 and beam >= 1"):
+        g.generate("to be", 5, method="beam", beam=0)
+
+
+def test_parts_split_at_whitespace_and_the_test_part_is_not_used_for_selection():
+    g = TextGenerator(tiny(level="word", epochs=1)).fit(TEXT)
+    val_start, test_start = g.splits
+    assert TEXT[val_start].isspace() and TEXT[test_start].isspace()
+    assert g.train_text + g.val_text + g.test_text == TEXT
+    assert len(g.val_text) > 0 and len(g.test_text) > 0
+
+
+def test_kneser_ney_without_singletons_keeps_every_probability_positive():
+    lm = KneserNey(3, 5).fit(np.array([1, 2, 3, 4] * 2 + [1, 2]))
+    assert all(0.1 <= d <= 0.9 for d in lm.discount[1:])
+    assert np.isfinite(lm.nats(np.array([1, 2, 4])))

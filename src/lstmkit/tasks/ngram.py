@@ -2,7 +2,7 @@
 
 Token ids are those of the model's vocabulary, so the baselines and the LSTM score the same sequence.
 Kneser-Ney follows Chen & Goodman (1998), interpolated, one absolute discount D per order
-(D = n1 / (n1 + 2 n2) from the counts of counts, at most 0.9); the lowest order is interpolated with the uniform
+(D = n1 / (n1 + 2 n2) from the counts of counts, kept in [0.1, 0.9]); the lowest order is interpolated with the uniform
 distribution over the vocabulary, so no token gets probability zero:
 
     P(w | h) = max(c(h w) - D, 0) / c(h)  +  D * N1+(h .) / c(h) * P(w | h')
@@ -63,9 +63,9 @@ class KneserNey:
     def _discount(counts: Counter) -> float:
         n1 = sum(1 for c in counts.values() if c == 1)
         n2 = sum(1 for c in counts.values() if c == 2)
-        # Chen & Goodman's estimate; capped because tiny corpora without count-2 n-grams give D = 1,
-        # which would throw away every observed count
-        return min(n1 / (n1 + 2 * n2), 0.9) if n1 + n2 else 0.5
+        # Chen & Goodman's estimate, kept in [0.1, 0.9]: tiny corpora give D = 1 (no count-2 n-grams),
+        # which throws away every observed count, or D = 0 (no count-1 n-grams), which gives unseen tokens P = 0
+        return min(max(n1 / (n1 + 2 * n2), 0.1), 0.9) if n1 + n2 else 0.5
 
     def prob(self, history: tuple, w: int) -> float:
         """P(w | the last order-1 tokens of history)."""

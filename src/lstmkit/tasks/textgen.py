@@ -6,14 +6,16 @@ H hidden size.
 Training reads the corpus as B parallel streams cut into blocks of T tokens; the LSTM state is carried
 from one block to the next (detached: truncated backpropagation through time), so the model learns
 dependencies longer than T. ``mode="window"`` instead trains the tutorials' way: independent windows
-of ``seq_len`` tokens predicting the next one, shuffled. The last ``val_fraction`` of the text is held
-out; ``evaluate`` reports cross-entropy, perplexity and bits per character next to an add-one unigram
-and an interpolated Kneser-Ney n-gram fitted on the same training tokens.
+of ``seq_len`` tokens predicting the next one, shuffled. The text is split in order into train |
+validation (early stopping, learning-rate schedule) | test; ``evaluate`` scores the test part, which
+nothing was fitted or selected on: cross-entropy, perplexity and bits per character next to an add-one
+unigram and an interpolated Kneser-Ney n-gram fitted on the same training tokens.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import sys
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -50,7 +52,8 @@ class TextGenConfig:
     num_layers: int = 2
     dropout: float = 0.2  # on embeddings, between layers and before the head
     tie_weights: bool = False  # share the embedding and output matrices (needs embedding_dim == hidden_size)
-    val_fraction: float = 0.1  # the end of the text, held out for early stopping and evaluation
+    val_fraction: float = 0.1  # the part before the test part: early stopping and the learning-rate schedule
+    test_fraction: float = 0.1  # the end of the text, scored by evaluate() and used for nothing else
     ngram_order: int | None = None  # the Kneser-Ney baseline's order; None: 5 for characters, 3 for words
     epochs: int = 50
     lr: float = 2e-3
@@ -67,8 +70,10 @@ class TextGenConfig:
                 raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.tie_weights and self.embedding_dim != self.hidden_size:
             raise UserError(f"tie_weights needs embedding_dim == hidden_size, got {self.embedding_dim} and {self.hidden_size}")
-        if not 0 < self.val_fraction < 0.5:
-            raise UserError(f"val_fraction must be in (0, 0.5), got {self.val_fraction}")
+        if not (0 < self.val_fraction < 0.5 and 0 < self.test_fraction < 0.5):
+            raise UserError(f"val_fraction and test_fraction must be in (0, 0.5), got {self.val_fraction} and {self.test_fraction}")
+        if not 0 <= self.dropout < 1:
+            raise UserError(f"dropout must be in [0, 1), got {self.dropout}")
 
 
 class LanguageModel(nn.Module):
@@ -143,8 +148,10 @@ class TextGenerator:
         """Train on ``text`` (``read_text`` loads corpora and files); ``source`` names it, so that a loaded
         model can find its held-out split again."""
         cfg = self.config
-        self.source, self.split = source, int(len(text) * (1 - cfg.val_fraction))
-        self.train_text, self.val_text = text[: self.split], text[self.split :]
+        self.source = source
+        test_start = _boundary(text, int(len(text) * (1 - cfg.test_fraction)))
+        self.splits = (_boundary(text, int(len(text) * (1 - cfg.test_fraction - cfg.val_fraction))), test_start)
+        self._set_parts(text)
         self.vocab = Vocab.build(self.train_text, cfg.level, cfg.language, cfg.min_freq, cfg.max_vocab, cfg.lower)
         train_ids, _ = self.vocab.encode(self.train_text)
         val_ids, _ = self.vocab.encode(self.val_text)
@@ -171,6 +178,10 @@ class TextGenerator:
                                         shuffle=shuffle, seed=cfg.seed, verbose=cfg.verbose), callbacks)
         self.history: History = trainer.fit(self.model, loss, train, val)
         return self
+
+    def _set_parts(self, text: str) -> None:
+        val_start, test_start = self.splits
+        self.train_text, self.val_text, self.test_text = text[:val_start], text[val_start:test_start], text[test_start:]
 
     def _windows(self, ids: np.ndarray) -> tuple[Tensor, Tensor]:
         """The tutorials' samples: seq_len tokens in, the next token out; strided views, no loop."""
@@ -213,16 +224,17 @@ class TextGenerator:
         """Cross-entropy (nats per token), perplexity and bits per character on held-out text, for the model,
         the add-one unigram and the Kneser-Ney n-gram fitted on the training tokens."""
         self._need_model()
-        if text is None and self.val_text is None:
+        if text is None and self.test_text is None:
             raise UserError(f"the training text ({self.source!r}) cannot be read again here: pass the text to evaluate on")
-        held_out = self.val_text if text is None else text
+        held_out = self.test_text if text is None else text
         ids, unknown = self.vocab.encode(held_out)
         if len(ids) < 2:
             raise UserError("the evaluation text has fewer than 2 tokens")
         if self.train_text is None:
             raise UserError(f"the training text ({self.source!r}) cannot be read again: the n-gram baselines need it")
         train_ids, _ = self.vocab.encode(self.train_text)
-        context = train_ids if text is None else None  # the held-out split continues the training text
+        # the test part continues the validation text: the model may read it as context (it is the past)
+        context = self.vocab.encode(self.train_text + self.val_text)[0] if text is None else None
         scored = len(ids) if context is not None else len(ids) - 1
         scored_chars = len(held_out) if context is not None else max(1, len(held_out) - len(self.vocab.decode(ids[:1])))
         order = self.config.ngram_order or (5 if self.vocab.level == "char" else 3)  # the stronger order on Hamlet
@@ -256,6 +268,10 @@ class TextGenerator:
             raise UserError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
         if temperature <= 0 or (top_k is not None and top_k < 1) or (top_p is not None and not 0 < top_p <= 1):
             raise UserError(f"need temperature > 0, top_k >= 1 and 0 < top_p <= 1; got {temperature}, {top_k}, {top_p}")
+        if length < 0 or beam < 1:
+            raise UserError(f"need length >= 0 and beam >= 1, got {length} and {beam}")
+        if length == 0:
+            return prompt
         ids, unknown = self.vocab.encode(prompt)
         if unknown and on_unknown is not None:
             on_unknown(unknown)
@@ -264,29 +280,32 @@ class TextGenerator:
         generator = torch.Generator().manual_seed(seed if seed is not None else self.config.seed)
         logits, state = model(torch.as_tensor(ids)[None])
         if method == "beam":
-            new = self._beam(logits[0, -1], state, length, beam)
-            text = self.vocab.decode(new)
+            text = self._continuation(prompt, self._beam(_no_unk(logits[0, -1]), state, length, beam))
             if on_text is not None:
                 on_text(text)
             return prompt + text
-        new = []
+        new, shown = [], ""
         for _ in range(length):
-            scores = logits[0, -1]
+            scores = _no_unk(logits[0, -1])
             if method == "greedy":
                 token = int(scores.argmax())
             else:
                 token = int(torch.multinomial(_filtered_probs(scores / temperature, top_k, top_p), 1, generator=generator))
             new.append(token)
-            if on_text is not None:
-                on_text(self._piece(new))
+            if on_text is not None:  # stream exactly what the final text will hold
+                text = self._continuation(prompt, new)
+                on_text(text[len(shown) :])
+                shown = text
             logits, state = model(torch.tensor([[token]]), state)
-        return prompt + self.vocab.decode(new)
+        return prompt + self._continuation(prompt, new)
 
-    def _piece(self, tokens: list[int]) -> str:
-        piece = self.vocab.tokens[tokens[-1]]
-        if self.vocab.level == "word" and self.vocab.language == "en" and len(tokens) > 1 and piece not in ".,;:!?')]":
-            piece = " " + piece
-        return piece
+    def _continuation(self, prompt: str, tokens: list[int]) -> str:
+        """The generated tokens as text to append to the prompt (English words get a separating space)."""
+        text = self.vocab.decode(tokens)
+        if (self.vocab.level == "word" and self.vocab.language == "en" and prompt and not prompt[-1].isspace()
+                and text and text[0] not in ".,;:!?')]"):
+            text = " " + text
+        return text
 
     def _beam(self, logits: Tensor, state, length: int, width: int) -> list[int]:
         """Beam search on summed log-probabilities; hypotheses are batched through the LSTM together."""
@@ -296,7 +315,7 @@ class TextGenerator:
         state = tuple(s.expand(-1, len(sequences), -1).contiguous() for s in state)
         for _ in range(length - 1):
             logits, state = self.model(torch.tensor([[s[-1]] for s in sequences]), state)
-            total = scores[:, None] + F.log_softmax(logits[:, -1], -1)  # (beams, V)
+            total = scores[:, None] + F.log_softmax(_no_unk(logits[:, -1]), -1)  # (beams, V)
             scores, flat = total.flatten().topk(min(width, total.numel()))
             origin, token = flat // total.shape[1], flat % total.shape[1]
             sequences = [sequences[int(o)] + [int(t)] for o, t in zip(origin, token)]
@@ -306,7 +325,7 @@ class TextGenerator:
     # ------------------------------------------------------------------------------- save/load
     def save(self, directory) -> Path:
         model = self._need_model()
-        preprocessing = {"vocab": self.vocab.to_dict(), "source": self.source, "split": self.split}
+        preprocessing = {"vocab": self.vocab.to_dict(), "source": self.source, "splits": list(self.splits)}
         return save_model(directory, kind=KIND, config=asdict(self.config), state_dict=model.state_dict(),
                           preprocessing=preprocessing)
 
@@ -316,17 +335,29 @@ class TextGenerator:
         known = {f.name for f in fields(TextGenConfig)}
         self = cls(TextGenConfig(**{k: v for k, v in art.config.items() if k in known}))
         self.vocab = Vocab.from_dict(art.preprocessing["vocab"])
-        self.source, self.split = art.preprocessing["source"], art.preprocessing["split"]
-        self.train_text = self.val_text = None
+        self.source, self.splits = art.preprocessing["source"], tuple(art.preprocessing["splits"])
+        self.train_text = self.val_text = self.test_text = None
         if self.source is not None:
             try:
-                text = read_text(self.source)
-                self.train_text, self.val_text = text[: self.split], text[self.split :]
+                self._set_parts(read_text(self.source))
             except UserError:  # the file moved: sampling still works, evaluation needs the text again
                 pass
         self.model = LanguageModel(len(self.vocab), self.config)
         load_state_dict_checked(self.model, art.state_dict)
         return self
+
+
+def _no_unk(logits: Tensor) -> Tensor:
+    """Generation never writes <unk> (id 0)."""
+    logits = logits.clone()
+    logits[..., 0] = float("-inf")
+    return logits
+
+
+def _boundary(text: str, position: int) -> int:
+    """The first whitespace at or after ``position`` (the end if none), so that no word is cut in two."""
+    match = re.compile(r"\s").search(text, position)
+    return match.start() if match else len(text)
 
 
 def _filtered_probs(logits: Tensor, top_k: int | None, top_p: float | None) -> Tensor:
