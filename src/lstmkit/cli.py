@@ -160,7 +160,7 @@ def _check_out_dir(out: Path | None) -> None:
         raise UserError(f"--out {str(out)!r} is an existing file; give a directory path")
 
 
-def _forecast_config(**options) -> "ForecasterConfig":
+def _forecast_config(**options):
     from lstmkit.tasks.forecast import ForecasterConfig
 
     quantiles = options.pop("quantiles")

@@ -5,7 +5,7 @@ Symbol key: N rows, C columns, L lookback, H horizon, n windows.
 
 from __future__ import annotations
 
-import torch
+import torch  # noqa: F401 - the doctest below uses it
 from torch import Tensor
 
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import math
 import sys
-import warnings
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -29,6 +28,7 @@ from lstmkit.data.scaling import Scaler
 from lstmkit.data.series import Series, read_table, to_series
 from lstmkit.data.windows import sliding_windows
 from lstmkit.errors import UserError
+from lstmkit.tasks import config_from_dict, configure
 from lstmkit.io.artifacts import load_model, load_state_dict_checked, save_model
 from lstmkit.nn import GRU, LSTM
 from lstmkit.tasks.baselines import all_baselines
@@ -177,12 +177,7 @@ class Forecaster:
     """
 
     def __init__(self, config: ForecasterConfig | None = None, **overrides) -> None:
-        self.config = config or ForecasterConfig()
-        for name, value in overrides.items():
-            if name not in {f.name for f in fields(ForecasterConfig)}:
-                raise UserError(f"unknown Forecaster option {name!r}")
-            setattr(self.config, name, value)
-        self.config.check()
+        self.config = configure(ForecasterConfig, config, overrides, "Forecaster")
         self.model: ForecastNet | None = None
         self.history: History | None = None
         self.metrics: dict | None = None
@@ -450,8 +445,7 @@ class Forecaster:
     def load(cls, directory) -> "Forecaster":
         art = load_model(directory, kind=KIND)
         cfg = art.config
-        known = {f.name for f in fields(ForecasterConfig)}
-        self = cls(ForecasterConfig(**{k: v for k, v in cfg.items() if k in known}))
+        self = cls(config_from_dict(ForecasterConfig, cfg))
         self.lookback, self.epochs = cfg["lookback"], cfg["epochs"]
         pre = art.preprocessing
         self.scaler = Scaler.from_dict(pre["scaler"])

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 import sys
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -28,6 +28,7 @@ from torch import Tensor, nn
 
 from lstmkit.data.text import Vocab, read_text
 from lstmkit.errors import UserError
+from lstmkit.tasks import config_from_dict, configure
 from lstmkit.io.artifacts import load_model, load_state_dict_checked, save_model
 from lstmkit.nn import LSTM
 from lstmkit.tasks.ngram import KneserNey, unigram_nats
@@ -136,12 +137,7 @@ class TextGenerator:
     """
 
     def __init__(self, config: TextGenConfig | None = None, **overrides) -> None:
-        self.config = config or TextGenConfig()
-        for name, value in overrides.items():
-            if name not in {f.name for f in fields(TextGenConfig)}:
-                raise UserError(f"unknown TextGenerator option {name!r}")
-            setattr(self.config, name, value)
-        self.config.check()
+        self.config = configure(TextGenConfig, config, overrides, "TextGenerator")
         self.model: LanguageModel | None = None
 
     def fit(self, text: str, source: str | None = None) -> "TextGenerator":
@@ -332,8 +328,7 @@ class TextGenerator:
     @classmethod
     def load(cls, directory) -> "TextGenerator":
         art = load_model(directory, kind=KIND)
-        known = {f.name for f in fields(TextGenConfig)}
-        self = cls(TextGenConfig(**{k: v for k, v in art.config.items() if k in known}))
+        self = cls(config_from_dict(TextGenConfig, art.config))
         self.vocab = Vocab.from_dict(art.preprocessing["vocab"])
         self.source, self.splits = art.preprocessing["source"], tuple(art.preprocessing["splits"])
         self.train_text = self.val_text = self.test_text = None
