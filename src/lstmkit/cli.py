@@ -105,7 +105,7 @@ def datasets_list(as_json: bool = JSON_OPTION) -> None:
 
     rows = [{"name": d.name, "target": d.target, "description": d.description, "source": d.source} for d in DATASETS.values()]
     if as_json:
-        print(json.dumps({"datasets": rows}, ensure_ascii=False))
+        emit({"datasets": rows}, True)
         return
     width = max(len(r["name"]) for r in rows)
     for r in rows:
@@ -135,7 +135,7 @@ def datasets_show(name: str = typer.Argument(..., help="A name from `lstmkit dat
         "missing": {str(c): int(v) for c, v in frame.isna().sum().items() if v},
     }
     if as_json:
-        print(json.dumps(summary, ensure_ascii=False))
+        emit(summary, True)
         return
     emit(summary, False)
     print()
@@ -250,7 +250,7 @@ def forecast_train(
               "best_epoch": history.best_epoch, "lookback": model.lookback, **(model.metrics or {}), "plots": plots}
     atomic_write_json(out / METRICS, report)
     if as_json:
-        print(json.dumps(report, ensure_ascii=False))
+        emit(report, True)
         return
     if model.metrics:
         print(_metrics_table(model.metrics, _describe(model.metrics, f"{data} {', '.join(model.series.targets)}")))
@@ -282,7 +282,7 @@ def forecast_predict(
         frame = forecast.reset_index()
         if isinstance(forecast.index, pd.DatetimeIndex):
             frame[frame.columns[0]] = [t.isoformat() for t in forecast.index]
-        print(json.dumps({"forecast": frame.to_dict(orient="records")}, ensure_ascii=False))
+        emit({"forecast": frame.to_dict(orient="records")}, True)
         return
     print(forecast.to_string())
 
@@ -303,7 +303,7 @@ def forecast_evaluate(
     forecaster = Forecaster.load(model)
     result = forecaster.evaluate(data, start=start)
     if as_json:
-        print(json.dumps(result, ensure_ascii=False))
+        emit(result, True)
         return
     print(_metrics_table(result, _describe(result, data)))
 
@@ -338,7 +338,7 @@ def forecast_backtest(
                               strategy=strategy, epochs=epochs, max_minutes=max_minutes, seed=seed, quantiles=None)
     result = backtest(data, config, folds, target or None, covariate or (), time, fill, season)
     if as_json:
-        print(json.dumps(result, ensure_ascii=False))
+        emit(result, True)
         return
     origins = sum(f["origins"] for f in result["folds"])
     print(_metrics_table(result, f"{data}: {folds}-fold rolling-origin backtest, horizon {horizon}, "
@@ -405,7 +405,7 @@ def anomaly_detect(
     if as_json:
         report["flagged"] = [{"at": str(i), "value": r.value, "expected": r.expected, "score": r.score}
                              for i, r in found.iterrows()]
-        print(json.dumps(report, ensure_ascii=False))
+        emit(report, True)
         return
     print(f"{len(found)} of {len(result)} points flagged (robust z > {threshold:g}; normal behaviour learned "
           f"from the first {train_fraction:.0%} of rows)")
@@ -488,7 +488,7 @@ def textgen_train(
               "sample": model.generate(length=200, seed=config.seed, temperature=0.8)}
     atomic_write_json(out / METRICS, report)
     if as_json:
-        print(json.dumps(report, ensure_ascii=False))
+        emit(report, True)
         return
     print(_lm_table(result, _lm_title(result, f"{data}, test part (the last {config.test_fraction:.0%})")))
     print(f"trained {len(model.history.epochs)} epochs in {seconds:.0f}s; run directory: {out}")
@@ -522,7 +522,7 @@ def textgen_sample(
 
     if as_json:
         text = generator.generate(prompt, length, method, temperature, top_k, top_p, beam, seed, on_unknown=warn)
-        print(json.dumps({"text": text}, ensure_ascii=False))
+        emit({"text": text}, True)
         return
     print(prompt, end="", flush=True)
     generator.generate(prompt, length, method, temperature, top_k, top_p, beam, seed, on_text=stream_to(sys.stdout), on_unknown=warn)
@@ -545,7 +545,7 @@ def textgen_evaluate(
     generator = TextGenerator.load(model)
     result = generator.evaluate(None if data is None else read_text(data))
     if as_json:
-        print(json.dumps(result, ensure_ascii=False))
+        emit(result, True)
         return
     print(_lm_table(result, _lm_title(result, data or f"{generator.source}, held-out split")))
 
