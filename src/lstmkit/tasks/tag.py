@@ -1,0 +1,297 @@
+"""Sequence labelling (named entities, chunks): embeddings (+ character features) + BiLSTM + CRF or softmax.
+
+Symbol key: B sentences, T tokens, W characters per word, E embedding size, H hidden size per
+direction, K tags.
+
+Sentences are token lists with one tag each (``read_conll``; Chinese text is tagged per character).
+The model learns tags in ``scheme`` (BIO or BIOES, converted from whatever scheme the data uses), and
+with ``decoder="crf"`` the CRF forbids transitions the scheme does not allow (I-LOC after O, ...), in
+training and decoding. Scores are entity-level (exact type and span), overall and per type.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from lstmkit.data.tagging import Sentences, allowed_transitions, entities, entity_scores, to_bio, to_bioes
+from lstmkit.data.text import UNK, Vocab, pad_ids, tokenize
+from lstmkit.errors import UserError
+from lstmkit.io.artifacts import load_model, load_state_dict_checked, save_model
+from lstmkit.nn import LSTM
+from lstmkit.nn.conv import CharCNN, padding_mask
+from lstmkit.nn.crf import CRF
+from lstmkit.tasks import config_from_dict, configure
+from lstmkit.training import History, Trainer, TrainerConfig
+
+KIND = "tagger"
+MAX_WORD_CHARS = 20  # character features read at most this many characters of a word
+
+
+@dataclass
+class TaggerConfig:
+    decoder: str = "crf"  # "crf" (a transition-aware sequence decision) or "softmax" (each token alone)
+    scheme: str = "BIO"  # the tags the model learns and predicts: "BIO" or "BIOES"
+    constrain: bool = True  # CRF: forbid transitions the scheme does not allow
+    char_features: bool | None = None  # a character CNN per word; None: on when tokens are words, off for characters
+    lower: bool = False  # look words up lower-cased (the character features still see the case)
+    min_freq: int = 1  # tokens seen fewer times in training become <unk>
+    embedding_dim: int = 100
+    char_dim: int = 30
+    char_channels: int = 50
+    hidden_size: int = 128  # per direction
+    num_layers: int = 1
+    dropout: float = 0.3  # on the embeddings and on the BiLSTM outputs
+    max_len: int = 200  # training sentences longer than this are cut (between entities) into pieces
+    epochs: int = 30
+    batch_size: int = 32
+    lr: float = 2e-3
+    patience: int = 3
+    val_fraction: float = 0.1  # without a dev set, this share of the training sentences (random) is held out
+    max_minutes: float | None = None
+    seed: int = 0
+    verbose: bool = True
+
+    def check(self) -> None:
+        if self.decoder not in ("crf", "softmax"):
+            raise UserError(f"decoder must be 'crf' or 'softmax', got {self.decoder!r}")
+        if self.scheme not in ("BIO", "BIOES"):
+            raise UserError(f"scheme must be 'BIO' or 'BIOES', got {self.scheme!r}")
+        for name in ("embedding_dim", "hidden_size", "num_layers", "epochs", "batch_size", "max_len", "min_freq"):
+            if getattr(self, name) < 1:
+                raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not 0 <= self.dropout < 1:
+            raise UserError(f"dropout must be in [0, 1), got {self.dropout}")
+
+
+class TaggerModel(nn.Module):
+    """Token ids (B, T) [+ character ids (B, T, W)] -> emission scores (B, T, K); the CRF or softmax decides."""
+
+    def __init__(self, vocab_size: int, num_chars: int, labels: list[str], config: TaggerConfig) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size + 1, config.embedding_dim, padding_idx=0)  # id 0: padding
+        self.chars = CharCNN(num_chars + 1, config.char_dim, config.char_channels) if num_chars else None
+        features = config.embedding_dim + (config.char_channels if num_chars else 0)
+        self.drop = nn.Dropout(config.dropout)
+        self.lstm = LSTM(features, config.hidden_size, num_layers=config.num_layers, bidirectional=True,
+                         dropout=config.dropout if config.num_layers > 1 else 0.0)
+        self.emit = nn.Linear(2 * config.hidden_size, len(labels))
+        allowed = allowed_transitions(labels) if config.constrain else None
+        self.crf = CRF(len(labels), allowed) if config.decoder == "crf" else None
+
+    def forward(self, ids: Tensor, lengths: Tensor, chars: Tensor | None = None) -> Tensor:
+        x = self.embedding(ids)
+        if self.chars is not None:
+            x = torch.cat([x, self.chars(chars)], dim=2)
+        out, _ = self.lstm(self.drop(x), lengths=lengths)
+        return self.emit(self.drop(out))
+
+    def loss(self, ids: Tensor, lengths: Tensor, tags: Tensor, chars: Tensor | None = None) -> Tensor:
+        """Mean negative log-likelihood per token (CRF) or mean token cross-entropy (softmax)."""
+        emissions = self(ids, lengths, chars)
+        mask = padding_mask(lengths.to(ids.device), ids.shape[1])
+        if self.crf is not None:
+            return self.crf(emissions, tags, mask)
+        return F.cross_entropy(emissions[mask], tags[mask])
+
+    @torch.no_grad()
+    def decode(self, ids: Tensor, lengths: Tensor, chars: Tensor | None = None) -> Tensor:
+        """Best tag ids (B, T), -1 on padding."""
+        emissions = self(ids, lengths, chars)
+        mask = padding_mask(lengths.to(ids.device), ids.shape[1])
+        if self.crf is not None:
+            return self.crf.decode(emissions, mask)[0]
+        return emissions.argmax(2).masked_fill(~mask, -1)
+
+
+def _trimmed(batch: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+    """Cut a batch's padding to its own longest sentence (batches are drawn from tensors padded to the longest)."""
+    ids, lengths = batch[0], batch[1]
+    T = int(lengths.max())
+    return tuple(t[:, :T] if t.dim() > 1 else t for t in batch)
+
+
+class SequenceTagger:
+    """Fit a BiLSTM-CRF tagger on tagged sentences, tag new ones, score entities.
+
+    Example:
+        >>> sents = [["John", "lives", "in", "Paris"], ["Mary", "left", "Rome"]] * 30
+        >>> tags = [["B-PER", "O", "O", "B-LOC"], ["B-PER", "O", "B-LOC"]] * 30
+        >>> t = SequenceTagger(hidden_size=16, embedding_dim=16, epochs=15, verbose=False).fit(sents, tags)
+        >>> t.predict([["Mary", "lives", "in", "Rome"]])
+        [['B-PER', 'O', 'O', 'B-LOC']]
+    """
+
+    def __init__(self, config: TaggerConfig | None = None, **overrides) -> None:
+        self.config = configure(TaggerConfig, config, overrides, "SequenceTagger")
+        self.model: TaggerModel | None = None
+
+    # ------------------------------------------------------------------------------------ fit
+    def fit(self, tokens: Sentences, tags: Sentences, dev: tuple[Sentences, Sentences] | None = None) -> "SequenceTagger":
+        """Train on sentences ``tokens`` with tags ``tags``; ``dev`` (tokens, tags) drives early stopping."""
+        cfg = self.config
+        _check_pairs(tokens, tags, "training")
+        tags = [self._convert(t) for t in tags]
+        self.labels = sorted({t for sentence in tags for t in sentence}, key=lambda t: (t != "O", t[2:], t))
+        self.level = "char" if np.mean([len(tok) for s in tokens for tok in s]) <= 1.5 else "word"
+        self.use_chars = cfg.char_features if cfg.char_features is not None else self.level == "word"
+        words = Counter(self._key(tok) for s in tokens for tok in s)
+        self.vocab = Vocab("word", "en", [UNK] + sorted((w for w, c in words.items() if c >= cfg.min_freq),
+                                                        key=lambda w: (-words[w], w)))
+        chars = Counter(ch for s in tokens for tok in s for ch in tok)
+        self.char_vocab = [UNK] + sorted(chars, key=lambda c: (-chars[c], c)) if self.use_chars else []
+        tokens, tags = _cut(tokens, tags, cfg.max_len)
+        train = self._tensors(tokens, tags)
+        val = None
+        if dev is not None:
+            _check_pairs(*dev, "dev")
+            self.check_labels(dev[1], "the dev set")
+            val = self._tensors(dev[0], [self._convert(t) for t in dev[1]])
+        torch.manual_seed(cfg.seed)
+        self.model = TaggerModel(len(self.vocab), len(self.char_vocab), self.labels, cfg)
+        trainer = Trainer(TrainerConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, patience=cfg.patience,
+                                        val_fraction=cfg.val_fraction, val_from_end=False, clip_grad_norm=5.0,
+                                        schedule="plateau", max_minutes=cfg.max_minutes, seed=cfg.seed,
+                                        verbose=cfg.verbose))
+        self.history: History = trainer.fit(self.model, lambda model, batch: model.loss(*_trimmed(batch)), train, val)
+        return self
+
+    def _convert(self, tags: list[str]) -> list[str]:
+        return to_bioes(tags) if self.config.scheme == "BIOES" else to_bio(tags)
+
+    def _key(self, token: str) -> str:
+        return token.lower() if self.config.lower else token
+
+    def _tensors(self, tokens: Sentences, tags: Sentences | None = None) -> tuple[Tensor, ...]:
+        """(ids (N, T), lengths (N,) [, tags (N, T)] [, chars (N, T, W)]), padded to the longest sentence."""
+        ids, lengths = pad_ids([[self.vocab.index.get(self._key(t), 0) for t in s] for s in tokens])
+        out = [ids, lengths]
+        if tags is not None:
+            index = {label: i for i, label in enumerate(self.labels)}
+            tag_ids = torch.zeros_like(ids)
+            for row, sentence in enumerate(tags):
+                tag_ids[row, : len(sentence)] = torch.tensor([index[t] for t in sentence])
+            out.append(tag_ids)
+        if self.use_chars:
+            char_index = {c: i for i, c in enumerate(self.char_vocab)}
+            width = min(MAX_WORD_CHARS, max(len(t) for s in tokens for t in s))
+            chars = torch.zeros(*ids.shape, width, dtype=torch.long)  # (N, T, W)
+            for row, sentence in enumerate(tokens):
+                for col, token in enumerate(sentence):
+                    codes = [char_index.get(c, 0) + 1 for c in token[:width]]
+                    chars[row, col, : len(codes)] = torch.tensor(codes)
+            out.append(chars)
+        return tuple(out)
+
+    def _need_model(self) -> TaggerModel:
+        if self.model is None:
+            raise UserError("this SequenceTagger is not fitted yet; call fit(tokens, tags) or SequenceTagger.load(run_dir)")
+        return self.model
+
+    def check_labels(self, tags: Sentences, where: str) -> None:
+        """Refuse tags the model cannot predict: the label sets of training and of ``where`` must agree."""
+        known = {t.partition("-")[2] for t in self.labels} - {""}
+        given = {e[0] for s in tags for e in entities(s)}
+        if given - known:
+            raise UserError(f"{where} has entity type(s) {sorted(given - known)} that the model was not trained on "
+                            f"(it knows {sorted(known)}); retrain with them or map them to known types")
+
+    # -------------------------------------------------------------------------------- predict
+    def predict(self, tokens: Sentences, batch_size: int = 256) -> Sentences:
+        """Tags for each sentence (in the model's scheme)."""
+        model = self._need_model()
+        model.eval()
+        for i, sentence in enumerate(tokens):
+            if not sentence:
+                raise UserError(f"sentence {i} is empty; drop empty sentences before tagging")
+        order = sorted(range(len(tokens)), key=lambda i: len(tokens[i]))  # similar lengths share a batch: less padding
+        out: list = [None] * len(tokens)
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            batch = self._tensors([tokens[i] for i in chunk])
+            ids, lengths = batch[0], batch[1]
+            paths = model.decode(ids, lengths, batch[2] if self.use_chars else None)
+            for row, i in enumerate(chunk):
+                out[i] = [self.labels[k] for k in paths[row, : len(tokens[i])].tolist()]
+        return out
+
+    def tokenize(self, text: str) -> list[str]:
+        """Raw text as the model's tokens: characters for a character model, words otherwise."""
+        if self.level == "char":
+            return [c for c in text if not c.isspace()]
+        return tokenize(text, "word", "en")
+
+    # ------------------------------------------------------------------------------- evaluate
+    def evaluate(self, tokens: Sentences, tags: Sentences) -> dict:
+        """Entity-level precision/recall/F1 (overall and per type) and token accuracy on tagged sentences."""
+        _check_pairs(tokens, tags, "evaluation")
+        self.check_labels(tags, "the evaluation data")
+        predicted = self.predict(tokens)
+        scores = entity_scores(tags, predicted)
+        correct = sum(a == b for t, p in zip(tags, predicted) for a, b in zip(self._convert(t), p))
+        total = sum(map(len, tags))
+        per_type = scores.pop("per_type")
+        return {"metrics": {"model": {**scores, "accuracy": correct / total}}, "per_type": per_type,
+                "sentences": len(tokens), "tokens": total}
+
+    # ------------------------------------------------------------------------------ save/load
+    def save(self, directory) -> Path:
+        model = self._need_model()
+        preprocessing = {"tokens": self.vocab.tokens, "chars": self.char_vocab, "labels": self.labels,
+                         "use_chars": self.use_chars, "level": self.level}
+        return save_model(directory, kind=KIND, config=asdict(self.config), state_dict=model.state_dict(),
+                          preprocessing=preprocessing)
+
+    @classmethod
+    def load(cls, directory) -> "SequenceTagger":
+        art = load_model(directory, kind=KIND)
+        self = cls(config_from_dict(TaggerConfig, art.config))
+        p = art.preprocessing
+        self.vocab = Vocab("word", "en", list(p["tokens"]))
+        self.char_vocab, self.labels, self.use_chars = list(p["chars"]), list(p["labels"]), p["use_chars"]
+        self.level = p["level"]
+        self.model = TaggerModel(len(self.vocab), len(self.char_vocab), self.labels, self.config)
+        load_state_dict_checked(self.model, art.state_dict)
+        return self
+
+
+def _check_pairs(tokens: Sentences, tags: Sentences, what: str) -> None:
+    if len(tokens) != len(tags):
+        raise UserError(f"the {what} data has {len(tokens)} sentences but {len(tags)} tag sequences")
+    if not tokens:
+        raise UserError(f"the {what} data has no sentences")
+    for i, (s, t) in enumerate(zip(tokens, tags)):
+        if not s:
+            raise UserError(f"{what} sentence {i} is empty; drop empty sentences")
+        if len(s) != len(t):
+            raise UserError(f"{what} sentence {i} has {len(s)} tokens but {len(t)} tags")
+
+
+def _cut(tokens: Sentences, tags: Sentences, max_len: int) -> tuple[Sentences, Sentences]:
+    """Sentences longer than max_len as pieces of at most max_len tokens, cut before an entity starts or at O."""
+    out_tokens, out_tags = [], []
+    for s, t in zip(tokens, tags):
+        start = 0
+        while len(s) - start > max_len:
+            cut = start + max_len
+            while cut > start + 1 and t[cut][0] in "IE":  # do not split an entity
+                cut -= 1
+            out_tokens.append(s[start:cut]), out_tags.append(t[start:cut])
+            start = cut
+        out_tokens.append(s[start:]), out_tags.append(t[start:])
+    return out_tokens, out_tags
+
+
+def mark_entities(tokens: list[str], tags: list[str], joiner: str = " ") -> str:
+    """Tokens with entities shown as [text]TYPE, e.g. '[江泽民]PER在[北京]LOC' or '[John Smith]PER lives'."""
+    pieces, position = [], 0
+    for kind, start, end in entities(tags):
+        pieces += tokens[position:start] + [f"[{joiner.join(tokens[start:end])}]{kind}"]
+        position = end
+    return joiner.join(pieces + tokens[position:])

@@ -1,0 +1,117 @@
+"""Sequence classification: padding invariance of every pooling, learning, scores, persistence, errors."""
+
+import numpy as np
+import pytest
+import torch
+
+from lstmkit.data.text import labelled_texts
+from lstmkit.errors import UserError
+from lstmkit.tasks.classify import (ClassifierConfig, ClassifierModel, SequenceClassifier, bow_logreg,
+                                    classification_scores, three_way_split)
+
+
+@pytest.mark.parametrize("pooling", ["attention", "last", "mean", "max"])
+@pytest.mark.parametrize("cell,conv", [("lstm", 0), ("gru", 0), ("lstm", 6)])
+def test_padded_batch_gives_each_sequence_its_own_result(pooling, cell, conv):
+    torch.manual_seed(0)
+    config = ClassifierConfig(pooling=pooling, cell=cell, conv_channels=conv, hidden_size=5, num_layers=2, dropout=0.0)
+    model = ClassifierModel(None, 3, 4, config).eval()
+    lengths = torch.tensor([6, 2, 4])
+    x = torch.randn(3, 6, 3)
+    x[1, 2:] = 7.0  # padding holds garbage on purpose
+    x[2, 4:] = -7.0
+    logits, weights = model(x, lengths)
+    for b, n in enumerate(lengths.tolist()):
+        alone, w_alone = model(x[b : b + 1, :n], torch.tensor([n]))
+        assert torch.allclose(logits[b], alone[0], atol=1e-5)
+        if pooling == "attention":
+            assert torch.allclose(weights[b, :n], w_alone[0], atol=1e-6)
+            assert torch.all(weights[b, n:] == 0) and torch.isclose(weights[b].sum(), torch.tensor(1.0))
+
+
+def test_last_pooling_reads_forward_end_and_backward_start():
+    torch.manual_seed(1)
+    model = ClassifierModel(None, 2, 2, ClassifierConfig(pooling="last", hidden_size=4, dropout=0.0)).eval()
+    x, lengths = torch.randn(2, 5, 2), torch.tensor([5, 3])
+    captured = {}
+    model.head.register_forward_hook(lambda m, args, out: captured.setdefault("pooled", args[0]))
+    model(x, lengths)
+    outputs, _ = model.encoder(x, lengths=lengths)
+    expected = torch.stack([torch.cat([outputs[b, n - 1, :4], outputs[b, 0, 4:]]) for b, n in enumerate([5, 3])])
+    assert torch.allclose(captured["pooled"], expected, atol=1e-6)
+
+
+def variable_length_task(n, seed):
+    """Class = whether feature 0 sums to more than zero over the sequence; lengths 3..12."""
+    rng = np.random.default_rng(seed)
+    X = [rng.normal(size=(rng.integers(3, 13), 2)) for _ in range(n)]
+    return X, ["up" if x[:, 0].sum() > 0 else "down" for x in X]
+
+
+def test_learns_a_numeric_task_with_variable_lengths_and_round_trips(tmp_path):
+    X, y = variable_length_task(600, 0)
+    clf = SequenceClassifier(hidden_size=16, pooling="mean", epochs=40, lr=1e-2, patience=8, verbose=False).fit(X, y)
+    X_test, y_test = variable_length_task(300, 1)
+    result = clf.evaluate(X_test, y_test)
+    assert result["metrics"]["model"]["accuracy"] > 0.9
+    assert np.sum(result["confusion"]) == 300 and result["classes"] == ["down", "up"]
+    clf.save(tmp_path / "run")
+    loaded = SequenceClassifier.load(tmp_path / "run")
+    assert np.allclose(loaded.predict_proba(X_test), clf.predict_proba(X_test), atol=1e-6)
+    with pytest.raises(UserError, match="3 features, the model was trained on 2"):
+        loaded.predict([np.zeros((4, 3))])
+    with pytest.raises(UserError, match="trained on numeric sequences"):
+        loaded.predict(["some text"])
+
+
+def test_text_attention_and_baseline():
+    texts = ["a truly great film", "great acting and a great story", "dull , slow and long", "a slow dull mess"] * 25
+    labels = ["pos", "pos", "neg", "neg"] * 25
+    clf = SequenceClassifier(hidden_size=16, embedding_dim=16, epochs=15, min_freq=1, verbose=False).fit(texts, labels)
+    (tokens, weights), = clf.attention(["a great story"])
+    assert tokens == ["a", "great", "story"] and weights.shape == (3,) and abs(weights.sum() - 1) < 1e-5
+    result = clf.evaluate(["great story", "slow mess"], ["pos", "neg"], baseline_data=(texts, labels))
+    assert result["metrics"]["model"]["accuracy"] == 1.0 and result["metrics"]["bow_logreg"]["accuracy"] == 1.0
+    with pytest.raises(UserError, match=r"label\(s\) \['meh'\] that the training data does not have"):
+        clf.evaluate(["great"], ["meh"])
+    with pytest.raises(UserError, match="has no tokens"):
+        clf.predict(["  "])
+    with pytest.raises(UserError, match="pooling='attention'"):
+        SequenceClassifier(pooling="max", hidden_size=8, epochs=1, min_freq=1, verbose=False).fit(texts, labels).attention(texts[:1])
+
+
+def test_scores_by_hand():
+    scores = classification_scores(["a", "a", "b", "b", "c"], ["a", "b", "b", "b", "a"], ["a", "b", "c"])
+    # a: p 1/2 r 1/2; b: p 2/3 r 1; c: p 0 r 0
+    assert scores["accuracy"] == pytest.approx(3 / 5)
+    assert scores["precision"] == pytest.approx((1 / 2 + 2 / 3 + 0) / 3)
+    assert scores["recall"] == pytest.approx((1 / 2 + 1 + 0) / 3)
+    assert scores["per_class"]["b"]["f1"] == pytest.approx(0.8)
+    assert scores["confusion"] == [[1, 1, 0], [0, 2, 0], [1, 0, 0]]
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(UserError, match="at least 2 classes"):
+        SequenceClassifier(verbose=False).fit(["a b", "c d"], ["x", "x"])
+    with pytest.raises(UserError, match="got 2 inputs but 1 labels"):
+        SequenceClassifier(verbose=False).fit(["a b", "c d"], ["x"])
+    with pytest.raises(UserError, match="pooling must be one of"):
+        SequenceClassifier(pooling="sum")
+    with pytest.raises(UserError, match="NaN or inf"):
+        SequenceClassifier(verbose=False).fit([np.array([[np.nan]]), np.zeros((2, 1))], [0, 1])
+
+
+def test_sentiment_corpora_and_split(tmp_path):
+    texts, labels = labelled_texts("sentiment_en")
+    assert set(labels) == {"fresh", "rotten"} and len(texts) == len(set(texts)) > 12_000
+    zh_texts, zh_labels = labelled_texts("sentiment_zh")
+    assert set(zh_labels) == {"pos", "neg"} and len(zh_texts) == len(set(zh_texts)) > 15_000
+    parts = three_way_split(texts, labels, seed=0)
+    assert three_way_split(texts, labels, seed=0)["test"] == parts["test"]
+    assert not set(parts["train"][0]) & set(parts["test"][0])
+    share = np.mean([l == "fresh" for l in parts["test"][1]])
+    assert abs(share - np.mean([l == "fresh" for l in labels])) < 0.01  # stratified
+    (tmp_path / "d.csv").write_text("review,stars\ngood,5\nbad,1\ngood,1\n")
+    assert labelled_texts(str(tmp_path / "d.csv"), "review", "stars") == (["bad"], ["1"])  # 'good' has two labels
+    with pytest.raises(UserError, match=r"no column\(s\) \['text', 'label'\].*--text-column"):
+        labelled_texts(str(tmp_path / "d.csv"))
