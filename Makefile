@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench bench-kernels bench-forecast bench-textgen clean
+.PHONY: demo test bench bench-kernels bench-forecast bench-textgen bench-crf clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
-bench: bench-kernels bench-forecast bench-textgen
+bench: bench-kernels bench-forecast bench-textgen bench-crf
 
 bench-kernels: $(STAMP)
 	$(PY) benchmarks/lstm_kernels.py
@@ -30,6 +30,9 @@ bench-forecast: $(STAMP)
 
 bench-textgen: $(STAMP)
 	$(PY) benchmarks/textgen_throughput.py
+
+bench-crf: $(STAMP)
+	$(PY) benchmarks/crf_tagger.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -550,6 +550,322 @@ def textgen_evaluate(
     print(_lm_table(result, _lm_title(result, data or f"{generator.source}, held-out split")))
 
 
+# ------------------------------------------------------------------------------------------- classify
+classify_app = typer.Typer(help="Sequence classification (sentiment, ...): LSTM/GRU with attention, next to a bag-of-words baseline.",
+                           no_args_is_help=True)
+app.add_typer(classify_app, name="classify")
+LABELLED_DATA = typer.Option(..., "--data", help="sentiment_en, sentiment_zh, or a CSV/TSV/Parquet file with text and label columns.")
+TEXT_COLUMN = typer.Option("text", "--text-column", help="The column holding the texts.")
+LABEL_COLUMN = typer.Option("label", "--label-column", help="The column holding the labels.")
+
+
+def _classify_table(result: dict, title: str) -> str:
+    lines = [title, f"{'method':<12}{'accuracy':>9}{'precision':>10}{'recall':>8}{'f1':>8}   (macro averages)"]
+    for name, m in result["metrics"].items():
+        lines.append(f"{name:<12}{m['accuracy']:>9.4f}{m['precision']:>10.4f}{m['recall']:>8.4f}{m['f1']:>8.4f}")
+    classes = [str(c) for c in result["classes"]]
+    width = max(8, *map(len, classes)) + 2
+    lines.append("confusion matrix of the model (rows: true, columns: predicted)")
+    lines.append(" " * width + "".join(f"{c:>{width}}" for c in classes))
+    for c, row in zip(classes, result["confusion"]):
+        lines.append(f"{c:>{width}}" + "".join(f"{v:>{width}}" for v in row))
+    return "\n".join(lines)
+
+
+def _classify_parts(source: str, text_column: str, label_column: str) -> dict:
+    from lstmkit.data.text import labelled_texts
+    from lstmkit.tasks.classify import three_way_split
+
+    return three_way_split(*labelled_texts(source, text_column, label_column), seed=0)
+
+
+@classify_app.command("train")
+def classify_train(
+    data: str = LABELLED_DATA,
+    out: Path = typer.Option(..., "--out", help="Run directory to write."),
+    text_column: str = TEXT_COLUMN,
+    label_column: str = LABEL_COLUMN,
+    level: str = typer.Option("auto", help="char, word, or auto (characters for Chinese, words for English)."),
+    pooling: str = typer.Option("attention", help="attention, last, mean or max."),
+    cell: str = typer.Option("lstm", help="lstm or gru."),
+    conv_channels: int = typer.Option(0, "--conv-channels", help="> 0 adds a Conv1d front-end (CNN+LSTM)."),
+    unidirectional: bool = typer.Option(False, "--unidirectional", help="One direction instead of a BiLSTM."),
+    hidden_size: int = typer.Option(None, "--hidden-size", help="Units per direction (default 128)."),
+    layers: int = typer.Option(None, "--layers"),
+    embedding_dim: int = typer.Option(None, "--embedding-dim"),
+    dropout: float = typer.Option(None),
+    max_len: int = typer.Option(None, "--max-len", help="Tokens read per text (default 256)."),
+    batch_size: int = typer.Option(None, "--batch-size"),
+    epochs: int = typer.Option(None),
+    lr: float = typer.Option(None),
+    max_minutes: float = typer.Option(None, "--max-minutes", help="Stop training cleanly after this many minutes."),
+    seed: int = typer.Option(None),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Train a classifier on the train part of a fixed stratified 80/10/10 split; report the test part next to bow_logreg.
+
+    Example: lstmkit classify train --data sentiment_zh --out runs/sentiment_zh
+    """
+    import time as clock
+
+    from lstmkit.io.artifacts import METRICS, atomic_write_json
+    from lstmkit.tasks.classify import ClassifierConfig, SequenceClassifier
+
+    _check_out_dir(out)
+    options = dict(level=level, pooling=pooling, cell=cell, conv_channels=conv_channels, bidirectional=not unidirectional,
+                   hidden_size=hidden_size, num_layers=layers, embedding_dim=embedding_dim, dropout=dropout, max_len=max_len,
+                   batch_size=batch_size, epochs=epochs, lr=lr, max_minutes=max_minutes, seed=seed)
+    config = ClassifierConfig(**{k: v for k, v in options.items() if v is not None})
+    parts = _classify_parts(data, text_column, label_column)
+    started = clock.monotonic()
+    clf = SequenceClassifier(config).fit(*parts["train"], validation=parts["dev"])
+    seconds = clock.monotonic() - started
+    clf.save(out, extra={"source": data, "text_column": text_column, "label_column": label_column})
+    result = clf.evaluate(*parts["test"], baseline_data=(*parts["train"], *parts["dev"]))
+    report = {"run_dir": str(out), "seconds": round(seconds, 2), "epochs": len(clf.history.epochs),
+              "best_epoch": clf.history.best_epoch, "split": {k: len(v[1]) for k, v in parts.items()}, **result}
+    atomic_write_json(out / METRICS, report)
+    if as_json:
+        emit(report, True)
+        return
+    print(_classify_table(result, f"{data}, test part: {result['samples']} texts"))
+    print(f"trained {len(clf.history.epochs)} epochs in {seconds:.0f}s (kept epoch {clf.history.best_epoch}); run directory: {out}")
+
+
+@classify_app.command("predict")
+def classify_predict(
+    model: Path = typer.Option(..., "--model", help="Run directory written by `lstmkit classify train`."),
+    text: list[str] = typer.Option(None, "--text", help="A text to classify; repeat for more."),
+    data: str = typer.Option(None, "--data", help="A CSV/TSV/Parquet file (its --text-column) or a .txt file, one text per line."),
+    text_column: str = TEXT_COLUMN,
+    output: Path = typer.Option(None, "--output", help="Also write the predictions as CSV (text, label, probability)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Label texts; with attention pooling, show the tokens the model weighted most.
+
+    Example: lstmkit classify predict --model runs/sentiment_zh --text "质量很好，物流也快" --text "太差了，退货"
+    """
+    import numpy as np
+
+    from lstmkit.tasks.classify import SequenceClassifier
+
+    clf = SequenceClassifier.load(model)
+    texts = list(text or []) + (_texts_from(data, text_column) if data else [])
+    if not texts:
+        raise UserError("nothing to classify; give --text \"...\" (repeatable) or --data FILE")
+    probs = clf.predict_proba(texts)
+    attention = clf.attention(texts) if clf.config.pooling == "attention" else [None] * len(texts)
+    rows = []
+    for t, p, att in zip(texts, probs, attention):
+        row = {"text": t, "label": clf.classes[int(p.argmax())], "probability": round(float(p.max()), 4)}
+        if att is not None:
+            tokens, weights = att
+            top = np.argsort(-weights)[:5]
+            row["attention"] = [[tokens[i], round(float(weights[i]), 3)] for i in top]
+        rows.append(row)
+    if output is not None:
+        import io
+
+        import pandas as pd
+
+        from lstmkit.io.artifacts import atomic_write_bytes
+
+        buffer = io.StringIO()
+        pd.DataFrame([{k: r[k] for k in ("text", "label", "probability")} for r in rows]).to_csv(buffer, index=False)
+        atomic_write_bytes(output, buffer.getvalue().encode("utf-8"))
+    if as_json:
+        emit({"predictions": rows}, True)
+        return
+    for r in rows:
+        focus = "   attention: " + " ".join(f"{tok}({w:.2f})" for tok, w in r["attention"]) if "attention" in r else ""
+        print(f"{r['label']}  {r['probability']:.3f}  {r['text'][:80]}{focus}")
+
+
+def _texts_from(data: str, text_column: str) -> list[str]:
+    from lstmkit.data.text import _read_frame, read_text
+
+    if Path(data).suffix.lower() == ".txt":
+        return [line.strip() for line in read_text(data).splitlines() if line.strip()]
+    frame = _read_frame(data)
+    if text_column not in frame.columns:
+        raise UserError(f"--data {data!r} has no column {text_column!r}; its columns are {list(frame.columns)}; use --text-column")
+    return [str(t) for t in frame[text_column].dropna()]
+
+
+@classify_app.command("evaluate")
+def classify_evaluate(
+    model: Path = typer.Option(..., "--model", help="Run directory written by `lstmkit classify train`."),
+    data: str = typer.Option(None, "--data", help="Labelled data; default (or the training data again): its test part."),
+    text_column: str = TEXT_COLUMN,
+    label_column: str = LABEL_COLUMN,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Accuracy, macro precision/recall/F1 and the confusion matrix, next to bow_logreg fitted on the training part.
+
+    Example: lstmkit classify evaluate --model runs/sentiment_zh
+    """
+    from lstmkit.data.text import labelled_texts
+    from lstmkit.tasks.classify import SequenceClassifier
+
+    clf = SequenceClassifier.load(model)
+    source = clf.preprocessing.get("source")
+    columns = (clf.preprocessing.get("text_column", "text"), clf.preprocessing.get("label_column", "label"))
+    training = None
+    try:
+        training = _classify_parts(source, *columns) if source else None
+    except UserError:  # the training file moved: the model is still scored, the baseline is not
+        print(f"note: the training data {source!r} cannot be read here; no bow_logreg baseline", file=sys.stderr)
+    if data is None or data == source:
+        if training is None:
+            raise UserError(f"the training data {source!r} cannot be read again; give --data with labelled texts")
+        evaluated, what = training["test"], f"{source}, test part"
+    else:
+        evaluated, what = labelled_texts(data, text_column, label_column), data
+    baseline = (*training["train"], *training["dev"]) if training else None
+    result = clf.evaluate(*evaluated, baseline_data=baseline)
+    if as_json:
+        emit(result, True)
+        return
+    print(_classify_table(result, f"{what}: {result['samples']} texts"))
+
+
+# ------------------------------------------------------------------------------------------------ tag
+tag_app = typer.Typer(help="Sequence labelling (named entities): BiLSTM-CRF, scored per entity.", no_args_is_help=True)
+app.add_typer(tag_app, name="tag")
+TAGGED_DATA = typer.Option(..., "--data", help="peoples_daily_ner, or a CoNLL file (token ... tag per line, blank line between sentences).")
+
+
+def _tag_table(result: dict, title: str) -> str:
+    m = result["metrics"]["model"]
+    lines = [title, f"{'entity':<10}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}"]
+    for kind, s in [*result["per_type"].items(), ("overall", m)]:
+        support = s.get("support", sum(v["support"] for v in result["per_type"].values()))
+        lines.append(f"{kind:<10}{s['precision']:>10.4f}{s['recall']:>8.4f}{s['f1']:>8.4f}{support:>9}")
+    lines.append(f"token accuracy {m['accuracy']:.4f}")
+    return "\n".join(lines)
+
+
+@tag_app.command("train")
+def tag_train(
+    data: str = TAGGED_DATA,
+    out: Path = typer.Option(..., "--out", help="Run directory to write."),
+    dev: str = typer.Option(None, "--dev", help="A CoNLL dev file (early stopping). Default: held out from --data."),
+    test: str = typer.Option(None, "--test", help="A CoNLL test file (reported). Default: held out from --data."),
+    decoder: str = typer.Option("crf", help="crf or softmax."),
+    scheme: str = typer.Option("BIO", help="BIO or BIOES: the tags the model learns."),
+    char_features: bool = typer.Option(None, "--char-features/--no-char-features",
+                                       help="A character CNN per word (default: on for word tokens, off for characters)."),
+    hidden_size: int = typer.Option(None, "--hidden-size", help="Units per direction (default 128)."),
+    layers: int = typer.Option(None, "--layers"),
+    embedding_dim: int = typer.Option(None, "--embedding-dim"),
+    dropout: float = typer.Option(None),
+    batch_size: int = typer.Option(None, "--batch-size"),
+    epochs: int = typer.Option(None),
+    lr: float = typer.Option(None),
+    max_minutes: float = typer.Option(None, "--max-minutes", help="Stop training cleanly after this many minutes."),
+    seed: int = typer.Option(None),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Train a BiLSTM-CRF tagger; report entity-level precision/recall/F1 per type on the test part.
+
+    Example: lstmkit tag train --data peoples_daily_ner --max-minutes 14 --out runs/ner
+    """
+    import time as clock
+
+    from lstmkit.data.tagging import tagged_splits
+    from lstmkit.io.artifacts import METRICS, atomic_write_json
+    from lstmkit.tasks.tag import SequenceTagger, TaggerConfig
+
+    _check_out_dir(out)
+    options = dict(decoder=decoder, scheme=scheme, char_features=char_features, hidden_size=hidden_size, num_layers=layers,
+                   embedding_dim=embedding_dim, dropout=dropout, batch_size=batch_size, epochs=epochs, lr=lr,
+                   max_minutes=max_minutes, seed=seed)
+    config = TaggerConfig(**{k: v for k, v in options.items() if v is not None})
+    parts = tagged_splits(data, dev, test)
+    started = clock.monotonic()
+    tagger = SequenceTagger(config).fit(*parts["train"], dev=parts["dev"])
+    seconds = clock.monotonic() - started
+    tagger.save(out)
+    result = tagger.evaluate(*parts["test"])
+    report = {"run_dir": str(out), "seconds": round(seconds, 2), "epochs": len(tagger.history.epochs),
+              "best_epoch": tagger.history.best_epoch, "split": {k: len(v[0]) for k, v in parts.items()}, **result}
+    atomic_write_json(out / METRICS, report)
+    if as_json:
+        emit(report, True)
+        return
+    print(_tag_table(result, f"{data}, test part: {result['sentences']} sentences, {result['tokens']} tokens"))
+    print(f"trained {len(tagger.history.epochs)} epochs in {seconds:.0f}s (kept epoch {tagger.history.best_epoch}); run directory: {out}")
+
+
+@tag_app.command("predict")
+def tag_predict(
+    model: Path = typer.Option(..., "--model", help="Run directory written by `lstmkit tag train`."),
+    text: list[str] = typer.Option(None, "--text", help="A sentence to tag; repeat for more."),
+    data: str = typer.Option(None, "--data", help="A .txt file (one sentence per line) or a CoNLL file (its first column)."),
+    output: Path = typer.Option(None, "--output", help="Also write token / tag lines (CoNLL) to this file."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Tag sentences and show the entities marked in the text: [江泽民]PER在[北京]LOC.
+
+    Example: lstmkit tag predict --model runs/ner --text "江泽民主席在北京会见了俄罗斯总统叶利钦"
+    """
+    from lstmkit.data.tagging import entities, read_conll, write_conll
+    from lstmkit.data.text import read_text
+    from lstmkit.tasks.tag import SequenceTagger, mark_entities
+
+    tagger = SequenceTagger.load(model)
+    lines = list(text or [])
+    sentences = [tagger.tokenize(t) for t in lines]
+    if data:
+        if Path(data).suffix.lower() == ".txt":
+            file_lines = [line for line in read_text(data).splitlines() if line.strip()]
+            lines += file_lines
+            sentences += [tagger.tokenize(t) for t in file_lines]
+        else:
+            file_sentences = read_conll(data)[0]
+            lines += [" ".join(s) for s in file_sentences]
+            sentences += file_sentences
+    if not sentences:
+        raise UserError("nothing to tag; give --text \"...\" (repeatable) or --data FILE")
+    for i, s in enumerate(sentences):
+        if not s:
+            raise UserError(f"sentence {i + 1} ({lines[i]!r}) has no tokens; drop empty sentences")
+    tags = tagger.predict(sentences)
+    if output is not None:
+        write_conll(output, sentences, tags)
+    joiner = "" if tagger.level == "char" else " "
+    rows = [{"tokens": s, "tags": t, "marked": mark_entities(s, t, joiner),
+             "entities": [{"type": k, "text": joiner.join(s[a:b]), "start": a, "end": b} for k, a, b in entities(t)]}
+            for s, t in zip(sentences, tags)]
+    if as_json:
+        emit({"predictions": rows}, True)
+        return
+    for r in rows:
+        print(r["marked"])
+
+
+@tag_app.command("evaluate")
+def tag_evaluate(
+    model: Path = typer.Option(..., "--model", help="Run directory written by `lstmkit tag train`."),
+    data: str = typer.Option(..., "--data", help="peoples_daily_ner (its test part) or a CoNLL file (all of it)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Entity-level precision, recall and F1, overall and per type (seqeval's definitions).
+
+    Example: lstmkit tag evaluate --model runs/ner --data peoples_daily_ner
+    """
+    from lstmkit.data.tagging import NER_CORPORA, peoples_daily_ner, read_conll
+    from lstmkit.tasks.tag import SequenceTagger
+
+    tagger = SequenceTagger.load(model)
+    evaluated = peoples_daily_ner()["test"] if data in NER_CORPORA else read_conll(data)
+    result = tagger.evaluate(*evaluated)
+    if as_json:
+        emit(result, True)
+        return
+    print(_tag_table(result, f"{data}{', test part' if data in NER_CORPORA else ''}: {result['sentences']} sentences"))
+
+
 def main() -> None:
     try:
         app()

@@ -208,3 +208,30 @@ def peoples_daily_ner() -> dict[str, tuple[Sentences, Sentences]]:
     cut1, cut2 = int(n * 0.8), int(n * 0.9)
     return {"train": (chars[:cut1], tags[:cut1]), "dev": (chars[cut1:cut2], tags[cut1:cut2]),
             "test": (chars[cut2:], tags[cut2:])}
+
+
+def tagged_splits(source: str, dev: str | None = None, test: str | None = None) -> dict[str, tuple[Sentences, Sentences]]:
+    """{"train" | "dev" | "test": (tokens, tags)}: the bundled corpus's fixed split, or CoNLL files. Without
+    ``dev`` / ``test`` files, a CoNLL file's sentences are split in order, 80 | 10 | 10 %."""
+    if source in NER_CORPORA:
+        return peoples_daily_ner()
+    tokens, tags = read_conll(source)
+    parts = {"train": (tokens, tags)}
+    for name, path in (("dev", dev), ("test", test)):
+        if path is not None:
+            parts[name] = read_conll(path)
+    missing = [name for name in ("dev", "test") if name not in parts]
+    if missing:
+        n = len(tokens)
+        if n < 10:
+            raise UserError(f"--data {source!r} has {n} sentences, too few to hold out {' and '.join(missing)} parts; "
+                            "give more sentences or --dev/--test files")
+        cut = int(n * (1 - 0.1 * len(missing)))
+        held = (tokens[cut:], tags[cut:])
+        parts["train"] = (tokens[:cut], tags[:cut])
+        if len(missing) == 2:
+            half = len(held[0]) // 2
+            parts["dev"], parts["test"] = (held[0][:half], held[1][:half]), (held[0][half:], held[1][half:])
+        else:
+            parts[missing[0]] = held
+    return parts

@@ -57,7 +57,7 @@ class CharCNN(nn.Module):
 
     def forward(self, chars: Tensor) -> Tensor:
         B, T, W = chars.shape
-        x = self.embedding(chars.view(B * T, W)).transpose(1, 2)  # (B*T, char_dim, W)
-        h = self.conv(x).masked_fill((chars.view(B * T, 1, W) == 0), float("-inf"))
+        x = self.embedding(chars.reshape(B * T, W)).transpose(1, 2)  # (B*T, char_dim, W)
+        h = self.conv(x).masked_fill(chars.reshape(B * T, 1, W) == 0, float("-inf"))
         h = h.max(dim=2).values  # (B*T, C)
         return h.masked_fill(torch.isinf(h), 0.0).view(B, T, -1)  # words with no characters (padding) get 0

