@@ -101,3 +101,13 @@ def test_tag_errors(tmp_path):
     (tmp_path / "few.conll").write_text(CONLL)
     few = lstmkit("tag", "train", "--data", str(tmp_path / "few.conll"), "--out", str(tmp_path / "o"))
     assert few.returncode == 2 and "too few to hold out" in few.stderr
+
+
+def test_text_datasets_are_listed_and_shown():
+    listed = json.loads(lstmkit("datasets", "list", "--json").stdout)["text"]
+    assert {r["name"]: r["task"] for r in listed if r["task"] != "textgen"} == \
+        {"sentiment_en": "classify", "sentiment_zh": "classify", "peoples_daily_ner": "tag"}
+    shown = json.loads(lstmkit("datasets", "show", "sentiment_en", "--json").stdout)
+    assert set(shown["labels"]) == {"fresh", "rotten"} and shown["texts"] == sum(shown["labels"].values())
+    ner = json.loads(lstmkit("datasets", "show", "peoples_daily_ner", "--json").stdout)
+    assert ner["example"] == "[中共中央]ORG总书记、国家主席[江泽民]PER" and set(ner["entities"]["test"]) == {"PER", "LOC", "ORG"}

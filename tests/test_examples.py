@@ -40,3 +40,10 @@ def test_stock_example_compares_with_naive(tmp_path):
 def test_word_level_english_example_continues_the_prompt(tmp_path):
     out = run("textgen_words_en.py", tmp_path)
     assert "lstm networks are" in out and "test perplexity" in out
+
+
+@pytest.mark.slow
+def test_random_label_classifier_is_at_chance_and_the_rule_is_learned(tmp_path):
+    out = run("classify_random.py", tmp_path)
+    held_out = [float(a) for a in re.findall(r"held-out accuracy ([\d.]+)", out)]
+    assert len(held_out) == 2 and abs(held_out[0] - 0.5) < 0.1 and held_out[1] > 0.8

@@ -23,6 +23,15 @@ app = typer.Typer(
 )
 
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object on stdout instead of text.")
+# training options shared by the train commands
+LAYERS_OPTION = typer.Option(None, "--layers", help="Stacked recurrent layers.")
+EMBEDDING_OPTION = typer.Option(None, "--embedding-dim", help="Token embedding size.")
+DROPOUT_OPTION = typer.Option(None, "--dropout", help="Dropout rate.")
+BATCH_OPTION = typer.Option(None, "--batch-size", help="Samples per optimiser step.")
+EPOCHS_OPTION = typer.Option(None, "--epochs", help="Most epochs; early stopping usually ends sooner.")
+LR_OPTION = typer.Option(None, "--lr", help="Adam learning rate.")
+MAX_MINUTES_OPTION = typer.Option(None, "--max-minutes", help="Stop training cleanly after this many minutes, keeping the best weights.")
+SEED_OPTION = typer.Option(None, "--seed", help="The same seed gives the same model on CPU.")
 
 
 def emit(payload: dict, as_json: bool) -> None:
@@ -103,13 +112,23 @@ def datasets_list(as_json: bool = JSON_OPTION) -> None:
     """
     from lstmkit.data.datasets import DATASETS
 
+    from lstmkit.data.tagging import NER_CORPORA
+    from lstmkit.data.text import CORPORA, LABELLED
+
     rows = [{"name": d.name, "target": d.target, "description": d.description, "source": d.source} for d in DATASETS.values()]
+    text = [{"name": name, "task": task, "description": description}
+            for task, table in (("textgen", CORPORA), ("classify", LABELLED), ("tag", NER_CORPORA))
+            for name, description in table.items()]
     if as_json:
-        emit({"datasets": rows}, True)
+        emit({"datasets": rows, "text": text}, True)
         return
-    width = max(len(r["name"]) for r in rows)
+    width = max(len(r["name"]) for r in rows + text)
+    print("series (lstmkit forecast / anomaly):")
     for r in rows:
-        print(f"{r['name']:<{width}}  {r['description']}  [target: {r['target']}; {r['source']}]")
+        print(f"  {r['name']:<{width}}  {r['description']}  [target: {r['target']}; {r['source']}]")
+    print("text:")
+    for r in text:
+        print(f"  {r['name']:<{width}}  lstmkit {r['task']}: {r['description']}")
 
 
 @datasets_app.command("show")
@@ -120,6 +139,10 @@ def datasets_show(name: str = typer.Argument(..., help="A name from `lstmkit dat
     """
     from lstmkit.data.datasets import get_dataset
 
+    text = _text_dataset_summary(name)
+    if text is not None:
+        emit(text, as_json)
+        return
     info = get_dataset(name)
     frame = info.loader()
     summary = {
@@ -140,6 +163,31 @@ def datasets_show(name: str = typer.Argument(..., help="A name from `lstmkit dat
     emit(summary, False)
     print()
     print(frame.head().to_string(index=False))
+
+
+def _text_dataset_summary(name: str) -> dict | None:
+    """Sizes and a first example of a bundled text dataset; None for other names."""
+    from collections import Counter
+
+    from lstmkit.data.tagging import NER_CORPORA, entities, peoples_daily_ner
+    from lstmkit.data.text import CORPORA, LABELLED, labelled_texts, read_text
+    from lstmkit.tasks.tag import mark_entities
+
+    if name in CORPORA:
+        text = read_text(name)
+        return {"name": name, "description": CORPORA[name], "characters": len(text), "lines": text.count("\n"),
+                "first_line": text.strip().splitlines()[0]}
+    if name in LABELLED:
+        texts, labels = labelled_texts(name)
+        return {"name": name, "description": LABELLED[name], "texts": len(texts), "labels": dict(Counter(labels)),
+                "first": f"{labels[0]}: {texts[0]}"}
+    if name in NER_CORPORA:
+        parts = peoples_daily_ner()
+        return {"name": name, "description": NER_CORPORA[name],
+                "sentences": {k: len(v[0]) for k, v in parts.items()},
+                "entities": {k: dict(Counter(e[0] for t in v[1] for e in entities(t))) for k, v in parts.items()},
+                "example": mark_entities(*[x[1] for x in parts["train"]], "")}
+    return None
 
 
 # ------------------------------------------------------------------------------------------- forecast
@@ -447,18 +495,18 @@ def textgen_train(
     language: str = typer.Option("auto", help="en, zh or auto; word-level zh uses jieba."),
     mode: str = typer.Option("tbptt", help="tbptt (carried state over the whole text) or window (the tutorials')."),
     seq_len: int = typer.Option(None, "--seq-len", help="Tokens per block or window (default 100)."),
-    batch_size: int = typer.Option(None, "--batch-size"),
+    batch_size: int = BATCH_OPTION,
     hidden_size: int = typer.Option(None, "--hidden-size", help="LSTM units (default 512)."),
-    layers: int = typer.Option(None, "--layers", help="LSTM layers (default 2)."),
-    embedding_dim: int = typer.Option(None, "--embedding-dim"),
-    dropout: float = typer.Option(None),
+    layers: int = LAYERS_OPTION,
+    embedding_dim: int = EMBEDDING_OPTION,
+    dropout: float = DROPOUT_OPTION,
     tie_weights: bool = typer.Option(False, "--tie-weights", help="Share embedding and output weights."),
     min_freq: int = typer.Option(None, "--min-freq", help="Rarer tokens become <unk>."),
     max_vocab: int = typer.Option(None, "--max-vocab"),
-    epochs: int = typer.Option(None),
-    lr: float = typer.Option(None),
-    max_minutes: float = typer.Option(None, "--max-minutes", help="Stop training cleanly after this many minutes."),
-    seed: int = typer.Option(None),
+    epochs: int = EPOCHS_OPTION,
+    lr: float = LR_OPTION,
+    max_minutes: float = MAX_MINUTES_OPTION,
+    seed: int = SEED_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Train a language model, print held-out cross-entropy, perplexity and bits/char next to n-gram baselines.
@@ -591,15 +639,15 @@ def classify_train(
     conv_channels: int = typer.Option(0, "--conv-channels", help="> 0 adds a Conv1d front-end (CNN+LSTM)."),
     unidirectional: bool = typer.Option(False, "--unidirectional", help="One direction instead of a BiLSTM."),
     hidden_size: int = typer.Option(None, "--hidden-size", help="Units per direction (default 128)."),
-    layers: int = typer.Option(None, "--layers"),
-    embedding_dim: int = typer.Option(None, "--embedding-dim"),
-    dropout: float = typer.Option(None),
+    layers: int = LAYERS_OPTION,
+    embedding_dim: int = EMBEDDING_OPTION,
+    dropout: float = DROPOUT_OPTION,
     max_len: int = typer.Option(None, "--max-len", help="Tokens read per text (default 256)."),
-    batch_size: int = typer.Option(None, "--batch-size"),
-    epochs: int = typer.Option(None),
-    lr: float = typer.Option(None),
-    max_minutes: float = typer.Option(None, "--max-minutes", help="Stop training cleanly after this many minutes."),
-    seed: int = typer.Option(None),
+    batch_size: int = BATCH_OPTION,
+    epochs: int = EPOCHS_OPTION,
+    lr: float = LR_OPTION,
+    max_minutes: float = MAX_MINUTES_OPTION,
+    seed: int = SEED_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Train a classifier on the train part of a fixed stratified 80/10/10 split; report the test part next to bow_logreg.
@@ -756,14 +804,14 @@ def tag_train(
     char_features: bool = typer.Option(None, "--char-features/--no-char-features",
                                        help="A character CNN per word (default: on for word tokens, off for characters)."),
     hidden_size: int = typer.Option(None, "--hidden-size", help="Units per direction (default 128)."),
-    layers: int = typer.Option(None, "--layers"),
-    embedding_dim: int = typer.Option(None, "--embedding-dim"),
-    dropout: float = typer.Option(None),
-    batch_size: int = typer.Option(None, "--batch-size"),
-    epochs: int = typer.Option(None),
-    lr: float = typer.Option(None),
-    max_minutes: float = typer.Option(None, "--max-minutes", help="Stop training cleanly after this many minutes."),
-    seed: int = typer.Option(None),
+    layers: int = LAYERS_OPTION,
+    embedding_dim: int = EMBEDDING_OPTION,
+    dropout: float = DROPOUT_OPTION,
+    batch_size: int = BATCH_OPTION,
+    epochs: int = EPOCHS_OPTION,
+    lr: float = LR_OPTION,
+    max_minutes: float = MAX_MINUTES_OPTION,
+    seed: int = SEED_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Train a BiLSTM-CRF tagger; report entity-level precision/recall/F1 per type on the test part.
@@ -801,7 +849,7 @@ def tag_train(
 def tag_predict(
     model: Path = typer.Option(..., "--model", help="Run directory written by `lstmkit tag train`."),
     text: list[str] = typer.Option(None, "--text", help="A sentence to tag; repeat for more."),
-    data: str = typer.Option(None, "--data", help="A .txt file (one sentence per line) or a CoNLL file (its first column)."),
+    data: str = typer.Option(None, "--data", help="A .txt file (one sentence per line) or a CoNLL file (tokens in its first column)."),
     output: Path = typer.Option(None, "--output", help="Also write token / tag lines (CoNLL) to this file."),
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -822,7 +870,7 @@ def tag_predict(
             lines += file_lines
             sentences += [tagger.tokenize(t) for t in file_lines]
         else:
-            file_sentences = read_conll(data)[0]
+            file_sentences = read_conll(data, tag_column=None)[0]
             lines += [" ".join(s) for s in file_sentences]
             sentences += file_sentences
     if not sentences:

@@ -74,6 +74,8 @@ def test_conll_round_trip_and_errors(tmp_path):
     assert read_conll(tmp_path / "b.conll") == (tokens, tags)
     assert (tmp_path / "b.conll").read_text().startswith("EU B-ORG B-ORG\nrejects O O\n\nPeter")
 
+    (tmp_path / "tokens.conll").write_text("EU\nrejects\n\nPeter\n")
+    assert read_conll(tmp_path / "tokens.conll", tag_column=None) == ([["EU", "rejects"], ["Peter"]], [[], []])
     path.write_text("EU B-ORG\nrejects\n")
     with pytest.raises(UserError, match=r"a.conll:2: expected 2 columns like the first line, got 1"):
         read_conll(path)

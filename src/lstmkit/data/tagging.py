@@ -28,9 +28,10 @@ PEOPLES_DAILY_TYPES = {"nr": "PER", "ns": "LOC", "nt": "ORG"}
 SENTENCE_END = re.compile(r"(?<=[。！？；])(?![”’」』）])")
 
 
-def read_conll(path: str | Path, token_column: int = 0, tag_column: int = -1) -> tuple[Sentences, Sentences]:
+def read_conll(path: str | Path, token_column: int = 0, tag_column: int | None = -1) -> tuple[Sentences, Sentences]:
     """Tokens and tags of a CoNLL column file: one token per line, columns split on whitespace, a blank
-    line between sentences, ``-DOCSTART-`` lines skipped. Errors name the file and line number."""
+    line between sentences, ``-DOCSTART-`` lines skipped. Errors name the file and line number.
+    ``tag_column=None`` reads tokens only (text to tag); the tags returned are then empty lists."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"--data {str(path)!r} is not a file; give a CoNLL file (token ... tag per line)")
@@ -52,15 +53,16 @@ def read_conll(path: str | Path, token_column: int = 0, tag_column: int = -1) ->
         where = f"{path}:{number}"
         if columns is None:
             columns = len(fields)
-            if columns < 2:
+            if columns < 2 and tag_column is not None:
                 raise UserError(f"{where}: a CoNLL line needs a token and a tag separated by whitespace, got {line!r}")
         elif len(fields) != columns:
             raise UserError(f"{where}: expected {columns} columns like the first line, got {len(fields)} in {line!r}")
-        tag = fields[tag_column]
-        if not TAG.match(tag):
-            raise UserError(f"{where}: tag {tag!r} is not O or B-/I-/E-/S-TYPE (BIO or BIOES); fix the line")
         tokens[-1].append(fields[token_column])
-        tags[-1].append(tag)
+        if tag_column is not None:
+            tag = fields[tag_column]
+            if not TAG.match(tag):
+                raise UserError(f"{where}: tag {tag!r} is not O or B-/I-/E-/S-TYPE (BIO or BIOES); fix the line")
+            tags[-1].append(tag)
     if not tokens[-1]:
         tokens.pop(), tags.pop()
     if not tokens:
