@@ -95,5 +95,9 @@ def test_peoples_daily_ner_split():
     assert "".join(chars[1]) == "中共中央总书记、国家主席江泽民"
     assert entities(tags[1]) == [("ORG", 0, 4), ("PER", 12, 15)]  # 江/nr 泽民/nr is one person
     sizes = {k: len(v[0]) for k, v in data.items()}
-    assert sizes["train"] > 7 * sizes["test"] and abs(sizes["dev"] - sizes["test"]) <= 1
+    assert sizes["train"] > 7 * sizes["test"] and 0.9 < sizes["dev"] / sizes["test"] < 1.1
+    seen = {"".join(c) for c in chars}
+    assert not any("".join(c) in seen for part in ("dev", "test") for c in data[part][0])
+    people = {"".join(c[a:b]) for c, t in zip(chars, tags) for kind, a, b in entities(t) if kind == "PER"}
+    assert {"江泽民", "李鹏", "乔石"} <= people and "江泽民李鹏" not in "".join(people)  # one entity per person
     assert all(len(c) == len(t) and c for c, t in zip(*data["test"]))

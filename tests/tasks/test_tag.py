@@ -5,7 +5,7 @@ import random
 import pytest
 import torch
 
-from lstmkit.data.tagging import allowed_transitions, entities
+from lstmkit.data.tagging import allowed_transitions, entities, to_bio, to_bioes
 from lstmkit.errors import UserError
 from lstmkit.tasks.tag import SequenceTagger, TaggerConfig, TaggerModel, _cut, mark_entities
 
@@ -107,9 +107,19 @@ def test_character_level_chinese():
 def test_long_sentences_are_cut_between_entities():
     tokens = [[str(i) for i in range(10)]]
     tags = [["O", "B-PER", "I-PER", "I-PER", "O", "B-LOC", "I-LOC", "O", "O", "O"]]
-    cut_tokens, cut_tags = _cut(tokens, tags, 3)
+    cut_tokens, cut_tags = _cut(tokens, tags, 3, to_bio)
     assert sum(cut_tokens, []) == tokens[0] and sum(cut_tags, []) == tags[0]
     assert all(len(t) <= 3 for t in cut_tokens)
     assert sorted(e[0] for t in cut_tags for e in entities(t)) == ["LOC", "PER"]
+    # an entity longer than a piece is cut, and each piece is well formed in the scheme
+    _, long_tags = _cut([list("abcdef")], [["B-X", "I-X", "I-X", "I-X", "I-X", "O"]], 3, to_bioes)
+    assert long_tags == [["B-X", "I-X", "E-X"], ["B-X", "E-X", "O"]]
     assert mark_entities(["John", "Smith", "lives", "in", "Rome"], ["B-PER", "I-PER", "O", "O", "B-LOC"]) == \
         "[John Smith]PER lives in [Rome]LOC"
+
+
+def test_labels_cover_every_tag_of_a_type_seen_only_in_one_token_entities():
+    tagger = SequenceTagger(hidden_size=8, embedding_dim=8, epochs=1, verbose=False)
+    tagger.fit([["in", "Rome"], ["to", "Oslo"]] * 10, [["O", "B-LOC"]] * 20,
+               dev=([["New", "York"]], [["B-LOC", "I-LOC"]]))
+    assert tagger.labels == ["O", "B-LOC", "I-LOC"]

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lstmkit.data.tagging import Sentences, allowed_transitions, entities, entity_scores, to_bio, to_bioes
-from lstmkit.data.text import UNK, Vocab, pad_ids, tokenize
+from lstmkit.data.text import UNK, Vocab, detect_language, pad_ids, tokenize
 from lstmkit.errors import UserError
 from lstmkit.io.artifacts import load_model, load_state_dict_checked, save_model
 from lstmkit.nn import LSTM
@@ -138,15 +138,19 @@ class SequenceTagger:
         cfg = self.config
         _check_pairs(tokens, tags, "training")
         tags = [self._convert(t) for t in tags]
-        self.labels = sorted({t for sentence in tags for t in sentence}, key=lambda t: (t != "O", t[2:], t))
+        types = sorted({e[0] for sentence in tags for e in entities(sentence)})
+        prefixes = "BIES" if cfg.scheme == "BIOES" else "BI"
+        # every tag of every type, seen or not: a type seen only in one-token entities can still get I-
+        self.labels = ["O"] + [f"{p}-{kind}" for kind in types for p in prefixes]
         self.level = "char" if np.mean([len(tok) for s in tokens for tok in s]) <= 1.5 else "word"
+        self.language = detect_language("".join(tok for s in tokens[:2000] for tok in s))
         self.use_chars = cfg.char_features if cfg.char_features is not None else self.level == "word"
         words = Counter(self._key(tok) for s in tokens for tok in s)
         self.vocab = Vocab("word", "en", [UNK] + sorted((w for w, c in words.items() if c >= cfg.min_freq),
                                                         key=lambda w: (-words[w], w)))
         chars = Counter(ch for s in tokens for tok in s for ch in tok)
         self.char_vocab = [UNK] + sorted(chars, key=lambda c: (-chars[c], c)) if self.use_chars else []
-        tokens, tags = _cut(tokens, tags, cfg.max_len)
+        tokens, tags = _cut(tokens, tags, cfg.max_len, self._convert)
         train = self._tensors(tokens, tags)
         val = None
         if dev is not None:
@@ -222,10 +226,11 @@ class SequenceTagger:
         return out
 
     def tokenize(self, text: str) -> list[str]:
-        """Raw text as the model's tokens: characters for a character model, words otherwise."""
+        """Raw text as the model's tokens: characters for a character model, words otherwise (Chinese
+        words by jieba, as segmented training data would have them)."""
         if self.level == "char":
             return [c for c in text if not c.isspace()]
-        return tokenize(text, "word", "en")
+        return tokenize(text, "word", self.language)
 
     # ------------------------------------------------------------------------------- evaluate
     def evaluate(self, tokens: Sentences, tags: Sentences) -> dict:
@@ -244,7 +249,8 @@ class SequenceTagger:
     def save(self, directory) -> Path:
         model = self._need_model()
         preprocessing = {"tokens": self.vocab.tokens, "chars": self.char_vocab, "labels": self.labels,
-                         "use_chars": self.use_chars, "level": self.level}
+                         "use_chars": self.use_chars, "level": self.level,
+                         "language": self.language}
         return save_model(directory, kind=KIND, config=asdict(self.config), state_dict=model.state_dict(),
                           preprocessing=preprocessing)
 
@@ -255,7 +261,7 @@ class SequenceTagger:
         p = art.preprocessing
         self.vocab = Vocab("word", "en", list(p["tokens"]))
         self.char_vocab, self.labels, self.use_chars = list(p["chars"]), list(p["labels"]), p["use_chars"]
-        self.level = p["level"]
+        self.level, self.language = p["level"], p["language"]
         self.model = TaggerModel(len(self.vocab), len(self.char_vocab), self.labels, self.config)
         load_state_dict_checked(self.model, art.state_dict)
         return self
@@ -273,18 +279,24 @@ def _check_pairs(tokens: Sentences, tags: Sentences, what: str) -> None:
             raise UserError(f"{what} sentence {i} has {len(s)} tokens but {len(t)} tags")
 
 
-def _cut(tokens: Sentences, tags: Sentences, max_len: int) -> tuple[Sentences, Sentences]:
-    """Sentences longer than max_len as pieces of at most max_len tokens, cut before an entity starts or at O."""
+def _cut(tokens: Sentences, tags: Sentences, max_len: int, convert) -> tuple[Sentences, Sentences]:
+    """Sentences longer than max_len as pieces of at most max_len tokens, cut before an entity or at O
+    where possible; an entity longer than a piece is cut too, and ``convert`` (to_bio / to_bioes) makes
+    each piece's tags well formed again (its continuation starts with B-)."""
     out_tokens, out_tags = [], []
     for s, t in zip(tokens, tags):
+        if len(s) <= max_len:
+            out_tokens.append(s), out_tags.append(t)
+            continue
         start = 0
-        while len(s) - start > max_len:
-            cut = start + max_len
-            while cut > start + 1 and t[cut][0] in "IE":  # do not split an entity
+        while start < len(s):
+            cut = min(start + max_len, len(s))
+            while start + 1 < cut < len(s) and t[cut][0] in "IE":  # do not split an entity if avoidable
                 cut -= 1
-            out_tokens.append(s[start:cut]), out_tags.append(t[start:cut])
+            if cut < len(s) and t[cut][0] in "IE":
+                cut = start + max_len
+            out_tokens.append(s[start:cut]), out_tags.append(convert(t[start:cut]))
             start = cut
-        out_tokens.append(s[start:]), out_tags.append(t[start:])
     return out_tokens, out_tags
 
 
