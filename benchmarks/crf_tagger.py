@@ -143,7 +143,7 @@ def prepared(chars, tags, decoder: str) -> SequenceTagger:
 def lstmkit_curve(chars, tags, dev, decoder: str, epochs: int) -> list[tuple[float, float]]:
     """lstmkit's training loop (the Trainer SequenceTagger.fit runs): batches of 32, vectorised CRF."""
     tagger = prepared(chars, tags, decoder)
-    train = tagger._tensors(*_cut(chars, [to_bio(t) for t in tags], tagger.config.max_len))
+    train = tagger._tensors(*_cut(chars, [to_bio(t) for t in tags], tagger.config.max_len, to_bio))
     probe = _DevF1(tagger, dev)
     trainer = Trainer(TrainerConfig(epochs=epochs, batch_size=32, lr=tagger.config.lr, clip_grad_norm=5.0,
                                     val_fraction=0.0, patience=None, seed=0, verbose=False), [probe])

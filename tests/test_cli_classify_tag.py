@@ -41,6 +41,14 @@ def test_classify_train_predict_evaluate(tmp_path):
     assert evaluated.returncode == 0 and json.loads(evaluated.stdout)["metrics"] == report["metrics"]
     text = lstmkit("classify", "evaluate", "--model", str(out))
     assert "bow_logreg" in text.stdout and "confusion matrix" in text.stdout
+    into_dir = lstmkit("classify", "predict", "--model", str(out), "--text", "fun", "--output", str(tmp_path))
+    assert into_dir.returncode == 2 and "is a directory" in into_dir.stderr
+    nested = lstmkit("classify", "predict", "--model", str(out), "--text", "fun", "--output", str(tmp_path / "new" / "p.csv"))
+    assert nested.returncode == 0 and (tmp_path / "new" / "p.csv").exists()
+    with data.open("a") as f:  # the training file changes: its old test part can no longer be found
+        f.write("superb fun extra,up\n")
+    changed = lstmkit("classify", "evaluate", "--model", str(out))
+    assert changed.returncode == 2 and "has changed since training" in changed.stderr
 
 
 def test_classify_errors(tmp_path):
@@ -101,6 +109,11 @@ def test_tag_errors(tmp_path):
     (tmp_path / "few.conll").write_text(CONLL)
     few = lstmkit("tag", "train", "--data", str(tmp_path / "few.conll"), "--out", str(tmp_path / "o"))
     assert few.returncode == 2 and "too few to hold out" in few.stderr
+    bundled = lstmkit("tag", "train", "--data", "peoples_daily_ner", "--dev", str(tmp_path / "few.conll"), "--out", str(tmp_path / "o"))
+    assert bundled.returncode == 2 and "has its own fixed split" in bundled.stderr
+    missing = lstmkit("tag", "train", "--data", str(tmp_path / "few.conll"), "--dev", str(tmp_path / "nope.conll"),
+                      "--out", str(tmp_path / "o"))
+    assert missing.returncode == 2 and "--dev" in missing.stderr and "is not a file" in missing.stderr
 
 
 def test_text_datasets_are_listed_and_shown():

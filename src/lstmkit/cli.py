@@ -208,6 +208,14 @@ def _check_out_dir(out: Path | None) -> None:
         raise UserError(f"--out {str(out)!r} is an existing file; give a directory path")
 
 
+def _output_file(output: Path) -> Path:
+    """An --output file path, its folder created; a directory there is refused."""
+    if output.is_dir():
+        raise UserError(f"--output {str(output)!r} is a directory; give a file path such as {str(output / 'predictions.csv')!r}")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    return output
+
+
 def _forecast_config(**options):
     from lstmkit.tasks.forecast import ForecasterConfig
 
@@ -324,8 +332,7 @@ def forecast_predict(
 
     forecast = Forecaster.load(model).predict(data)
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(output, forecast.to_csv().encode("utf-8"))
+        atomic_write_bytes(_output_file(output), forecast.to_csv().encode("utf-8"))
     if as_json:
         frame = forecast.reset_index()
         if isinstance(forecast.index, pd.DatetimeIndex):
@@ -620,11 +627,23 @@ def _classify_table(result: dict, title: str) -> str:
     return "\n".join(lines)
 
 
-def _classify_parts(source: str, text_column: str, label_column: str) -> dict:
+def _classify_parts(source: str, text_column: str, label_column: str) -> tuple[dict, str]:
+    """The fixed train/dev/test split of labelled data, and a fingerprint of the data it came from."""
+    import hashlib
+
     from lstmkit.data.text import labelled_texts
     from lstmkit.tasks.classify import three_way_split
 
-    return three_way_split(*labelled_texts(source, text_column, label_column), seed=0)
+    texts, labels = labelled_texts(source, text_column, label_column)
+    fingerprint = hashlib.sha256(json.dumps([texts, labels], ensure_ascii=False).encode("utf-8")).hexdigest()
+    return three_way_split(texts, labels, seed=0), fingerprint
+
+
+def _source_name(data: str) -> str:
+    """A bundled name as it is, a file as its absolute path (so that ./a.csv and a.csv are the same data)."""
+    from lstmkit.data.text import LABELLED
+
+    return data if data in LABELLED or not Path(data).exists() else str(Path(data).resolve())
 
 
 @classify_app.command("train")
@@ -664,11 +683,12 @@ def classify_train(
                    hidden_size=hidden_size, num_layers=layers, embedding_dim=embedding_dim, dropout=dropout, max_len=max_len,
                    batch_size=batch_size, epochs=epochs, lr=lr, max_minutes=max_minutes, seed=seed)
     config = ClassifierConfig(**{k: v for k, v in options.items() if v is not None})
-    parts = _classify_parts(data, text_column, label_column)
+    parts, fingerprint = _classify_parts(data, text_column, label_column)
     started = clock.monotonic()
     clf = SequenceClassifier(config).fit(*parts["train"], validation=parts["dev"])
     seconds = clock.monotonic() - started
-    clf.save(out, extra={"source": data, "text_column": text_column, "label_column": label_column})
+    clf.save(out, extra={"source": _source_name(data), "data_sha256": fingerprint, "text_column": text_column,
+                         "label_column": label_column})
     result = clf.evaluate(*parts["test"], baseline_data=(*parts["train"], *parts["dev"]))
     report = {"run_dir": str(out), "seconds": round(seconds, 2), "epochs": len(clf.history.epochs),
               "best_epoch": clf.history.best_epoch, "split": {k: len(v[1]) for k, v in parts.items()}, **result}
@@ -720,7 +740,7 @@ def classify_predict(
 
         buffer = io.StringIO()
         pd.DataFrame([{k: r[k] for k in ("text", "label", "probability")} for r in rows]).to_csv(buffer, index=False)
-        atomic_write_bytes(output, buffer.getvalue().encode("utf-8"))
+        atomic_write_bytes(_output_file(output), buffer.getvalue().encode("utf-8"))
     if as_json:
         emit({"predictions": rows}, True)
         return
@@ -758,14 +778,18 @@ def classify_evaluate(
     clf = SequenceClassifier.load(model)
     source = clf.preprocessing.get("source")
     columns = (clf.preprocessing.get("text_column", "text"), clf.preprocessing.get("label_column", "label"))
-    training = None
+    training, problem = None, (None if source else "this model does not record its training data")
     try:
-        training = _classify_parts(source, *columns) if source else None
-    except UserError:  # the training file moved: the model is still scored, the baseline is not
-        print(f"note: the training data {source!r} cannot be read here; no bow_logreg baseline", file=sys.stderr)
-    if data is None or data == source:
+        training, fingerprint = _classify_parts(source, *columns) if source else (None, None)
+        if training is not None and fingerprint != clf.preprocessing.get("data_sha256"):
+            training, problem = None, f"the training data {source!r} has changed since training"
+    except UserError:
+        problem = f"the training data {source!r} cannot be read here"
+    if problem:  # the model is still scored on other data, without the baseline
+        print(f"note: {problem}; no bow_logreg baseline", file=sys.stderr)
+    if data is None or _source_name(data) == source:
         if training is None:
-            raise UserError(f"the training data {source!r} cannot be read again; give --data with labelled texts")
+            raise UserError(f"{problem}, so its test part is unknown; give --data with other labelled texts")
         evaluated, what = training["test"], f"{source}, test part"
     else:
         evaluated, what = labelled_texts(data, text_column, label_column), data
@@ -880,7 +904,7 @@ def tag_predict(
             raise UserError(f"sentence {i + 1} ({lines[i]!r}) has no tokens; drop empty sentences")
     tags = tagger.predict(sentences)
     if output is not None:
-        write_conll(output, sentences, tags)
+        write_conll(_output_file(output), sentences, tags)
     joiner = "" if tagger.level == "char" else " "
     rows = [{"tokens": s, "tags": t, "marked": mark_entities(s, t, joiner),
              "entities": [{"type": k, "text": joiner.join(s[a:b]), "start": a, "end": b} for k, a, b in entities(t)]}

@@ -97,8 +97,11 @@ def test_bad_input_is_refused():
         SequenceClassifier(verbose=False).fit(["a b", "c d"], ["x"])
     with pytest.raises(UserError, match="pooling must be one of"):
         SequenceClassifier(pooling="sum")
+    bad = [np.array([[np.nan]]), np.zeros((2, 1))]
     with pytest.raises(UserError, match="NaN or inf"):
-        SequenceClassifier(verbose=False).fit([np.array([[np.nan]]), np.zeros((2, 1))], [0, 1])
+        SequenceClassifier(verbose=False).fit(bad, [0, 1], validation=(bad, [0, 1]))
+    with pytest.raises(UserError, match="cannot hold out val_fraction=0.1 with every class in both parts"):
+        SequenceClassifier(verbose=False).fit(["a", "b", "c"], ["x", "y", "y"])
 
 
 def test_sentiment_corpora_and_split(tmp_path):

@@ -79,6 +79,8 @@ class ClassifierConfig:
             raise UserError(f"need conv_channels >= 0 and an odd conv_kernel, got {self.conv_channels} and {self.conv_kernel}")
         if not 0 <= self.dropout < 1:
             raise UserError(f"dropout must be in [0, 1), got {self.dropout}")
+        if not 0 < self.val_fraction < 1:
+            raise UserError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
 
 
 class ClassifierModel(nn.Module):
@@ -146,6 +148,10 @@ class SequenceClassifier:
         if len(self.classes) < 2:
             raise UserError(f"classification needs at least 2 classes, the labels hold only {self.classes}")
         self.text = _is_text(X)
+        if validation is None:  # hold out first: the vocabulary and the scaling see training data only
+            X, y, validation = _stratified_holdout(X, y, cfg.val_fraction, cfg.seed)
+        else:
+            validation = (validation[0], self._known(_check_labels(*validation), "the validation set"))
         if self.text:
             language = detect_language("\n".join(X[:2000])) if cfg.language == "auto" else cfg.language
             level = cfg.level if cfg.level != "auto" else ("char" if language == "zh" else "word")
@@ -157,15 +163,6 @@ class SequenceClassifier:
             self.num_features = steps.shape[1]
             self.mean, self.std = steps.mean(0), np.where(steps.std(0) > 0, steps.std(0), 1.0)
             self.vocab = None
-        if validation is None:
-            from sklearn.model_selection import train_test_split
-
-            indices = np.arange(len(y))
-            train_i, val_i = train_test_split(indices, test_size=cfg.val_fraction, random_state=cfg.seed, stratify=y)
-            pick = (lambda data, idx: [data[i] for i in idx]) if isinstance(X, list) else (lambda data, idx: data[idx])
-            X, validation, y = pick(X, train_i), (pick(X, val_i), [y[i] for i in val_i]), [y[i] for i in train_i]
-        else:
-            validation = (validation[0], self._known(_check_labels(*validation), "the validation set"))
         torch.manual_seed(cfg.seed)
         self.model = ClassifierModel(len(self.vocab) if self.text else None, self.num_features, len(self.classes), cfg)
         train = (*self._inputs(X), self._label_ids(y))
@@ -292,6 +289,19 @@ def _loss(model: ClassifierModel, batch: tuple[Tensor, Tensor, Tensor]) -> Tenso
     x, lengths, y = batch
     logits, _ = model(x[:, : int(lengths.max())], lengths)  # cut the padding beyond this batch's longest
     return F.cross_entropy(logits, y)
+
+
+def _stratified_holdout(X, y: list, fraction: float, seed: int):
+    """(train X, train y, (validation X, validation y)), stratified by label."""
+    from sklearn.model_selection import train_test_split
+
+    try:
+        train_i, val_i = train_test_split(np.arange(len(y)), test_size=fraction, random_state=seed, stratify=y)
+    except ValueError as e:  # a class with a single sample, or too few samples for the fraction
+        raise UserError(f"cannot hold out val_fraction={fraction} with every class in both parts: {e}; "
+                        "give more samples per class or a validation set") from None
+    pick = (lambda idx: [X[i] for i in idx]) if isinstance(X, list) else (lambda idx: X[idx])
+    return pick(train_i), [y[i] for i in train_i], (pick(val_i), [y[i] for i in val_i])
 
 
 def _is_text(X) -> bool:
