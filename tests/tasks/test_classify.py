@@ -118,3 +118,13 @@ def test_sentiment_corpora_and_split(tmp_path):
     assert labelled_texts(str(tmp_path / "d.csv"), "review", "stars") == (["bad"], ["1"])  # 'good' has two labels
     with pytest.raises(UserError, match=r"no column\(s\) \['text', 'label'\].*--text-column"):
         labelled_texts(str(tmp_path / "d.csv"))
+
+
+def test_three_classes():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(450, 6, 3))
+    y = [("a", "b", "c")[i] for i in X.mean(1).argmax(1)]  # the feature with the largest mean names the class
+    clf = SequenceClassifier(hidden_size=16, pooling="mean", epochs=30, lr=1e-2, patience=6, verbose=False).fit(X[:350], y[:350])
+    result = clf.evaluate(X[350:], y[350:])
+    assert result["classes"] == ["a", "b", "c"] and np.array(result["confusion"]).shape == (3, 3)
+    assert result["metrics"]["model"]["accuracy"] > 0.8 and clf.predict_proba(X[:2]).shape == (2, 3)
