@@ -781,8 +781,10 @@ def classify_evaluate(
     training, problem = None, (None if source else "this model does not record its training data")
     try:
         training, fingerprint = _classify_parts(source, *columns) if source else (None, None)
-        if training is not None and fingerprint != clf.preprocessing.get("data_sha256"):
-            training, problem = None, f"the training data {source!r} has changed since training"
+        saved = clf.preprocessing.get("data_sha256")
+        if training is not None and fingerprint != saved:
+            training, problem = None, (f"the training data {source!r} has changed since training" if saved else
+                                       "this model does not record a fingerprint of its training data")
     except UserError:
         problem = f"the training data {source!r} cannot be read here"
     if problem:  # the model is still scored on other data, without the baseline
