@@ -6,8 +6,8 @@ import torch
 
 from lstmkit.data.text import labelled_texts
 from lstmkit.errors import UserError
-from lstmkit.tasks.classify import (ClassifierConfig, ClassifierModel, SequenceClassifier, bow_logreg,
-                                    classification_scores, three_way_split)
+from lstmkit.tasks.classify import (ClassifierConfig, ClassifierModel, SequenceClassifier, classification_scores,
+                                    three_way_split)
 
 
 @pytest.mark.parametrize("pooling", ["attention", "last", "mean", "max"])

@@ -143,8 +143,8 @@ class Vocab:
         return cls(d["level"], d["language"], list(d["tokens"]), d.get("lower", False))
 
 
-def pad_ids(sequences: list, width: int | None = None) -> tuple["torch.Tensor", "torch.Tensor"]:
-    """Id sequences (0 = <unk>) as a (N, T) tensor with ids shifted up by one, so that 0 is padding,
+def pad_ids(sequences: list, width: int | None = None):
+    """Id sequences (0 = <unk>) as a (N, T) torch tensor with ids shifted up by one, so that 0 is padding,
     and the (N,) lengths; ``width`` cuts longer sequences (T = the longest kept length).
 
     Example:

@@ -112,8 +112,7 @@ class TaggerModel(nn.Module):
 
 def _trimmed(batch: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
     """Cut a batch's padding to its own longest sentence (batches are drawn from tensors padded to the longest)."""
-    ids, lengths = batch[0], batch[1]
-    T = int(lengths.max())
+    T = int(batch[1].max())  # batch[1]: the lengths
     return tuple(t[:, :T] if t.dim() > 1 else t for t in batch)
 
 
