@@ -128,3 +128,16 @@ def test_three_classes():
     result = clf.evaluate(X[350:], y[350:])
     assert result["classes"] == ["a", "b", "c"] and np.array(result["confusion"]).shape == (3, 3)
     assert result["metrics"]["model"]["accuracy"] > 0.8 and clf.predict_proba(X[:2]).shape == (2, 3)
+
+
+def test_internal_validation_is_held_out_before_the_vocabulary_is_built():
+    from lstmkit.tasks.classify import _stratified_holdout
+
+    unique = [f"qx{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(40)]  # one word per text, letters only
+    texts = [f"good film {unique[i]}" if i % 2 else f"bad film {unique[i]}" for i in range(40)]
+    labels = ["pos" if i % 2 else "neg" for i in range(40)]
+    _, _, (val_texts, _) = _stratified_holdout(texts, labels, 0.1, 0)  # the split fit() makes with seed 0
+    clf = SequenceClassifier(hidden_size=8, embedding_dim=8, epochs=1, min_freq=1, verbose=False).fit(texts, labels)
+    held_out_tokens = {t.split()[-1] for t in val_texts}
+    assert held_out_tokens and not held_out_tokens & set(clf.vocab.tokens)
+    assert {t.split()[-1] for t in texts} - held_out_tokens <= set(clf.vocab.tokens)
