@@ -29,7 +29,8 @@ from torch import nn
 
 from lstmkit.data.tagging import entity_scores, peoples_daily_ner, to_bio
 from lstmkit.nn.crf import CRF
-from lstmkit.tasks.tag import SequenceTagger, TaggerModel, _cut, _trimmed
+from lstmkit.tasks import trim_padding
+from lstmkit.tasks.tag import SequenceTagger, TaggerModel, _cut
 from lstmkit.training import Callback, Trainer, TrainerConfig
 
 
@@ -148,7 +149,7 @@ def lstmkit_curve(chars, tags, dev, decoder: str, epochs: int) -> list[tuple[flo
     trainer = Trainer(TrainerConfig(epochs=epochs, batch_size=32, lr=tagger.config.lr, clip_grad_norm=5.0,
                                     val_fraction=0.0, patience=None, seed=0, verbose=False), [probe])
     # val_fraction 0: every sentence trains and no validation pass is timed, as on the per-sentence side
-    trainer.fit(tagger.model, lambda model, batch: model.loss(*_trimmed(batch)), train)
+    trainer.fit(tagger.model, lambda model, batch: model.loss(*trim_padding(batch)), train)
     return probe.curve
 
 

@@ -721,8 +721,10 @@ def classify_predict(
     texts = list(text or []) + (_texts_from(data, text_column) if data else [])
     if not texts:
         raise UserError("nothing to classify; give --text \"...\" (repeatable) or --data FILE")
-    probs = clf.predict_proba(texts)
-    attention = clf.attention(texts) if clf.config.pooling == "attention" else [None] * len(texts)
+    if clf.config.pooling == "attention":
+        probs, attention = clf.predict_proba(texts, attention=True)
+    else:
+        probs, attention = clf.predict_proba(texts), [None] * len(texts)
     rows = []
     for t, p, att in zip(texts, probs, attention):
         row = {"text": t, "label": clf.classes[int(p.argmax())], "probability": round(float(p.max()), 4)}

@@ -153,12 +153,10 @@ def pad_ids(sequences: list, width: int | None = None):
         ([[4, 1], [6, 0]], [2, 1])
     """
     import torch
+    from torch.nn.utils.rnn import pad_sequence
 
-    lengths = torch.tensor([min(len(s), width or len(s)) for s in sequences], dtype=torch.long)
-    out = torch.zeros(len(sequences), int(lengths.max()) if len(sequences) else 0, dtype=torch.long)
-    for row, (s, n) in enumerate(zip(sequences, lengths.tolist())):
-        out[row, :n] = torch.as_tensor(np.asarray(s[:n], dtype=np.int64)) + 1
-    return out, lengths
+    kept = [torch.as_tensor(np.asarray(s[:width], dtype=np.int64)) + 1 for s in sequences]
+    return pad_sequence(kept, batch_first=True), torch.tensor([len(k) for k in kept])
 
 
 LABELLED = {

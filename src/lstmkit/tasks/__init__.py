@@ -1,4 +1,4 @@
-"""One estimator per task: forecasting, anomaly detection, text generation."""
+"""One estimator per task: forecasting, anomaly detection, text generation, classification, tagging."""
 
 from __future__ import annotations
 
@@ -15,6 +15,23 @@ def configure(cls, config, overrides: dict, owner: str):
     config = replace(config or cls(), **overrides)
     config.check()
     return config
+
+
+def check_sizes(config, names: tuple[str, ...]) -> None:
+    """The checks every model config shares: the named sizes (None allowed) at least 1, dropout in [0, 1)."""
+    for name in names:
+        value = getattr(config, name)
+        if value is not None and value < 1:
+            raise UserError(f"{name} must be at least 1, got {value}")
+    if not 0 <= config.dropout < 1:
+        raise UserError(f"dropout must be in [0, 1), got {config.dropout}")
+
+
+def trim_padding(batch: tuple):
+    """A batch (inputs, lengths, ...) cut to its own longest sequence: Trainer batches are slices of
+    tensors padded to the longest sequence of all the data, so most of their padding is wasted work."""
+    steps = int(batch[1].max())
+    return tuple(t[:, :steps] if t.dim() > 1 else t for t in batch)
 
 
 def config_from_dict(cls, saved: dict):

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.nn.utils.rnn import pad_sequence
 
 from lstmkit.data.text import Vocab, detect_language, pad_ids, tokenize
 from lstmkit.errors import UserError
@@ -32,7 +33,7 @@ from lstmkit.io.artifacts import load_model, load_state_dict_checked, save_model
 from lstmkit.nn import GRU, LSTM
 from lstmkit.nn.attention import AdditiveAttention
 from lstmkit.nn.conv import ConvFrontEnd, padding_mask
-from lstmkit.tasks import config_from_dict, configure
+from lstmkit.tasks import check_sizes, config_from_dict, configure, trim_padding
 from lstmkit.training import History, Trainer, TrainerConfig
 
 KIND = "classifier"
@@ -72,13 +73,9 @@ class ClassifierConfig:
             raise UserError(f"cell must be 'lstm' or 'gru', got {self.cell!r}")
         if self.level not in ("auto", "char", "word"):
             raise UserError(f"level must be 'auto', 'char' or 'word', got {self.level!r}")
-        for name in ("embedding_dim", "hidden_size", "num_layers", "epochs", "batch_size", "max_len", "min_freq"):
-            if getattr(self, name) < 1:
-                raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
+        check_sizes(self, ("embedding_dim", "hidden_size", "num_layers", "epochs", "batch_size", "max_len", "min_freq"))
         if self.conv_channels < 0 or self.conv_kernel < 1 or self.conv_kernel % 2 == 0:
             raise UserError(f"need conv_channels >= 0 and an odd conv_kernel, got {self.conv_channels} and {self.conv_kernel}")
-        if not 0 <= self.dropout < 1:
-            raise UserError(f"dropout must be in [0, 1), got {self.dropout}")
         if not 0 < self.val_fraction < 1:
             raise UserError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
 
@@ -188,11 +185,8 @@ class SequenceClassifier:
         sequences = _numeric_list(X)
         if sequences[0].shape[1] != self.num_features:
             raise UserError(f"the sequences have {sequences[0].shape[1]} features, the model was trained on {self.num_features}")
-        lengths = torch.tensor([min(len(s), self.config.max_len) for s in sequences])
-        out = torch.zeros(len(sequences), int(lengths.max()), self.num_features)  # (N, T, F)
-        for row, (s, n) in enumerate(zip(sequences, lengths.tolist())):
-            out[row, :n] = torch.as_tensor((s[:n] - self.mean) / self.std, dtype=torch.float32)
-        return out, lengths
+        kept = [torch.as_tensor((s[: self.config.max_len] - self.mean) / self.std, dtype=torch.float32) for s in sequences]
+        return pad_sequence(kept, batch_first=True), torch.tensor([len(k) for k in kept])  # (N, T, F), (N,)
 
     def _label_ids(self, y) -> Tensor:
         index = {c: i for i, c in enumerate(self.classes)}
@@ -225,21 +219,24 @@ class SequenceClassifier:
                 weights += [row[:k].numpy() for row, k in zip(w, n.tolist())]
         return np.concatenate(probs), (weights if model.attention is not None else None)
 
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities (N, K), columns in the order of ``classes``."""
-        return self._forward_all(X)[0]
+    def predict_proba(self, X, attention: bool = False):
+        """Class probabilities (N, K), columns in the order of ``classes``; with ``attention=True`` also
+        what ``attention(X)`` returns, from the same forward pass."""
+        probs, weights = self._forward_all(X)
+        if not attention:
+            return probs
+        if weights is None:
+            raise UserError(f"attention weights need pooling='attention'; this model pools by {self.config.pooling!r}")
+        if not self.text:
+            return probs, [([str(t) for t in range(len(w))], w) for w in weights]
+        return probs, [(self.tokens(x)[: len(w)], w) for x, w in zip(X, weights)]
 
     def predict(self, X) -> list:
         return [self.classes[i] for i in self.predict_proba(X).argmax(1)]
 
     def attention(self, X) -> list[tuple[list[str], np.ndarray]]:
         """For each input, its tokens (as read, after cutting to max_len) and their attention weights."""
-        if self.config.pooling != "attention":
-            raise UserError(f"attention weights need pooling='attention'; this model pools by {self.config.pooling!r}")
-        _, weights = self._forward_all(X)
-        if not self.text:
-            return [([str(t) for t in range(len(w))], w) for w in weights]
-        return [(self.tokens(x)[: len(w)], w) for x, w in zip(X, weights)]
+        return self.predict_proba(X, attention=True)[1]
 
     def tokens(self, text: str) -> list[str]:
         return tokenize(text, self.vocab.level, self.vocab.language, self.vocab.lower)
@@ -286,8 +283,8 @@ class SequenceClassifier:
 
 
 def _loss(model: ClassifierModel, batch: tuple[Tensor, Tensor, Tensor]) -> Tensor:
-    x, lengths, y = batch
-    logits, _ = model(x[:, : int(lengths.max())], lengths)  # cut the padding beyond this batch's longest
+    x, lengths, y = trim_padding(batch)
+    logits, _ = model(x, lengths)
     return F.cross_entropy(logits, y)
 
 

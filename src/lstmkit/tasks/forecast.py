@@ -28,7 +28,7 @@ from lstmkit.data.scaling import Scaler
 from lstmkit.data.series import Series, read_table, to_series
 from lstmkit.data.windows import sliding_windows
 from lstmkit.errors import UserError
-from lstmkit.tasks import config_from_dict, configure
+from lstmkit.tasks import check_sizes, config_from_dict, configure
 from lstmkit.io.artifacts import load_model, load_state_dict_checked, save_model
 from lstmkit.nn import GRU, LSTM
 from lstmkit.tasks.baselines import all_baselines
@@ -66,17 +66,9 @@ class ForecasterConfig:
     verbose: bool = True  # training progress on stderr
 
     def check(self) -> None:
-        if self.horizon < 1:
-            raise UserError(f"horizon must be at least 1, got {self.horizon}")
-        if self.lookback is not None and self.lookback < 1:
-            raise UserError(f"lookback must be at least 1, got {self.lookback}")
-        for name in ("batch_size", "hidden_size", "num_layers"):
-            if getattr(self, name) < 1:
-                raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
+        check_sizes(self, ("horizon", "lookback", "batch_size", "hidden_size", "num_layers"))
         if self.epochs is not None and self.epochs < 1:
             raise UserError(f"epochs must be at least 1 (or None to choose from the data), got {self.epochs}")
-        if not 0 <= self.dropout < 1:
-            raise UserError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.cell not in ("lstm", "gru"):
             raise UserError(f"cell must be 'lstm' or 'gru', got {self.cell!r}")
         if self.strategy not in STRATEGIES:

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.nn.utils.rnn import pad_sequence
 
 from lstmkit.data.tagging import Sentences, allowed_transitions, entities, entity_scores, to_bio, to_bioes
 from lstmkit.data.text import UNK, Vocab, detect_language, pad_ids, tokenize
@@ -27,7 +28,7 @@ from lstmkit.io.artifacts import load_model, load_state_dict_checked, save_model
 from lstmkit.nn import LSTM
 from lstmkit.nn.conv import CharCNN, padding_mask
 from lstmkit.nn.crf import CRF
-from lstmkit.tasks import config_from_dict, configure
+from lstmkit.tasks import check_sizes, config_from_dict, configure, trim_padding
 from lstmkit.training import History, Trainer, TrainerConfig
 
 KIND = "tagger"
@@ -63,11 +64,7 @@ class TaggerConfig:
             raise UserError(f"decoder must be 'crf' or 'softmax', got {self.decoder!r}")
         if self.scheme not in ("BIO", "BIOES"):
             raise UserError(f"scheme must be 'BIO' or 'BIOES', got {self.scheme!r}")
-        for name in ("embedding_dim", "hidden_size", "num_layers", "epochs", "batch_size", "max_len", "min_freq"):
-            if getattr(self, name) < 1:
-                raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if not 0 <= self.dropout < 1:
-            raise UserError(f"dropout must be in [0, 1), got {self.dropout}")
+        check_sizes(self, ("embedding_dim", "hidden_size", "num_layers", "epochs", "batch_size", "max_len", "min_freq"))
 
 
 class TaggerModel(nn.Module):
@@ -108,12 +105,6 @@ class TaggerModel(nn.Module):
         if self.crf is not None:
             return self.crf.decode(emissions, mask)[0]
         return emissions.argmax(2).masked_fill(~mask, -1)
-
-
-def _trimmed(batch: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
-    """Cut a batch's padding to its own longest sentence (batches are drawn from tensors padded to the longest)."""
-    T = int(batch[1].max())  # batch[1]: the lengths
-    return tuple(t[:, :T] if t.dim() > 1 else t for t in batch)
 
 
 class SequenceTagger:
@@ -162,7 +153,7 @@ class SequenceTagger:
                                         val_fraction=cfg.val_fraction, val_from_end=False, clip_grad_norm=5.0,
                                         schedule="plateau", max_minutes=cfg.max_minutes, seed=cfg.seed,
                                         verbose=cfg.verbose))
-        self.history: History = trainer.fit(self.model, lambda model, batch: model.loss(*_trimmed(batch)), train, val)
+        self.history: History = trainer.fit(self.model, lambda model, batch: model.loss(*trim_padding(batch)), train, val)
         return self
 
     def _convert(self, tags: list[str]) -> list[str]:
@@ -177,10 +168,7 @@ class SequenceTagger:
         out = [ids, lengths]
         if tags is not None:
             index = {label: i for i, label in enumerate(self.labels)}
-            tag_ids = torch.zeros_like(ids)
-            for row, sentence in enumerate(tags):
-                tag_ids[row, : len(sentence)] = torch.tensor([index[t] for t in sentence])
-            out.append(tag_ids)
+            out.append(pad_sequence([torch.tensor([index[t] for t in s]) for s in tags], batch_first=True))
         if self.use_chars:
             char_index = {c: i for i, c in enumerate(self.char_vocab)}
             width = min(MAX_WORD_CHARS, max(len(t) for s in tokens for t in s))

@@ -28,7 +28,7 @@ from torch import Tensor, nn
 
 from lstmkit.data.text import Vocab, read_text
 from lstmkit.errors import UserError
-from lstmkit.tasks import config_from_dict, configure
+from lstmkit.tasks import check_sizes, config_from_dict, configure
 from lstmkit.io.artifacts import load_model, load_state_dict_checked, save_model
 from lstmkit.nn import LSTM
 from lstmkit.tasks.ngram import KneserNey, unigram_nats
@@ -66,15 +66,11 @@ class TextGenConfig:
     def check(self) -> None:
         if self.mode not in ("tbptt", "window"):
             raise UserError(f"mode must be 'tbptt' or 'window', got {self.mode!r}")
-        for name in ("seq_len", "batch_size", "embedding_dim", "hidden_size", "num_layers", "epochs", "ngram_order"):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
+        check_sizes(self, ("seq_len", "batch_size", "embedding_dim", "hidden_size", "num_layers", "epochs", "ngram_order"))
         if self.tie_weights and self.embedding_dim != self.hidden_size:
             raise UserError(f"tie_weights needs embedding_dim == hidden_size, got {self.embedding_dim} and {self.hidden_size}")
         if not (0 < self.val_fraction < 0.5 and 0 < self.test_fraction < 0.5):
             raise UserError(f"val_fraction and test_fraction must be in (0, 0.5), got {self.val_fraction} and {self.test_fraction}")
-        if not 0 <= self.dropout < 1:
-            raise UserError(f"dropout must be in [0, 1), got {self.dropout}")
 
 
 class LanguageModel(nn.Module):
