@@ -47,6 +47,20 @@ class Series:
         return Series(self.values[start:stop], self.targets, self.covariates, time, self.season, self.time_column,
                       self.offset + start, self.freq)
 
+    def concat(self, later: "Series") -> "Series":
+        """This series followed by ``later`` (the same columns, later rows), e.g. training then validation rows."""
+        if (later.targets, later.covariates) != (self.targets, self.covariates):
+            raise UserError(f"validation has columns {later.targets + later.covariates}, the training data "
+                            f"{self.targets + self.covariates}; give both the same columns")
+        time = None
+        if self.time is not None and later.time is not None:
+            if len(self) and len(later) and later.time[0] <= self.time[-1]:
+                raise UserError(f"validation starts at {later.time[0]}, not after the training data's end "
+                                f"{self.time[-1]}; give the rows that follow the training rows")
+            time = self.time.append(later.time)
+        return Series(np.concatenate([self.values, later.values]), self.targets, self.covariates, time, self.season,
+                      self.time_column, self.offset, self.freq)
+
     def label(self, row: int):
         """A printable name for a row: its date/time, or its step number."""
         if self.time is None:
@@ -65,7 +79,7 @@ def read_table(data: str | os.PathLike | pd.DataFrame) -> tuple[pd.DataFrame, Da
         return info.loader(), info
     path = Path(text)
     if not path.is_file():
-        raise UserError(f"--data {text!r} is neither a bundled dataset ({', '.join(DATASETS)}) nor an existing file")
+        raise UserError(f"data={text!r} is neither a bundled dataset ({', '.join(DATASETS)}) nor an existing file")
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
@@ -73,13 +87,13 @@ def read_table(data: str | os.PathLike | pd.DataFrame) -> tuple[pd.DataFrame, Da
         elif suffix in (".csv", ".tsv", ".txt"):
             frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
         else:
-            raise UserError(f"--data {text!r}: unsupported file type {suffix!r}; give a .csv, .tsv or .parquet file")
+            raise UserError(f"data={text!r}: unsupported file type {suffix!r}; give a .csv, .tsv or .parquet file")
     except pd.errors.EmptyDataError:
-        raise UserError(f"--data {text!r} is empty; give a file with a header row and at least one data row") from None
+        raise UserError(f"data={text!r} is empty; give a file with a header row and at least one data row") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as e:
-        raise UserError(f"--data {text!r} could not be read as {suffix[1:]}: {str(e).splitlines()[0]}") from None
+        raise UserError(f"data={text!r} could not be read as {suffix[1:]}: {str(e).splitlines()[0]}") from None
     if frame.empty:
-        raise UserError(f"--data {text!r} has no data rows; give a file with at least one row below the header")
+        raise UserError(f"data={text!r} has no data rows; give a file with at least one row below the header")
     return frame, None
 
 
@@ -102,12 +116,12 @@ def to_series(
         season: seasonal period in rows; default: inferred from the time column's frequency.
     """
     if fill is not None and fill not in FILL_METHODS:
-        raise UserError(f"--fill must be one of {', '.join(FILL_METHODS)}, got {fill!r}")
+        raise UserError(f"fill={fill!r} is not one of {', '.join(FILL_METHODS)}")
     columns = list(map(str, frame.columns))
     frame = frame.set_axis(columns, axis=1)
     time = time if time is not None else (info.time if info else _detect_time(frame))
     if time is not None and time not in columns:
-        raise UserError(f"--time {time!r} is not a column; columns are: {', '.join(columns)}")
+        raise UserError(f"time_column={time!r} is not a column; columns are: {', '.join(columns)}")
     targets = list(targets) if targets else _default_targets(frame, info, time)
     covariates = list(covariates)
     for name in targets + covariates:
@@ -141,7 +155,7 @@ def to_series(
     values = numeric.to_numpy(dtype=np.float64)
     if np.isinf(values).any():
         name = numeric.columns[np.isinf(values).any(axis=0)][0]
-        raise UserError(f"column {name!r} contains inf; replace it with a number or leave it empty and pass --fill")
+        raise UserError(f"column {name!r} contains inf; replace it with a number or leave it empty and pass fill=")
     missing = numeric.isna()
     if missing.to_numpy().any():
         if fill is None:
@@ -150,7 +164,7 @@ def to_series(
             where = f"at {frame[time].iloc[first]}" if time else f"at row {first}"
             raise UserError(
                 f"column {name!r} has {int(missing[name].sum())} missing values (first {where}); "
-                f"pass --fill with one of {', '.join(FILL_METHODS)} to choose how to fill them"
+                f"pass fill= with one of {', '.join(FILL_METHODS)} to choose how to fill them"
             )
         if fill == "drop":
             complete = ~missing.any(axis=1)
@@ -177,7 +191,7 @@ def _parse_time(column: pd.Series, name: str) -> pd.Series:
         values = column.dropna()
         if len(values) and (values == values.round()).all() and values.between(1000, 2999).all():
             return pd.to_datetime(column.astype("Int64").astype(str), format="%Y", errors="coerce")
-        raise UserError(f"time column {name!r} holds numbers, not dates; leave out --time to use the row order, "
+        raise UserError(f"time column {name!r} holds numbers, not dates; leave out time_column= to use the row order, "
                         "or give dates such as 2024-01-31")
     with warnings.catch_warnings():  # pandas warns when it must guess each format; bad values are reported later
         warnings.simplefilter("ignore", UserWarning)
@@ -208,7 +222,7 @@ def _default_targets(frame: pd.DataFrame, info: DatasetInfo | None, time: str | 
     numeric = [c for c in frame.columns if c != time and pd.api.types.is_numeric_dtype(frame[c])]
     if len(numeric) == 1:
         return numeric
-    raise UserError(f"give the column to forecast with --target; numeric columns are: {', '.join(numeric) or 'none'}")
+    raise UserError(f"give the column to forecast with targets=; numeric columns are: {', '.join(numeric) or 'none'}")
 
 
 def infer_freq(index: pd.DatetimeIndex | None) -> str | None:

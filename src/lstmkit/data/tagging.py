@@ -12,7 +12,6 @@ import re
 from collections import Counter
 from pathlib import Path
 
-import torch
 
 from lstmkit.data.text import _package_file
 from lstmkit.errors import UserError
@@ -30,17 +29,17 @@ SENTENCE_END = re.compile(r"(?<=[。！？；])(?![”’」』）])")
 
 
 def read_conll(path: str | Path, token_column: int = 0, tag_column: int | None = -1,
-               option: str = "--data") -> tuple[Sentences, Sentences]:
+               option: str = "data") -> tuple[Sentences, Sentences]:
     """Tokens and tags of a CoNLL column file: one token per line, columns split on whitespace, a blank
     line between sentences, ``-DOCSTART-`` lines skipped. Errors name the file and line number.
     ``tag_column=None`` reads tokens only (text to tag); the tags returned are then empty lists."""
     path = Path(path)
     if not path.is_file():
-        raise UserError(f"{option} {str(path)!r} is not a file; give a CoNLL file (token ... tag per line)")
+        raise UserError(f"{option}={str(path)!r} is not a file; give a CoNLL file (token ... tag per line)")
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError as e:
-        raise UserError(f"{option} {str(path)!r} is not UTF-8 (invalid byte at offset {e.start}); convert it") from None
+        raise UserError(f"{option}={str(path)!r} is not UTF-8 (invalid byte at offset {e.start}); convert it") from None
     tokens: Sentences = [[]]
     tags: Sentences = [[]]
     columns = None
@@ -68,7 +67,7 @@ def read_conll(path: str | Path, token_column: int = 0, tag_column: int | None =
     if not tokens[-1]:
         tokens.pop(), tags.pop()
     if not tokens:
-        raise UserError(f"{option} {str(path)!r} holds no tagged tokens; give a CoNLL file (token ... tag per line)")
+        raise UserError(f"{option}={str(path)!r} holds no tagged tokens; give a CoNLL file (token ... tag per line)")
     return tokens, tags
 
 
@@ -125,57 +124,8 @@ def to_bio(tags: list[str]) -> list[str]:
     return out
 
 
-def allowed_transitions(labels: list[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Which tag may follow which, start or end a sentence, under BIO or BIOES (chosen by the labels' prefixes).
-
-    BIO: I-X only after B-X or I-X. BIOES: I-X and E-X only after B-X or I-X; after B-X or I-X only
-    I-X or E-X; sentences end on O, E or S.
-    """
-    parts = [(label.partition("-")[0], label.partition("-")[2]) for label in labels]
-    bioes = any(prefix in ("E", "S") for prefix, _ in parts)
-    K = len(labels)
-    trans = torch.ones(K, K, dtype=torch.bool)
-    start = torch.ones(K, dtype=torch.bool)
-    end = torch.ones(K, dtype=torch.bool)
-    for j, (p_to, t_to) in enumerate(parts):
-        if p_to in ("I", "E"):
-            start[j] = False
-        if bioes and p_to in ("B", "I"):
-            end[j] = False
-        for i, (p_from, t_from) in enumerate(parts):
-            inside_from = p_from in ("B", "I")
-            continues = p_to in ("I", "E")
-            if continues and not (inside_from and t_from == t_to):
-                trans[i, j] = False
-            if bioes and inside_from and not (continues and t_from == t_to):
-                trans[i, j] = False
-    return trans, start, end
 
 
-def entity_scores(true: Sentences, predicted: Sentences) -> dict:
-    """Entity-level precision, recall and F1 (exact type and span), micro-averaged, with per-type scores.
-
-    An entity counts as found only when a predicted entity has the same type, start and end; scores with no
-    entity to count are 0 (as seqeval with zero_division=0).
-    """
-    if len(true) != len(predicted) or any(len(t) != len(p) for t, p in zip(true, predicted)):
-        raise UserError("true and predicted tags must have the same sentences and lengths")
-    gold, found, correct = Counter(), Counter(), Counter()
-    for t, p in zip(true, predicted):
-        gold_set, found_set = set(entities(t)), set(entities(p))
-        gold.update(e[0] for e in gold_set)
-        found.update(e[0] for e in found_set)
-        correct.update(e[0] for e in gold_set & found_set)
-
-    def prf(c: int, f: int, g: int) -> dict:
-        precision = c / f if f else 0.0
-        recall = c / g if g else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        return {"precision": precision, "recall": recall, "f1": f1, "support": g}
-
-    per_type = {kind: prf(correct[kind], found[kind], gold[kind]) for kind in sorted(set(gold) | set(found))}
-    overall = prf(sum(correct.values()), sum(found.values()), sum(gold.values()))
-    return {**overall, "per_type": per_type}
 
 
 def peoples_daily_ner() -> dict[str, tuple[Sentences, Sentences]]:
@@ -228,19 +178,19 @@ def tagged_splits(source: str, dev: str | None = None, test: str | None = None) 
     ``dev`` / ``test`` files, a CoNLL file's sentences are split in order, 80 | 10 | 10 %."""
     if source in NER_CORPORA:
         if dev is not None or test is not None:
-            raise UserError(f"--dev and --test are for CoNLL files; {source} has its own fixed split (drop them)")
+            raise UserError(f"dev= and test= are for CoNLL files; {source} has its own fixed split (drop them)")
         return peoples_daily_ner()
     tokens, tags = read_conll(source)
     parts = {"train": (tokens, tags)}
     for name, path in (("dev", dev), ("test", test)):
         if path is not None:
-            parts[name] = read_conll(path, option=f"--{name}")
+            parts[name] = read_conll(path, option=name)
     missing = [name for name in ("dev", "test") if name not in parts]
     if missing:
         n = len(tokens)
         if n < 10:
-            raise UserError(f"--data {source!r} has {n} sentences, too few to hold out {' and '.join(missing)} parts; "
-                            "give more sentences or --dev/--test files")
+            raise UserError(f"data={source!r} has {n} sentences, too few to hold out {' and '.join(missing)} parts; "
+                            "give more sentences or dev=/test= files")
         cut = int(n * (1 - 0.1 * len(missing)))
         held = (tokens[cut:], tags[cut:])
         parts["train"] = (tokens[:cut], tags[:cut])

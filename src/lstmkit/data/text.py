@@ -51,17 +51,17 @@ def read_text(source: str) -> str:
         return peoples_daily_text()
     path = Path(source)
     if not path.is_file():
-        raise UserError(f"--data {source!r} is neither a bundled corpus ({', '.join(CORPORA)}) nor an existing file")
+        raise UserError(f"data={source!r} is neither a bundled corpus ({', '.join(CORPORA)}) nor an existing file")
     data = path.read_bytes()
     if b"\x00" in data[:8192]:
-        raise UserError(f"--data {source!r} looks binary (it holds NUL bytes); give a UTF-8 text file")
+        raise UserError(f"data={source!r} looks binary (it holds NUL bytes); give a UTF-8 text file")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise UserError(f"--data {source!r} is not UTF-8 (invalid byte at offset {e.start}); convert it, e.g. "
+        raise UserError(f"data={source!r} is not UTF-8 (invalid byte at offset {e.start}); convert it, e.g. "
                         f"iconv -f GBK -t UTF-8") from None
     if not text.strip():
-        raise UserError(f"--data {source!r} is empty; give a file with some text")
+        raise UserError(f"data={source!r} is empty; give a file with some text")
     return text
 
 
@@ -78,7 +78,7 @@ def tokenize(text: str, level: str, language: str, lower: bool = False) -> list[
         try:
             import jieba
         except ImportError:
-            raise UserError("word-level Chinese needs the jieba segmenter: pip install jieba (or use --level char)") from None
+            raise UserError("word-level Chinese needs the jieba segmenter: pip install jieba (or use level='char')") from None
         jieba.setLogLevel(60)  # its start-up messages are not ours to print
         return [w for w in jieba.lcut(text) if not w.isspace()]
     return ENGLISH_TOKEN.findall(text.lower() if lower else text)
@@ -187,8 +187,8 @@ def labelled_texts(source: str, text_column: str = "text", label_column: str = "
         frame = _read_frame(source)
         missing = [c for c in (text_column, label_column) if c not in frame.columns]
         if missing:
-            raise UserError(f"--data {source!r} has no column(s) {missing}; its columns are {list(frame.columns)}; "
-                            "name them with --text-column / --label-column")
+            raise UserError(f"data={source!r} has no column(s) {missing}; its columns are {list(frame.columns)}; "
+                            "name them with text_column= / label_column=")
     frame = frame[[text_column, label_column]].dropna()
     frame = frame.assign(**{text_column: frame[text_column].astype(str).str.strip(),
                             label_column: frame[label_column].astype(str).str.strip()})
@@ -196,7 +196,7 @@ def labelled_texts(source: str, text_column: str = "text", label_column: str = "
     labels_per_text = frame.groupby(text_column)[label_column].nunique()
     frame = frame[frame[text_column].map(labels_per_text) == 1].drop_duplicates(text_column)
     if frame.empty:
-        raise UserError(f"--data {source!r} has no rows with both a text and a label")
+        raise UserError(f"data={source!r} has no rows with both a text and a label")
     return frame[text_column].tolist(), frame[label_column].tolist()
 
 
@@ -205,7 +205,7 @@ def _read_frame(source: str):
 
     path = Path(source)
     if not path.is_file():
-        raise UserError(f"--data {source!r} is neither a bundled dataset ({', '.join(LABELLED)}) nor an existing file")
+        raise UserError(f"data={source!r} is neither a bundled dataset ({', '.join(LABELLED)}) nor an existing file")
     suffix = path.suffix.lower()
     try:
         if suffix == ".parquet":
@@ -213,6 +213,6 @@ def _read_frame(source: str):
         return pd.read_csv(path, sep="\t" if suffix in (".tsv", ".tab") else ",", dtype=str, keep_default_na=False,
                            na_values=[""])
     except UnicodeDecodeError:
-        raise UserError(f"--data {source!r} is not UTF-8; convert it, e.g. iconv -f GBK -t UTF-8") from None
+        raise UserError(f"data={source!r} is not UTF-8; convert it, e.g. iconv -f GBK -t UTF-8") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
-        raise UserError(f"--data {source!r} could not be read as {suffix.lstrip('.') or 'CSV'}: {str(e).splitlines()[0]}") from None
+        raise UserError(f"data={source!r} could not be read as {suffix.lstrip('.') or 'CSV'}: {str(e).splitlines()[0]}") from None

@@ -30,6 +30,7 @@ CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
 PREPROCESSING = "preprocessing.json"
 METRICS = "metrics.json"
+CHECKPOINT = "checkpoint.safetensors"  # written by the Trainer while a run trains (lstmkit.training.checkpoint)
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -76,6 +77,7 @@ class Artifact:
     state_dict: dict[str, Tensor]
     preprocessing: dict  # scalers, vocabularies, column names ...
     lstmkit_version: str
+    training: dict | None = None  # how training ended: epochs, best_epoch, stopped_because, interrupted ...
 
 
 def save_model(
@@ -85,6 +87,7 @@ def save_model(
     config: Mapping[str, Any],
     state_dict: Mapping[str, Tensor],
     preprocessing: Mapping[str, Any] | None = None,
+    training: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write a model directory (created if needed) and return its path."""
     from lstmkit import __version__
@@ -99,6 +102,7 @@ def save_model(
         "lstmkit_version": __version__,
         "kind": kind,
         "config": dict(config),
+        "training": None if training is None else dict(training),
         "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)} for name, data in payloads.items()},
     })
     for name, data in payloads.items():
@@ -145,11 +149,15 @@ def load_model(directory: str | os.PathLike, *, kind: str | None = None) -> Arti
         state_dict=state_dict,
         preprocessing=json.loads(blobs[PREPROCESSING]),
         lstmkit_version=header.get("lstmkit_version", "unknown"),
+        training=header.get("training"),
     )
 
 
 def _read_config(directory: Path) -> dict:
     path = directory / CONFIG
+    if not path.is_file() and (directory / CHECKPOINT).is_file():
+        raise ArtifactError(f"training in {str(directory)!r} did not finish; resume it with --resume "
+                            "(Python: resume=True with checkpoint_dir) or train again")
     if not path.is_file():
         raise ArtifactError(
             f"{str(directory)!r} has no {CONFIG}: it is not an lstmkit model directory, or its save was interrupted; "

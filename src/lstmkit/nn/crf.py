@@ -134,3 +134,29 @@ class CRF(nn.Module):
                 previous = pointers[t - 1].gather(1, current.unsqueeze(1)).squeeze(1)
                 current = torch.where(t <= last, previous, current)
         return path, scores
+
+def allowed_transitions(labels: list[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Which tag may follow which, start or end a sentence, under BIO or BIOES (chosen by the labels' prefixes).
+
+    BIO: I-X only after B-X or I-X. BIOES: I-X and E-X only after B-X or I-X; after B-X or I-X only
+    I-X or E-X; sentences end on O, E or S.
+    """
+    parts = [(label.partition("-")[0], label.partition("-")[2]) for label in labels]
+    bioes = any(prefix in ("E", "S") for prefix, _ in parts)
+    K = len(labels)
+    trans = torch.ones(K, K, dtype=torch.bool)
+    start = torch.ones(K, dtype=torch.bool)
+    end = torch.ones(K, dtype=torch.bool)
+    for j, (p_to, t_to) in enumerate(parts):
+        if p_to in ("I", "E"):
+            start[j] = False
+        if bioes and p_to in ("B", "I"):
+            end[j] = False
+        for i, (p_from, t_from) in enumerate(parts):
+            inside_from = p_from in ("B", "I")
+            continues = p_to in ("I", "E")
+            if continues and not (inside_from and t_from == t_to):
+                trans[i, j] = False
+            if bioes and inside_from and not (continues and t_from == t_to):
+                trans[i, j] = False
+    return trans, start, end

@@ -12,16 +12,21 @@ targets stay the observed values), repeatedly, with flags allowed to clear but n
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
 import torch
 
-from lstmkit.data.series import Series
+from lstmkit.data.series import Series, read_table, to_series
 from lstmkit.errors import UserError
-from lstmkit.tasks.forecast import Forecaster, ForecasterConfig, load_series
+from lstmkit.evaluation.metrics import precision_recall
+from lstmkit.tasks.base import Estimator, config_from_dict
+from lstmkit.tasks.forecast import Forecaster, ForecasterConfig, ForecastNet, _forecast_training
+from lstmkit.training import TrainingOptions
 
+KIND = "anomaly"
 MIN_TRAIN_ROWS = 50
 MAX_REPAIR_PASSES = 10
 
@@ -30,15 +35,21 @@ MAX_REPAIR_PASSES = 10
 class AnomalyConfig:
     threshold: float = 5.0  # robust z-score above which a point is anomalous
     train_fraction: float = 0.5  # leading share of rows the forecaster and the threshold learn from
+    target: str | None = None  # the column to watch; None: the dataset's target or the only numeric column
+    time_column: str | None = None  # None: a datetime column or one named date/time/timestamp, else row order
+    fill: str | None = None  # missing values: ffill, interpolate, drop or zero; None refuses them
     lookback: int | None = None  # forecaster input window; None: chosen from the data
     hidden_size: int = 64
-    epochs: int | None = None
-    max_minutes: float | None = None
-    seed: int = 0
-    verbose: bool = True
+    training: TrainingOptions = field(default_factory=_forecast_training)
+
+    def check(self) -> None:
+        if not 0 < self.train_fraction < 1:
+            raise UserError(f"train_fraction must be between 0 and 1, got {self.train_fraction}")
+        if not (math.isfinite(self.threshold) and self.threshold > 0):
+            raise UserError(f"threshold must be a positive number, got {self.threshold}")
 
 
-class AnomalyDetector:
+class AnomalyDetector(Estimator):
     """Flags points whose 1-step forecast residual is far outside what training showed.
 
     Example:
@@ -46,35 +57,44 @@ class AnomalyDetector:
         >>> t = np.arange(600)
         >>> y = np.sin(t / 10) + np.random.default_rng(0).normal(0, 0.05, 600)
         >>> y[450] += 2.0
-        >>> d = AnomalyDetector(AnomalyConfig(epochs=20, verbose=False)).fit(pd.DataFrame({"y": y}))
-        >>> d.detect().query("anomaly").index.tolist()
+        >>> d = AnomalyDetector(epochs=20, verbose=False).fit(pd.DataFrame({"y": y}))
+        >>> d.predict().query("anomaly").index.tolist()
         [450]
     """
 
-    def __init__(self, config: AnomalyConfig | None = None) -> None:
-        self.config = config or AnomalyConfig()
-        if not 0 < self.config.train_fraction < 1:
-            raise UserError(f"train_fraction must be between 0 and 1, got {self.config.train_fraction}")
-        if self.config.threshold <= 0:
-            raise UserError(f"threshold must be positive, got {self.config.threshold}")
+    kind = KIND
+    config_class = AnomalyConfig
+    config: AnomalyConfig
 
-    def fit(self, data, target: str | None = None, time: str | None = None, fill: str | None = None) -> "AnomalyDetector":
+    def fit(self, train, validation=None) -> "AnomalyDetector":
+        """Learn normal behaviour from the first ``train_fraction`` of ``train``'s rows (a dataset name, a
+        file, a DataFrame or a Series); ``validation``, if given, are later normal rows for early stopping."""
         cfg = self.config
-        series = data if isinstance(data, Series) else load_series(data, [target] if target else None, (), time, fill)
+        series = self._read(train)
         if series.n_targets != 1 or series.covariates:
-            raise UserError("anomaly detection works on one target column; pick it with --target")
+            raise UserError("anomaly detection works on one target column; pick it with target=")
         self.series = series
         train_rows = int(len(series) * cfg.train_fraction)
         if train_rows < MIN_TRAIN_ROWS:
             raise UserError(f"anomaly detection learns normal behaviour from the first {cfg.train_fraction:.0%} of the rows: "
-                            f"{train_rows} of {len(series)}, fewer than {MIN_TRAIN_ROWS}; give more data or a larger --train-fraction")
-        forecast_config = ForecasterConfig(horizon=1, lookback=cfg.lookback, hidden_size=cfg.hidden_size, epochs=cfg.epochs,
-                                           max_minutes=cfg.max_minutes, seed=cfg.seed, verbose=cfg.verbose, test_fraction=0.0)
-        self.forecaster = Forecaster(forecast_config).fit(series.slice(0, train_rows))
+                            f"{train_rows} of {len(series)}, fewer than {MIN_TRAIN_ROWS}; give more data or a larger train_fraction=")
+        self.forecaster = Forecaster(ForecasterConfig(horizon=1, lookback=cfg.lookback, hidden_size=cfg.hidden_size,
+                                                      test_fraction=0.0, training=cfg.training))
+        self.forecaster.fit(series.slice(0, train_rows), None if validation is None else self._read(validation))
+        self.model, self.history = self.forecaster.model, self.forecaster.history
         residuals = self._residuals(series.values[:train_rows, 0], clean=False)[0][self.forecaster.lookback :]
         self.center = float(np.median(residuals))
         self.spread = float(1.4826 * np.median(np.abs(residuals - self.center))) or float(np.std(residuals)) or 1.0
         return self
+
+    def _read(self, data) -> Series:
+        if isinstance(data, Series):
+            return data
+        if getattr(self, "forecaster", None) is not None and self.model is not None:
+            return self.forecaster.read(data)
+        cfg = self.config
+        frame, info = read_table(data)
+        return to_series(frame, [cfg.target] if cfg.target else None, (), cfg.time_column, cfg.fill, info)
 
     def _residuals(self, values: np.ndarray, clean: bool) -> tuple[np.ndarray, np.ndarray]:
         """Observed values minus 1-step forecasts (NaN for the first lookback rows), and the forecasts.
@@ -102,18 +122,19 @@ class AnomalyDetector:
         scaled = torch.as_tensor(f.scaler.transform(inputs[:, None]), dtype=torch.float32)
         windows = scaled.unfold(0, lookback, 1).transpose(1, 2)[:-1]  # (N - L, L, 1): inputs for rows L..N-1
         predicted = np.full(len(inputs), np.nan)
-        predicted[lookback:] = f._forecast(windows)[:, 0, 0, 0]
+        predicted[lookback:] = f.forecast_windows(windows)[:, 0, 0, 0]
         return predicted
 
     def _scores(self, residuals: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
             return np.nan_to_num(np.abs(residuals - self.center) / self.spread, nan=0.0)
 
-    def detect(self, data=None) -> pd.DataFrame:
+    def predict(self, data=None) -> pd.DataFrame:
         """One row per time step: value, expected (the forecast), residual, score and the anomaly flag."""
-        if not hasattr(self, "spread"):
-            raise UserError("this AnomalyDetector is not fitted yet; call fit(data) first")
-        series = self.series if data is None else self.forecaster._series_like(data)
+        self._need_model()
+        if data is None and getattr(self, "series", None) is None:
+            raise UserError("a loaded AnomalyDetector needs the data to scan: predict(data)")
+        series = self.series if data is None else self._read(data)
         values = series.values[:, 0]
         if len(values) <= self.forecaster.lookback:
             raise UserError(f"detect needs more than lookback = {self.forecaster.lookback} rows, got {len(values)}")
@@ -123,25 +144,50 @@ class AnomalyDetector:
         return pd.DataFrame({"value": values, "expected": predicted, "residual": residuals, "score": scores,
                              "anomaly": scores > self.config.threshold}, index=index)
 
+    detect = predict
+
+    def evaluate(self, data, labels) -> dict:
+        """Precision and recall of the flags against known anomalies ``labels`` (0/1, one per row of ``data``)."""
+        truth = np.asarray(labels, dtype=float)
+        if not np.isin(truth, (0, 1)).all():
+            raise UserError("labels must hold 0 (normal) or 1 (anomaly) only")
+        flags = self.predict(data)["anomaly"].to_numpy()
+        if len(truth) != len(flags):
+            raise UserError(f"got {len(truth)} labels for {len(flags)} rows; give one label per row")
+        return {"metrics": {"model": precision_recall(flags, truth > 0)}, "rows": len(flags)}
+
     def settings(self) -> dict:
-        return {**asdict(self.config), "lookback": self.forecaster.lookback, "residual_median": self.center,
-                "residual_scale": self.spread}
+        return {**{k: v for k, v in asdict(self.config).items() if k != "training"}, "lookback": self.forecaster.lookback,
+                "residual_median": self.center, "residual_scale": self.spread}
+
+    # -------------------------------------------------------------------------------- save/load
+    def _preprocessing(self) -> dict:
+        return {"forecaster": self.forecaster._preprocessing(), "forecaster_config": self.forecaster._saved_config(),
+                "residual_median": self.center, "residual_scale": self.spread}
+
+    def _restore(self, config: dict, pre: dict) -> None:
+        saved = pre["forecaster_config"]
+        self.forecaster = Forecaster(config_from_dict(ForecasterConfig, saved))
+        self.forecaster._restore(saved, pre["forecaster"])
+        self.center, self.spread = pre["residual_median"], pre["residual_scale"]
+        self.series = None
+
+    def _build(self) -> ForecastNet:
+        self.forecaster.model = self.forecaster._build()
+        return self.forecaster.model
 
 
-def precision_recall(flagged: np.ndarray, truth: np.ndarray, tolerance: int = 0) -> dict:
-    """Point-wise precision and recall; a flag within ``tolerance`` rows of a true anomaly counts as a hit."""
-    flagged, truth = np.asarray(flagged, bool), np.asarray(truth, bool)
-    if tolerance:
-        kernel = np.ones(2 * tolerance + 1)
-        near_truth = np.convolve(truth, kernel, mode="same") > 0
-        near_flag = np.convolve(flagged, kernel, mode="same") > 0
-    else:
-        near_truth, near_flag = truth, flagged
-    true_hits = int((flagged & near_truth).sum())
-    found = int((truth & near_flag).sum())
-    return {
-        "precision": true_hits / int(flagged.sum()) if flagged.any() else None,
-        "recall": found / int(truth.sum()) if truth.any() else None,
-        "flagged": int(flagged.sum()),
-        "true_anomalies": int(truth.sum()),
-    }
+def read_labelled(data, labels: str, target: str | None = None, time_column: str | None = None,
+                  fill: str | None = None) -> tuple[Series, np.ndarray]:
+    """A one-column series and its 0/1 anomaly labels from the column ``labels`` of the same table.
+
+    The labels ride along as a covariate while reading, so that sorting by time and dropping rows keep
+    them aligned with the values."""
+    frame, info = read_table(data)
+    series = to_series(frame, [target] if target else None, [labels], time_column, fill, info)
+    truth = series.values[:, 1]
+    if not np.isin(truth, (0, 1)).all():
+        raise UserError(f"labels={labels!r} must hold 0 (normal) or 1 (anomaly) only")
+    values = Series(series.values[:, :1], series.targets, [], series.time, series.season, series.time_column,
+                    freq=series.freq)
+    return values, truth

@@ -18,8 +18,7 @@ bag-of-words logistic-regression baseline (scikit-learn) on the training texts a
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -29,15 +28,20 @@ from torch.nn.utils.rnn import pad_sequence
 
 from lstmkit.data.text import Vocab, detect_language, pad_ids, tokenize
 from lstmkit.errors import UserError
-from lstmkit.io.artifacts import load_model, load_state_dict_checked, save_model
+from lstmkit.evaluation.baselines import bow_logreg
+from lstmkit.evaluation.metrics import classification_scores
 from lstmkit.nn import GRU, LSTM
 from lstmkit.nn.attention import AdditiveAttention
 from lstmkit.nn.conv import ConvFrontEnd, padding_mask
-from lstmkit.tasks import check_sizes, config_from_dict, configure, trim_padding
-from lstmkit.training import History, Trainer, TrainerConfig
+from lstmkit.tasks.base import Estimator, check_sizes, trim_padding, unpack_pair
+from lstmkit.training import TrainingOptions
 
 KIND = "classifier"
 POOLINGS = ("attention", "last", "mean", "max")
+
+
+def _classify_training() -> TrainingOptions:
+    return TrainingOptions(epochs=30, batch_size=64, lr=2e-3, patience=3, clip_grad_norm=5.0)
 
 
 @dataclass
@@ -57,14 +61,8 @@ class ClassifierConfig:
     conv_channels: int = 0  # > 0: a Conv1d front-end with this many channels before the encoder (CNN+LSTM)
     conv_kernel: int = 3  # odd, so that the sequence keeps its length
     dropout: float = 0.5  # on the embeddings and the pooled vector (0.5 beat 0.3 on sentiment_en dev: 0.763 vs 0.758)
-    epochs: int = 30
-    batch_size: int = 64
-    lr: float = 2e-3
-    patience: int = 3
     val_fraction: float = 0.1  # without a validation set, this share of the training data (stratified) is held out
-    max_minutes: float | None = None
-    seed: int = 0
-    verbose: bool = True
+    training: TrainingOptions = field(default_factory=_classify_training)
 
     def check(self) -> None:
         if self.pooling not in POOLINGS:
@@ -73,7 +71,7 @@ class ClassifierConfig:
             raise UserError(f"cell must be 'lstm' or 'gru', got {self.cell!r}")
         if self.level not in ("auto", "char", "word"):
             raise UserError(f"level must be 'auto', 'char' or 'word', got {self.level!r}")
-        check_sizes(self, ("embedding_dim", "hidden_size", "num_layers", "epochs", "batch_size", "max_len", "min_freq"))
+        check_sizes(self, ("embedding_dim", "hidden_size", "num_layers", "max_len", "min_freq"))
         if self.conv_channels < 0 or self.conv_kernel < 1 or self.conv_kernel % 2 == 0:
             raise UserError(f"need conv_channels >= 0 and an odd conv_kernel, got {self.conv_channels} and {self.conv_kernel}")
         if not 0 < self.val_fraction < 1:
@@ -120,35 +118,38 @@ class ClassifierModel(nn.Module):
         return self.head(self.drop(pooled)), weights
 
 
-class SequenceClassifier:
+class SequenceClassifier(Estimator):
     """Fit a classifier on texts (list of str) or numeric sequences ((N, T, F) array or list of (T_i, F)).
 
     Example:
         >>> texts = ["great fun film", "a great cast", "dull and slow", "slow dull plot"] * 20
         >>> labels = ["pos", "pos", "neg", "neg"] * 20
-        >>> clf = SequenceClassifier(hidden_size=16, embedding_dim=16, epochs=20, verbose=False).fit(texts, labels)
+        >>> clf = SequenceClassifier(hidden_size=16, embedding_dim=16, epochs=20, verbose=False).fit((texts, labels))
         >>> clf.predict(["great cast", "dull film"])
         ['pos', 'neg']
     """
 
-    def __init__(self, config: ClassifierConfig | None = None, **overrides) -> None:
-        self.config = configure(ClassifierConfig, config, overrides, "SequenceClassifier")
-        self.model: ClassifierModel | None = None
+    kind = KIND
+    config_class = ClassifierConfig
+    config: ClassifierConfig
+    model: ClassifierModel | None
 
     # ------------------------------------------------------------------------------------ fit
-    def fit(self, X, y, validation: tuple | None = None) -> "SequenceClassifier":
-        """Train on inputs ``X`` and labels ``y``; ``validation`` (X, y) drives early stopping (else a
-        stratified ``val_fraction`` of the training data)."""
+    def _prepare(self, train, validation):
+        """``train`` and ``validation``: (X, y) pairs of inputs and labels. Without ``validation`` a
+        stratified ``val_fraction`` of ``train`` drives early stopping."""
         cfg = self.config
+        X, y = unpack_pair(train, "train", "(X, y) of inputs and labels")
         y = _check_labels(X, y)
         self.classes = sorted(set(y))
         if len(self.classes) < 2:
             raise UserError(f"classification needs at least 2 classes, the labels hold only {self.classes}")
         self.text = _is_text(X)
         if validation is None:  # hold out first: the vocabulary and the scaling see training data only
-            X, y, validation = _stratified_holdout(X, y, cfg.val_fraction, cfg.seed)
+            X, y, validation = _stratified_holdout(X, y, cfg.val_fraction, cfg.training.seed)
         else:
-            validation = (validation[0], self._known(_check_labels(*validation), "the validation set"))
+            val_X, val_y = unpack_pair(validation, "validation", "(X, y) of inputs and labels")
+            validation = (val_X, self._known(_check_labels(val_X, val_y), "the validation set"))
         if self.text:
             language = detect_language("\n".join(X[:2000])) if cfg.language == "auto" else cfg.language
             level = cfg.level if cfg.level != "auto" else ("char" if language == "zh" else "word")
@@ -160,15 +161,17 @@ class SequenceClassifier:
             self.num_features = steps.shape[1]
             self.mean, self.std = steps.mean(0), np.where(steps.std(0) > 0, steps.std(0), 1.0)
             self.vocab = None
-        torch.manual_seed(cfg.seed)
-        self.model = ClassifierModel(len(self.vocab) if self.text else None, self.num_features, len(self.classes), cfg)
-        train = (*self._inputs(X), self._label_ids(y))
+        train_tensors = (*self._inputs(X), self._label_ids(y))
         val = (*self._inputs(validation[0]), self._label_ids(validation[1]))
-        trainer = Trainer(TrainerConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, patience=cfg.patience,
-                                        clip_grad_norm=5.0, schedule="plateau", max_minutes=cfg.max_minutes,
-                                        seed=cfg.seed, verbose=cfg.verbose))
-        self.history: History = trainer.fit(self.model, _loss, train, val)
-        return self
+        return train_tensors, val
+
+    def _build(self) -> ClassifierModel:
+        return ClassifierModel(len(self.vocab) if self.text else None, self.num_features, len(self.classes), self.config)
+
+    def _loss(self, model: nn.Module, batch: tuple[Tensor, ...]) -> Tensor:
+        x, lengths, y = trim_padding(batch)
+        logits, _ = model(x, lengths)
+        return F.cross_entropy(logits.float(), y)
 
     def _inputs(self, X) -> tuple[Tensor, Tensor]:
         """(inputs (N, T) ids or (N, T, F) standardised features, lengths (N,))."""
@@ -199,11 +202,6 @@ class SequenceClassifier:
                             f"(the model knows {self.classes}); use the same label set")
         return y
 
-    def _need_model(self) -> ClassifierModel:
-        if self.model is None:
-            raise UserError("this SequenceClassifier is not fitted yet; call fit(X, y) or SequenceClassifier.load(run_dir)")
-        return self.model
-
     # -------------------------------------------------------------------------------- predict
     @torch.no_grad()
     def _forward_all(self, X, batch_size: int = 256) -> tuple[np.ndarray, list[np.ndarray] | None]:
@@ -213,10 +211,10 @@ class SequenceClassifier:
         probs, weights = [], []
         for start in range(0, len(lengths), batch_size):
             n = lengths[start : start + batch_size]
-            logits, w = model(inputs[start : start + batch_size, : int(n.max())], n)
-            probs.append(F.softmax(logits, 1).numpy())
+            logits, w = model(inputs[start : start + batch_size, : int(n.max())].to(self.device), n.to(self.device))
+            probs.append(F.softmax(logits.float(), 1).cpu().numpy())
             if w is not None:
-                weights += [row[:k].numpy() for row, k in zip(w, n.tolist())]
+                weights += [row[:k].float().cpu().numpy() for row, k in zip(w, n.tolist())]
         return np.concatenate(probs), (weights if model.attention is not None else None)
 
     def predict_proba(self, X, attention: bool = False):
@@ -258,34 +256,23 @@ class SequenceClassifier:
                 "classes": self.classes, "samples": len(y)}
 
     # ------------------------------------------------------------------------------ save/load
-    def save(self, directory, extra: dict | None = None) -> Path:
-        model = self._need_model()
-        preprocessing = {"classes": self.classes, "text": self.text, "num_features": self.num_features,
-                         "vocab": self.vocab.to_dict() if self.vocab else None,
-                         "mean": None if self.mean is None else self.mean.tolist(),
-                         "std": None if self.std is None else self.std.tolist(), **(extra or {})}
-        return save_model(directory, kind=KIND, config=asdict(self.config), state_dict=model.state_dict(),
-                          preprocessing=preprocessing)
+    def _preprocessing(self) -> dict:
+        return {"classes": self.classes, "text": self.text, "num_features": self.num_features,
+                "vocab": self.vocab.to_dict() if self.vocab else None,
+                "mean": None if self.mean is None else self.mean.tolist(),
+                "std": None if self.std is None else self.std.tolist(), **self.provenance}
 
-    @classmethod
-    def load(cls, directory) -> "SequenceClassifier":
-        art = load_model(directory, kind=KIND)
-        self = cls(config_from_dict(ClassifierConfig, art.config))
-        p = art.preprocessing
-        self.preprocessing = p
+    def _restore(self, config: dict, p: dict) -> None:
         self.classes, self.text, self.num_features = list(p["classes"]), p["text"], p["num_features"]
         self.vocab = Vocab.from_dict(p["vocab"]) if p["vocab"] else None
         self.mean = None if p["mean"] is None else np.array(p["mean"])
         self.std = None if p["std"] is None else np.array(p["std"])
-        self.model = ClassifierModel(len(self.vocab) if self.text else None, self.num_features, len(self.classes), self.config)
-        load_state_dict_checked(self.model, art.state_dict)
-        return self
+        self.provenance = {k: p[k] for k in PROVENANCE if k in p}
+
+    provenance: dict = {}  # where the training data came from (source, data_sha256, columns), saved with the model
 
 
-def _loss(model: ClassifierModel, batch: tuple[Tensor, Tensor, Tensor]) -> Tensor:
-    x, lengths, y = trim_padding(batch)
-    logits, _ = model(x, lengths)
-    return F.cross_entropy(logits, y)
+PROVENANCE = ("source", "data_sha256", "text_column", "label_column")
 
 
 def _stratified_holdout(X, y: list, fraction: float, seed: int):
@@ -332,34 +319,8 @@ def _check_labels(X, y) -> list:
     return y
 
 
-def classification_scores(true: list, predicted: list, classes: list) -> dict:
-    """Accuracy, macro-averaged precision / recall / F1, per-class scores and the confusion matrix."""
-    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
-
-    p, r, f, support = precision_recall_fscore_support(true, predicted, labels=classes, zero_division=0)
-    return {"accuracy": float(accuracy_score(true, predicted)), "precision": float(p.mean()),
-            "recall": float(r.mean()), "f1": float(f.mean()),
-            "per_class": {str(c): {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
-                                   "support": int(support[i])} for i, c in enumerate(classes)},
-            "confusion": confusion_matrix(true, predicted, labels=classes).tolist()}
 
 
-def bow_logreg(classifier: SequenceClassifier, train_X, train_y, dev_X=None, dev_y=None):
-    """The baseline: tf-idf of token unigrams and bigrams (the classifier's own tokens) + logistic
-    regression, with C picked on the dev texts from 0.1..100 when they are given (else C = 1)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-
-    def fitted(c: float):
-        vectorizer = TfidfVectorizer(tokenizer=classifier.tokens, lowercase=False, token_pattern=None,
-                                     ngram_range=(1, 2), min_df=1, sublinear_tf=True)
-        return make_pipeline(vectorizer, LogisticRegression(C=c, max_iter=2000)).fit(train_X, train_y)
-
-    if dev_X is None:
-        return fitted(1.0)
-    candidates = [fitted(c) for c in (0.1, 1.0, 10.0, 100.0)]
-    return max(candidates, key=lambda m: (m.predict(dev_X) == np.asarray(dev_y)).mean())
 
 
 def three_way_split(X: list, y: list, val_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = 0) -> dict:

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import math
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -28,12 +27,11 @@ from lstmkit.data.scaling import Scaler
 from lstmkit.data.series import Series, read_table, to_series
 from lstmkit.data.windows import sliding_windows
 from lstmkit.errors import UserError
-from lstmkit.tasks import check_sizes, config_from_dict, configure
-from lstmkit.io.artifacts import load_model, load_state_dict_checked, save_model
+from lstmkit.evaluation.baselines import all_baselines
+from lstmkit.evaluation.metrics import forecast_metrics, mase_scale
 from lstmkit.nn import GRU, LSTM
-from lstmkit.tasks.baselines import all_baselines
-from lstmkit.training import Callback, History, Trainer, TrainerConfig
-from lstmkit.training.metrics import forecast_metrics, mase_scale
+from lstmkit.tasks.base import Estimator, check_sizes
+from lstmkit.training import TrainingOptions
 
 KIND = "forecaster"
 STRATEGIES = ("direct", "recursive", "seq2seq")
@@ -41,13 +39,22 @@ MIN_SPREAD = 0.01  # floor of a window's spread, in scaled units (training rows 
 LAG_WARNING = 0.25  # a 1-step forecast that moves less than this share of the series' own step is "shifted input"
 
 
+def _forecast_training() -> TrainingOptions:
+    return TrainingOptions(batch_size=128, lr=3e-3, patience=10, min_improvement=0.05, clip_grad_norm=1.0)
+
+
 @dataclass
 class ForecasterConfig:
+    targets: list[str] | None = None  # columns to forecast; None: the dataset's target or the only numeric column
+    covariates: list[str] = field(default_factory=list)  # past covariate columns (known up to the forecast origin)
+    time_column: str | None = None  # None: a datetime column or one named date/time/timestamp, else row order
+    fill: str | None = None  # missing values: ffill, interpolate, drop or zero; None refuses them
+    season: int | None = None  # seasonal period in rows; None: from the time column's frequency
     horizon: int = 1  # steps forecast from each origin
     lookback: int | None = None  # input steps; None: 3 seasonal periods (24 if none), 8..200, <= train rows / 4
     hidden_size: int = 64  # units per layer and direction
     num_layers: int = 1  # stacked recurrent layers
-    dropout: float = 0.0  # between stacked layers, while training
+    dropout: float = 0.0  # while training: on the encoder's final state before the head, and between stacked layers
     cell: str = "lstm"  # "lstm" or "gru"
     bidirectional: bool = False  # read the lookback window both ways
     strategy: str = "direct"  # "direct": H outputs; "recursive": a 1-step model fed its own forecasts; "seq2seq": LSTM encoder-decoder
@@ -56,19 +63,11 @@ class ForecasterConfig:
     relative: bool = True  # normalise each window: centre on its last target value, divide by its spread
     val_fraction: float = 0.1  # share of rows for validation (early stopping), before the test rows
     test_fraction: float = 0.2  # share of rows held out at the end for evaluate(); 0 trains on everything
-    epochs: int | None = None  # None: about 3000 optimiser steps, 20..300 epochs
-    batch_size: int = 128
-    lr: float = 3e-3
-    patience: int = 10  # epochs without validation improvement before stopping
-    min_improvement: float = 0.05  # relative decrease of the validation loss that counts as improvement
-    max_minutes: float | None = None  # wall-clock budget for training
-    seed: int = 0
-    verbose: bool = True  # training progress on stderr
+    # epochs None: about 3000 optimiser steps, 20..300 epochs; the best weights are the lowest validation loss
+    training: TrainingOptions = field(default_factory=_forecast_training)
 
     def check(self) -> None:
-        check_sizes(self, ("horizon", "lookback", "batch_size", "hidden_size", "num_layers"))
-        if self.epochs is not None and self.epochs < 1:
-            raise UserError(f"epochs must be at least 1 (or None to choose from the data), got {self.epochs}")
+        check_sizes(self, ("horizon", "lookback", "hidden_size", "num_layers"))
         if self.cell not in ("lstm", "gru"):
             raise UserError(f"cell must be 'lstm' or 'gru', got {self.cell!r}")
         if self.strategy not in STRATEGIES:
@@ -80,6 +79,8 @@ class ForecasterConfig:
                 raise UserError("quantiles need strategy 'direct' or 'seq2seq': a recursive model feeds back point forecasts only")
         if not (0 <= self.test_fraction < 1 and 0 < self.val_fraction < 1 and self.val_fraction + self.test_fraction < 1):
             raise UserError(f"need 0 < val_fraction, 0 <= test_fraction and their sum < 1, got {self.val_fraction} and {self.test_fraction}")
+        if self.season is not None and self.season < 1:
+            raise UserError(f"season must be a whole number of rows of at least 1 (1: no season), got {self.season}")
 
 
 def quantile_levels(config: ForecasterConfig) -> list[float]:
@@ -99,13 +100,15 @@ class ForecastNet(nn.Module):
         self.steps = 1 if config.strategy == "recursive" else config.horizon
         rnn = LSTM if config.cell == "lstm" else GRU
         directions = 2 if config.bidirectional else 1
-        self.encoder = rnn(n_inputs, config.hidden_size, num_layers=config.num_layers, dropout=config.dropout,
+        between = config.dropout if config.num_layers > 1 else 0.0  # torch's inter-layer dropout needs 2+ layers
+        self.encoder = rnn(n_inputs, config.hidden_size, num_layers=config.num_layers, dropout=between,
                            bidirectional=config.bidirectional)
+        self.drop = nn.Dropout(config.dropout)
         width = n_targets * n_quantiles
         if config.strategy == "seq2seq":
             # The decoder reads one-hot step positions from the encoder's final state: non-autoregressive,
             # so training and inference see the same inputs (no exposure bias).
-            self.decoder = rnn(self.steps, config.hidden_size, num_layers=config.num_layers, dropout=config.dropout)
+            self.decoder = rnn(self.steps, config.hidden_size, num_layers=config.num_layers, dropout=between)
             self.head = nn.Linear(config.hidden_size, width)
         else:
             self.head = nn.Linear(directions * config.hidden_size, self.steps * width)
@@ -124,11 +127,11 @@ class ForecastNet(nn.Module):
         if self.strategy == "seq2seq":
             state = tuple(_merge_directions(s, self.encoder) for s in state) if isinstance(state, tuple) else _merge_directions(state, self.encoder)
             positions = torch.eye(self.steps, device=x.device, dtype=x.dtype).expand(batch, -1, -1)  # (B, H, H)
-            out = self.head(self.decoder(positions, state)[0])  # (B, H, K*Q)
+            out = self.head(self.drop(self.decoder(positions, state)[0]))  # (B, H, K*Q)
         else:
             h = state[0] if isinstance(state, tuple) else state  # (layers*D, B, hidden)
             last = h[-2:] if self.encoder.bidirectional else h[-1:]
-            out = self.head(torch.cat(list(last), dim=1))  # (B, S*K*Q)
+            out = self.head(self.drop(torch.cat(list(last), dim=1)))  # (B, S*K*Q)
         out = out.reshape(batch, self.steps, self.n_targets, self.n_quantiles)
         if self.relative:
             out = out * spread[..., None] + anchor[..., None]
@@ -157,40 +160,38 @@ class _Split:
     test: range
 
 
-class Forecaster:
+class Forecaster(Estimator):
     """LSTM/GRU forecaster: fit on a series, predict the next steps, evaluate against baselines.
 
     Example:
         >>> from lstmkit.data.datasets import sine_wave
-        >>> f = Forecaster(ForecasterConfig(horizon=5, lookback=20, epochs=3, verbose=False))
-        >>> _ = f.fit(sine_wave())
+        >>> f = Forecaster(horizon=5, lookback=20, epochs=3, verbose=False).fit(sine_wave())
         >>> f.predict().shape
         (5, 1)
     """
 
-    def __init__(self, config: ForecasterConfig | None = None, **overrides) -> None:
-        self.config = configure(ForecasterConfig, config, overrides, "Forecaster")
-        self.model: ForecastNet | None = None
-        self.history: History | None = None
-        self.metrics: dict | None = None
+    kind = KIND
+    config_class = ForecasterConfig
+    config: ForecasterConfig
+    model: ForecastNet | None
+    metrics: dict | None = None  # evaluate() on the held-out test rows, after fit
 
     # --------------------------------------------------------------------------------------- fit
-    def fit(self, data, targets: Sequence[str] | None = None, covariates: Sequence[str] = (), time: str | None = None,
-            fill: str | None = None, season: int | None = None, callbacks: Sequence[Callback] = ()) -> "Forecaster":
-        """Train on ``data``: a bundled dataset name, a CSV/Parquet path, a DataFrame or a ``Series``.
-
-        ``callbacks`` are passed to the :class:`~lstmkit.training.Trainer` (``self.model`` is the model in training).
-
-        Afterwards ``self.metrics`` holds ``evaluate()`` on the held-out test rows (if test_fraction > 0).
-        """
+    def _prepare(self, train, validation):
+        """``train``: a bundled dataset name, a CSV/Parquet path, a DataFrame or a ``Series``; ``validation``
+        (optional): the rows that follow it, for early stopping (then nothing is held out for testing)."""
         cfg = self.config
-        series = data if isinstance(data, Series) else load_series(data, targets, covariates, time, fill, season)
-        self.fill = fill
+        series = self.read(train, fitted=False)
+        val_start = None
+        if validation is not None:
+            later = self.read(validation, fitted=False, like=series)
+            val_start = len(series)
+            series = series.concat(later)
         if cfg.strategy == "recursive" and series.covariates:
             raise UserError("strategy 'recursive' cannot roll past covariates forward; use strategy 'direct' or 'seq2seq'")
         self.series = series
         n = len(series)
-        val_start, test_start = self._bounds(n)
+        val_start, test_start = self._bounds(n) if val_start is None else (val_start, n)
         self.lookback = cfg.lookback or default_lookback(series.season, val_start)
         self._check_length(n, val_start)
         self.scaler = Scaler.fit(series.values[:val_start], cfg.scaler)
@@ -198,33 +199,33 @@ class Forecaster:
         # what later evaluations need to know about the fitted rows: where unseen rows begin, the MASE scale
         self.fitted = {"rows": n, "test_start": test_start, "seen_until": _stamp(series, test_start - 1),
                        "mase_scale": mase_scale(series.values[:val_start, : series.n_targets], series.season)}
-        if cfg.test_fraction > 0 and n - test_start < cfg.horizon:
+        if cfg.test_fraction > 0 and validation is None and n - test_start < cfg.horizon:
             raise UserError(f"test_fraction={cfg.test_fraction} holds out {n - test_start} rows, fewer than the horizon "
-                            f"{cfg.horizon}: nothing could be scored; raise --test-fraction, lower --horizon, or use 0 to train on all rows")
-
+                            f"{cfg.horizon}: nothing could be scored; raise test_fraction, lower horizon, or use 0 to train on all rows")
         x, y = self._windows(series)
         split = self._split(n, val_start, test_start)
         steps = self.model_steps
-        train = (x[split.train.start : split.train.stop], y[split.train.start : split.train.stop, :steps])
+        train_tensors = (x[split.train.start : split.train.stop], y[split.train.start : split.train.stop, :steps])
         val = (x[split.val.start : split.val.stop], y[split.val.start : split.val.stop, :steps])
-        batches = math.ceil(len(split.train) / cfg.batch_size)
-        self.epochs = cfg.epochs if cfg.epochs is not None else int(min(300, max(20, math.ceil(3000 / batches))))
+        self._has_test = len(split.test) > 0
+        batches = math.ceil(len(split.train) / cfg.training.batch_size)
+        self.epochs = cfg.training.epochs or int(min(300, max(20, math.ceil(3000 / batches))))
+        return train_tensors, (val if len(split.val) else None)
 
-        torch.manual_seed(cfg.seed)
-        self.model = ForecastNet(series.values.shape[1], series.n_targets, len(self.levels), cfg)
-        trainer = Trainer(TrainerConfig(
-            epochs=self.epochs, batch_size=cfg.batch_size, lr=cfg.lr, patience=cfg.patience, rel_tol=cfg.min_improvement, clip_grad_norm=1.0,
-            schedule="plateau", max_minutes=cfg.max_minutes, seed=cfg.seed, verbose=cfg.verbose,
-        ), callbacks)
-        self.history = trainer.fit(self.model, self._loss, train, val if len(split.val) else None)
-        self.metrics = self.evaluate() if len(split.test) else None
-        return self
+    def _training_options(self) -> TrainingOptions:
+        return replace(self.config.training, epochs=self.epochs)
+
+    def _build(self) -> ForecastNet:
+        return ForecastNet(self.series.values.shape[1], self.series.n_targets, len(self.levels), self.config)
+
+    def _after_fit(self) -> None:
+        self.metrics = self.evaluate() if self._has_test else None
 
     @property
     def model_steps(self) -> int:
         return 1 if self.config.strategy == "recursive" else self.config.horizon
 
-    def _loss(self, model: nn.Module, batch: tuple[Tensor, Tensor]) -> Tensor:
+    def _loss(self, model: nn.Module, batch: tuple[Tensor, ...]) -> Tensor:
         x, y = batch
         pred = model(x)
         if len(self.levels) == 1:
@@ -236,7 +237,7 @@ class Forecaster:
         if val_start - need + 1 < 1:
             raise UserError(
                 f"the series has {n} rows; after holding out validation and test rows, {val_start} remain for training, "
-                f"fewer than lookback + horizon = {need} + 1; use a smaller --lookback or --horizon, or more data"
+                f"fewer than lookback + horizon = {need} + 1; use a smaller lookback or horizon, or more data"
             )
 
     def _split(self, n: int, val_start: int, test_start: int) -> _Split:
@@ -253,13 +254,13 @@ class Forecaster:
 
     # ----------------------------------------------------------------------------------- predict
     @torch.no_grad()
-    def _forecast(self, x: Tensor) -> np.ndarray:
+    def forecast_windows(self, x: Tensor) -> np.ndarray:
         """Scaled windows (n, L, C) -> forecasts in original units (n, H, K, Q), quantiles sorted."""
         model = self._need_model()
         model.eval()
         outputs = []
         for start in range(0, len(x), 1024):
-            window = x[start : start + 1024]
+            window = x[start : start + 1024].to(self.device)
             if self.config.strategy == "recursive":
                 steps = []
                 for _ in range(self.config.horizon):  # feed each point forecast back as the newest input row
@@ -269,7 +270,7 @@ class Forecaster:
                 outputs.append(torch.stack(steps, dim=1)[..., None])
             else:
                 outputs.append(model(window))
-        scaled = torch.cat(outputs).sort(dim=-1).values.numpy().astype(np.float64)  # sorting keeps quantiles from crossing
+        scaled = torch.cat(outputs).sort(dim=-1).values.float().cpu().numpy().astype(np.float64)  # sorting keeps quantiles from crossing
         k = self.series.n_targets
         return scaled * self.scaler.scale[:k, None] + self.scaler.shift[:k, None]
 
@@ -280,11 +281,11 @@ class Forecaster:
         quantiles, ``{target}_q{level}`` columns.
         """
         self._need_model()
-        series = self.series if data is None else self._series_like(data)
+        series = self.series if data is None else self.read(data)
         if len(series) < self.lookback:
             raise UserError(f"predict needs at least lookback = {self.lookback} rows, got {len(series)}")
         x = torch.as_tensor(self.scaler.transform(series.values[-self.lookback :]), dtype=torch.float32)[None]
-        forecast = self._forecast(x)[0]  # (H, K, Q)
+        forecast = self.forecast_windows(x)[0]  # (H, K, Q)
         return self._frame(forecast, future_index(series, self.config.horizon))
 
     def _frame(self, forecast: np.ndarray, index) -> pd.DataFrame:
@@ -312,7 +313,7 @@ class Forecaster:
             if start >= len(series):
                 raise UserError("no held-out test rows (test_fraction=0, or a loaded model): pass data to evaluate on")
         else:
-            series = data if isinstance(data, Series) else self._series_like(data)
+            series = self.read(data)
             start = self._first_unseen_row(series) if start is None else start
         start = max(start, self.lookback, series.season + 1 if series.season > 1 else 1)
         origins, forecast = self.forecast_origins(series, start)
@@ -356,7 +357,7 @@ class Forecaster:
             start = int(seen) + 1 - series.offset
         if start > len(series) - self.config.horizon:
             raise UserError(f"the data has no rows after those the model was trained and validated on (up to {seen}); "
-                            "give newer data, or --start to score earlier rows (they were seen in training)")
+                            "give newer data, or start= to score earlier rows (they were seen in training)")
         return max(start, 0)
 
     def forecast_origins(self, series: Series, start: int) -> tuple[np.ndarray, np.ndarray]:
@@ -368,7 +369,7 @@ class Forecaster:
         if stop <= start:
             raise UserError(f"no forecast origin to evaluate: {len(series)} rows, need more than {start + self.config.horizon - 1}")
         x, _ = self._windows(series)
-        return np.arange(start, stop), self._forecast(x[start - self.lookback : stop - self.lookback])
+        return np.arange(start, stop), self.forecast_windows(x[start - self.lookback : stop - self.lookback])
 
     def _bounds(self, n: int) -> tuple[int, int]:
         """First validation row and first test row of n fitted rows: train | validation | test."""
@@ -398,28 +399,28 @@ class Forecaster:
         return plot_forecast(path, title, index, series.values[:, 0], test_time, test_forecast,
                              future.index, future[name].to_numpy(), low, high, label)
 
-    def _series_like(self, data) -> Series:
-        """Read new data with the columns, time column and season the model was fitted with."""
-        s = self.series
-        frame, info = read_table(data)
-        return to_series(frame, s.targets, s.covariates, s.time_column, self.fill, info, s.season)
+    def read(self, data, fitted: bool = True, like: Series | None = None) -> Series:
+        """``data`` as a checked ``Series``: a dataset name, a file, a DataFrame or a Series.
 
-    def _need_model(self) -> ForecastNet:
-        if self.model is None:
-            raise UserError("this Forecaster is not fitted yet; call fit(data) first or Forecaster.load(run_dir)")
-        return self.model
+        A fitted model reads new data with the columns, time column, fill rule and season it was fitted with.
+        """
+        if isinstance(data, Series):
+            return data
+        cfg, s = self.config, (self.series if fitted else like)
+        frame, info = read_table(data)
+        if s is not None:
+            return to_series(frame, s.targets, s.covariates, s.time_column, cfg.fill, info, s.season)
+        return to_series(frame, cfg.targets, cfg.covariates, cfg.time_column, cfg.fill, info, cfg.season)
 
     # -------------------------------------------------------------------------------- save/load
-    def save(self, directory) -> Path:
-        model = self._need_model()
+    def _preprocessing(self) -> dict:
         s = self.series
         context = s.slice(len(s) - self.lookback, len(s))
-        preprocessing = {
+        return {
             "scaler": self.scaler.to_dict(),
             "targets": s.targets,
             "covariates": s.covariates,
             "time_column": s.time_column,
-            "fill": self.fill,
             "season": s.season,
             "quantile_levels": self.levels,
             "freq": s.freq,
@@ -429,20 +430,15 @@ class Forecaster:
                         "time": None if context.time is None else [t.isoformat() for t in context.time],
                         "rows": len(s)},
         }
-        config = {**asdict(self.config), "lookback": self.lookback, "epochs": self.epochs,
-                  "n_inputs": s.values.shape[1]}
-        return save_model(directory, kind=KIND, config=config, state_dict=model.state_dict(), preprocessing=preprocessing)
 
-    @classmethod
-    def load(cls, directory) -> "Forecaster":
-        art = load_model(directory, kind=KIND)
-        cfg = art.config
-        self = cls(config_from_dict(ForecasterConfig, cfg))
-        self.lookback, self.epochs = cfg["lookback"], cfg["epochs"]
-        pre = art.preprocessing
+    def _saved_config(self) -> dict:
+        return {**asdict(self.config), "lookback": self.lookback, "epochs": self.epochs,
+                "n_inputs": self.series.values.shape[1]}
+
+    def _restore(self, config: dict, pre: dict) -> None:
+        self.lookback, self.epochs = config["lookback"], config["epochs"]
         self.scaler = Scaler.from_dict(pre["scaler"])
         self.levels = pre["quantile_levels"]
-        self.fill = pre["fill"]
         ctx = pre["context"]
         time = None if ctx["time"] is None else pd.DatetimeIndex(pd.to_datetime(ctx["time"]))
         values = np.asarray(ctx["values"], dtype=np.float64)
@@ -450,21 +446,11 @@ class Forecaster:
                              offset=ctx["rows"] - len(values), freq=pre["freq"])
         self.fitted = pre["fitted"]
         self.config.test_fraction = 0.0  # only the context rows came back: nothing held out to evaluate on
-        self.model = ForecastNet(cfg["n_inputs"], len(pre["targets"]), len(self.levels), self.config)
-        load_state_dict_checked(self.model, art.state_dict)
-        return self
-
-    fill: str | None = None  # the missing-value rule the fitted data was read with
 
 
 def _stamp(series: Series, row: int):
     """A row's time as ISO text, or its row number without a time index (JSON-friendly)."""
     return series.time[row].isoformat() if series.time is not None else series.offset + row
-
-
-def load_series(data, targets=None, covariates=(), time=None, fill=None, season=None) -> Series:
-    frame, info = read_table(data)
-    return to_series(frame, targets, covariates, time, fill, info, season)
 
 
 def default_lookback(season: int, train_rows: int) -> int:
@@ -493,26 +479,27 @@ def future_index(series: Series, horizon: int):
     return pd.date_range(series.time[-1], periods=horizon + 1, freq=freq)[1:].rename(series.time_column or "date")
 
 
-def backtest(data, config: ForecasterConfig, folds: int = 3, targets=None, covariates=(), time=None, fill=None,
-             season=None) -> dict:
+def backtest(data, config: ForecasterConfig | None = None, folds: int = 3) -> dict:
     """Rolling-origin evaluation: for each fold refit (scaler included) on all rows before the fold's block
     of test rows, then score the model and the baselines on that block. Metrics are averaged over folds,
     weighted by each fold's number of origins."""
-    series = data if isinstance(data, Series) else load_series(data, targets, covariates, time, fill, season)
+    config = config or ForecasterConfig()
+    series = Forecaster(config).read(data, fitted=False)
     n = len(series)
     block = max(config.horizon, int(round(n * 0.1)))
     if folds < 1 or n - folds * block < 4 * config.horizon:
-        raise UserError(f"{folds} folds of {block} rows do not fit in {n} rows; use fewer --folds or more data")
+        raise UserError(f"{folds} folds of {block} rows do not fit in {n} rows; use fewer folds or more data")
     results = []
+    # every fold trains from scratch: no checkpoints of the folds in a run directory
+    fold_config = replace(config, test_fraction=0.0, training=replace(config.training, checkpoint_dir=None, resume=False))
     for fold in range(folds):
         cut = n - (folds - fold) * block
-        fold_config = ForecasterConfig(**{**asdict(config), "test_fraction": 0.0})
         model = Forecaster(fold_config)
         model.fit(series.slice(0, cut))
         result = model.evaluate(series.slice(0, cut + block), start=cut)
         result["train_rows"] = cut
         results.append(result)
-        if config.verbose:
+        if config.training.verbose:
             print(f"fold {fold + 1}/{folds}: trained on {cut} rows, scored {result['origins']} origins", file=sys.stderr)
     weights = np.array([r["origins"] for r in results], dtype=float)
     methods = list(results[0]["metrics"])

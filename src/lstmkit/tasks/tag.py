@@ -12,8 +12,7 @@ training and decoding. Scores are entity-level (exact type and span), overall an
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -21,18 +20,22 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pad_sequence
 
-from lstmkit.data.tagging import Sentences, allowed_transitions, entities, entity_scores, to_bio, to_bioes
+from lstmkit.data.tagging import Sentences, entities, to_bio, to_bioes
 from lstmkit.data.text import UNK, Vocab, detect_language, pad_ids, tokenize
 from lstmkit.errors import UserError
-from lstmkit.io.artifacts import load_model, load_state_dict_checked, save_model
+from lstmkit.evaluation.metrics import entity_scores
 from lstmkit.nn import LSTM
 from lstmkit.nn.conv import CharCNN, padding_mask
-from lstmkit.nn.crf import CRF
-from lstmkit.tasks import check_sizes, config_from_dict, configure, trim_padding
-from lstmkit.training import History, Trainer, TrainerConfig
+from lstmkit.nn.crf import CRF, allowed_transitions
+from lstmkit.tasks.base import Estimator, check_sizes, trim_padding, unpack_pair
+from lstmkit.training import TrainingOptions
 
 KIND = "tagger"
 MAX_WORD_CHARS = 20  # character features read at most this many characters of a word
+
+
+def _tag_training() -> TrainingOptions:
+    return TrainingOptions(epochs=30, batch_size=32, lr=2e-3, patience=3, clip_grad_norm=5.0)
 
 
 @dataclass
@@ -50,21 +53,17 @@ class TaggerConfig:
     num_layers: int = 1
     dropout: float = 0.3  # on the embeddings and on the BiLSTM outputs
     max_len: int = 200  # training sentences longer than this are cut (between entities) into pieces
-    epochs: int = 30
-    batch_size: int = 32
-    lr: float = 2e-3
-    patience: int = 3
     val_fraction: float = 0.1  # without a dev set, this share of the training sentences (random) is held out
-    max_minutes: float | None = None
-    seed: int = 0
-    verbose: bool = True
+    training: TrainingOptions = field(default_factory=_tag_training)
 
     def check(self) -> None:
         if self.decoder not in ("crf", "softmax"):
             raise UserError(f"decoder must be 'crf' or 'softmax', got {self.decoder!r}")
         if self.scheme not in ("BIO", "BIOES"):
             raise UserError(f"scheme must be 'BIO' or 'BIOES', got {self.scheme!r}")
-        check_sizes(self, ("embedding_dim", "hidden_size", "num_layers", "epochs", "batch_size", "max_len", "min_freq"))
+        check_sizes(self, ("embedding_dim", "hidden_size", "num_layers", "max_len", "min_freq"))
+        if not 0 < self.val_fraction < 1:
+            raise UserError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
 
 
 class TaggerModel(nn.Module):
@@ -107,25 +106,28 @@ class TaggerModel(nn.Module):
         return emissions.argmax(2).masked_fill(~mask, -1)
 
 
-class SequenceTagger:
+class SequenceTagger(Estimator):
     """Fit a BiLSTM-CRF tagger on tagged sentences, tag new ones, score entities.
 
     Example:
         >>> sents = [["John", "lives", "in", "Paris"], ["Mary", "left", "Rome"]] * 30
         >>> tags = [["B-PER", "O", "O", "B-LOC"], ["B-PER", "O", "B-LOC"]] * 30
-        >>> t = SequenceTagger(hidden_size=16, embedding_dim=16, epochs=15, verbose=False).fit(sents, tags)
+        >>> t = SequenceTagger(hidden_size=16, embedding_dim=16, epochs=15, verbose=False).fit((sents, tags))
         >>> t.predict([["Mary", "lives", "in", "Rome"]])
         [['B-PER', 'O', 'O', 'B-LOC']]
     """
 
-    def __init__(self, config: TaggerConfig | None = None, **overrides) -> None:
-        self.config = configure(TaggerConfig, config, overrides, "SequenceTagger")
-        self.model: TaggerModel | None = None
+    kind = KIND
+    config_class = TaggerConfig
+    config: TaggerConfig
+    model: TaggerModel | None
 
     # ------------------------------------------------------------------------------------ fit
-    def fit(self, tokens: Sentences, tags: Sentences, dev: tuple[Sentences, Sentences] | None = None) -> "SequenceTagger":
-        """Train on sentences ``tokens`` with tags ``tags``; ``dev`` (tokens, tags) drives early stopping."""
+    def _prepare(self, train, validation):
+        """``train`` and ``validation`` (the dev set): (sentences, tags) pairs of token and tag lists.
+        Without ``validation`` a random ``val_fraction`` of the training sentences drives early stopping."""
         cfg = self.config
+        tokens, tags = unpack_pair(train, "train", "(sentences, tags)")
         _check_pairs(tokens, tags, "training")
         tags = [self._convert(t) for t in tags]
         types = sorted({e[0] for sentence in tags for e in entities(sentence)})
@@ -141,20 +143,23 @@ class SequenceTagger:
         chars = Counter(ch for s in tokens for tok in s for ch in tok)
         self.char_vocab = [UNK] + sorted(chars, key=lambda c: (-chars[c], c)) if self.use_chars else []
         tokens, tags = _cut(tokens, tags, cfg.max_len, self._convert)
-        train = self._tensors(tokens, tags)
         val = None
-        if dev is not None:
-            _check_pairs(*dev, "dev")
-            self.check_labels(dev[1], "the dev set")
-            val = self._tensors(dev[0], [self._convert(t) for t in dev[1]])
-        torch.manual_seed(cfg.seed)
-        self.model = TaggerModel(len(self.vocab), len(self.char_vocab), self.labels, cfg)
-        trainer = Trainer(TrainerConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, patience=cfg.patience,
-                                        val_fraction=cfg.val_fraction, val_from_end=False, clip_grad_norm=5.0,
-                                        schedule="plateau", max_minutes=cfg.max_minutes, seed=cfg.seed,
-                                        verbose=cfg.verbose))
-        self.history: History = trainer.fit(self.model, lambda model, batch: model.loss(*trim_padding(batch)), train, val)
-        return self
+        if validation is not None:
+            dev_tokens, dev_tags = unpack_pair(validation, "validation", "(sentences, tags)")
+            _check_pairs(dev_tokens, dev_tags, "dev")
+            self.check_labels(dev_tags, "the dev set")
+            val = self._tensors(dev_tokens, [self._convert(t) for t in dev_tags])
+        return self._tensors(tokens, tags), val
+
+    @property
+    def trainer_options(self) -> dict:  # type: ignore[override]
+        return {"val_fraction": self.config.val_fraction, "val_from_end": False}
+
+    def _build(self) -> TaggerModel:
+        return TaggerModel(len(self.vocab), len(self.char_vocab), self.labels, self.config)
+
+    def _loss(self, model: nn.Module, batch: tuple[Tensor, ...]) -> Tensor:
+        return model.loss(*trim_padding(batch))
 
     def _convert(self, tags: list[str]) -> list[str]:
         return to_bioes(tags) if self.config.scheme == "BIOES" else to_bio(tags)
@@ -180,11 +185,6 @@ class SequenceTagger:
             out.append(chars)
         return tuple(out)
 
-    def _need_model(self) -> TaggerModel:
-        if self.model is None:
-            raise UserError("this SequenceTagger is not fitted yet; call fit(tokens, tags) or SequenceTagger.load(run_dir)")
-        return self.model
-
     def check_labels(self, tags: Sentences, where: str) -> None:
         """Refuse tags the model cannot predict: the label sets of training and of ``where`` must agree."""
         known = {t.partition("-")[2] for t in self.labels} - {""}
@@ -206,8 +206,9 @@ class SequenceTagger:
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             batch = self._tensors([tokens[i] for i in chunk])
+            batch = tuple(t.to(self.device) for t in batch)
             ids, lengths = batch[0], batch[1]
-            paths = model.decode(ids, lengths, batch[2] if self.use_chars else None)
+            paths = model.decode(ids, lengths, batch[2] if self.use_chars else None).cpu()
             for row, i in enumerate(chunk):
                 out[i] = [self.labels[k] for k in paths[row, : len(tokens[i])].tolist()]
         return out
@@ -233,25 +234,14 @@ class SequenceTagger:
                 "sentences": len(tokens), "tokens": total}
 
     # ------------------------------------------------------------------------------ save/load
-    def save(self, directory) -> Path:
-        model = self._need_model()
-        preprocessing = {"tokens": self.vocab.tokens, "chars": self.char_vocab, "labels": self.labels,
-                         "use_chars": self.use_chars, "level": self.level,
-                         "language": self.language}
-        return save_model(directory, kind=KIND, config=asdict(self.config), state_dict=model.state_dict(),
-                          preprocessing=preprocessing)
+    def _preprocessing(self) -> dict:
+        return {"tokens": self.vocab.tokens, "chars": self.char_vocab, "labels": self.labels,
+                "use_chars": self.use_chars, "level": self.level, "language": self.language}
 
-    @classmethod
-    def load(cls, directory) -> "SequenceTagger":
-        art = load_model(directory, kind=KIND)
-        self = cls(config_from_dict(TaggerConfig, art.config))
-        p = art.preprocessing
+    def _restore(self, config: dict, p: dict) -> None:
         self.vocab = Vocab("word", "en", list(p["tokens"]))
         self.char_vocab, self.labels, self.use_chars = list(p["chars"]), list(p["labels"]), p["use_chars"]
         self.level, self.language = p["level"], p["language"]
-        self.model = TaggerModel(len(self.vocab), len(self.char_vocab), self.labels, self.config)
-        load_state_dict_checked(self.model, art.state_dict)
-        return self
 
 
 def _check_pairs(tokens: Sentences, tags: Sentences, what: str) -> None:

@@ -17,8 +17,7 @@ from __future__ import annotations
 import math
 import re
 import sys
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -26,16 +25,20 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstmkit.data.text import Vocab, read_text
+from lstmkit.data.text import Vocab
 from lstmkit.errors import UserError
-from lstmkit.tasks import check_sizes, config_from_dict, configure
-from lstmkit.io.artifacts import load_model, load_state_dict_checked, save_model
+from lstmkit.evaluation.ngram import KneserNey, unigram_nats
 from lstmkit.nn import LSTM
-from lstmkit.tasks.ngram import KneserNey, unigram_nats
-from lstmkit.training import Callback, History, Trainer, TrainerConfig
+from lstmkit.tasks.base import Estimator, check_sizes
+from lstmkit.training import Callback, TrainingOptions
 
 KIND = "textgen"
 METHODS = ("sample", "greedy", "beam")
+
+
+def _textgen_training() -> TrainingOptions:
+    # batch_size: B parallel streams (tbptt) or windows per batch
+    return TrainingOptions(epochs=50, batch_size=32, lr=2e-3, patience=5, clip_grad_norm=1.0)
 
 
 @dataclass
@@ -47,8 +50,7 @@ class TextGenConfig:
     max_vocab: int | None = None  # keep at most this many tokens (by frequency), <unk> included
     mode: str = "tbptt"  # "tbptt": carried state over a continuous corpus; "window": the tutorials' fixed windows
     seq_len: int = 100  # T: tokens per block (tbptt) or per window
-    batch_size: int = 32  # B: parallel streams (tbptt) or windows per batch
-    embedding_dim: int = 128
+    embedding_dim: int | None = None  # None: 128, or hidden_size with tie_weights
     hidden_size: int = 512
     num_layers: int = 2
     dropout: float = 0.2  # on embeddings, between layers and before the head
@@ -56,19 +58,21 @@ class TextGenConfig:
     val_fraction: float = 0.1  # the part before the test part: early stopping and the learning-rate schedule
     test_fraction: float = 0.1  # the end of the text, scored by evaluate() and used for nothing else
     ngram_order: int | None = None  # the Kneser-Ney baseline's order; None: 5 for characters, 3 for words
-    epochs: int = 50
-    lr: float = 2e-3
-    patience: int = 5
-    max_minutes: float | None = None
-    seed: int = 0
-    verbose: bool = True
+    training: TrainingOptions = field(default_factory=_textgen_training)
 
     def check(self) -> None:
         if self.mode not in ("tbptt", "window"):
             raise UserError(f"mode must be 'tbptt' or 'window', got {self.mode!r}")
-        check_sizes(self, ("seq_len", "batch_size", "embedding_dim", "hidden_size", "num_layers", "epochs", "ngram_order"))
-        if self.tie_weights and self.embedding_dim != self.hidden_size:
-            raise UserError(f"tie_weights needs embedding_dim == hidden_size, got {self.embedding_dim} and {self.hidden_size}")
+        check_sizes(self, ("seq_len", "embedding_dim", "hidden_size", "num_layers", "ngram_order"))
+        if self.tie_weights and self.embedding_size != self.hidden_size:
+            raise UserError(f"tie_weights needs embedding_dim == hidden_size, got {self.embedding_dim} and {self.hidden_size}; "
+                            "leave embedding_dim out to take hidden_size")
+
+    @property
+    def embedding_size(self) -> int:
+        if self.embedding_dim is not None:
+            return self.embedding_dim
+        return self.hidden_size if self.tie_weights else 128
         if not (0 < self.val_fraction < 0.5 and 0 < self.test_fraction < 0.5):
             raise UserError(f"val_fraction and test_fraction must be in (0, 0.5), got {self.val_fraction} and {self.test_fraction}")
 
@@ -78,9 +82,9 @@ class LanguageModel(nn.Module):
 
     def __init__(self, vocab_size: int, config: TextGenConfig) -> None:
         super().__init__()
-        self.embedding = nn.Embedding(vocab_size, config.embedding_dim)
+        self.embedding = nn.Embedding(vocab_size, config.embedding_size)
         self.drop = nn.Dropout(config.dropout)
-        self.lstm = LSTM(config.embedding_dim, config.hidden_size, num_layers=config.num_layers,
+        self.lstm = LSTM(config.embedding_size, config.hidden_size, num_layers=config.num_layers,
                          dropout=config.dropout if config.num_layers > 1 else 0.0)
         self.head = nn.Linear(config.hidden_size, vocab_size)
         if config.tie_weights:  # Press & Wolf (2017): one matrix for reading and writing tokens
@@ -113,7 +117,7 @@ def _blocks(ids: np.ndarray, streams: int, seq_len: int) -> tuple[Tensor, Tensor
     n = per_stream // seq_len
     if n < 1:
         raise UserError(f"{len(ids)} tokens are too few for {streams} streams of seq_len {seq_len}; "
-                        "lower --seq-len or --batch-size, or give more text")
+                        "lower seq_len= or batch_size=, or give more text")
     data = torch.as_tensor(ids[: streams * per_stream + 1])
     x = data[:-1].view(streams, per_stream)[:, : n * seq_len]
     y = data[1:].view(streams, per_stream)[:, : n * seq_len]
@@ -121,59 +125,73 @@ def _blocks(ids: np.ndarray, streams: int, seq_len: int) -> tuple[Tensor, Tensor
             y.view(streams, n, seq_len).transpose(0, 1).contiguous())  # (n, B, T)
 
 
-class TextGenerator:
+class TextGenerator(Estimator):
     """Fit a language model on a text, sample from it, evaluate it against n-gram baselines.
 
     Example:
-        >>> g = TextGenerator(TextGenConfig(hidden_size=32, embedding_dim=16, num_layers=1, seq_len=20,
-        ...                                 batch_size=4, epochs=2, verbose=False))
+        >>> g = TextGenerator(hidden_size=32, embedding_dim=16, num_layers=1, seq_len=20, batch_size=4, epochs=2,
+        ...                   verbose=False)
         >>> _ = g.fit("to be or not to be, that is the question. " * 40)
         >>> len(g.generate("to be", length=30, seed=0)) == len("to be") + 30
         True
     """
 
-    def __init__(self, config: TextGenConfig | None = None, **overrides) -> None:
-        self.config = configure(TextGenConfig, config, overrides, "TextGenerator")
-        self.model: LanguageModel | None = None
+    kind = KIND
+    config_class = TextGenConfig
+    config: TextGenConfig
+    model: LanguageModel | None
+    source: str | None = None  # what the text was (a corpus name or a file), recorded for reports only
+    train_text: str | None = None
+    val_text: str | None = None
+    test_text: str | None = None
 
-    def fit(self, text: str, source: str | None = None) -> "TextGenerator":
-        """Train on ``text`` (``read_text`` loads corpora and files); ``source`` names it, so that a loaded
-        model can find its held-out split again."""
+    def _prepare(self, train, validation):
+        """``train``: the text. Without ``validation`` text, it is split in order into train | validation |
+        test (the test part is what ``evaluate()`` scores); with it, nothing is held out for testing."""
         cfg = self.config
-        self.source = source
-        test_start = _boundary(text, int(len(text) * (1 - cfg.test_fraction)))
-        self.splits = (_boundary(text, int(len(text) * (1 - cfg.test_fraction - cfg.val_fraction))), test_start)
-        self._set_parts(text)
+        if not isinstance(train, str) or (validation is not None and not isinstance(validation, str)):
+            raise UserError("TextGenerator.fit takes the text itself (str); read corpora and files with "
+                            "lstmkit.data.text.read_text(name_or_path)")
+        if validation is None:
+            self.splits = split_points(train, cfg.val_fraction, cfg.test_fraction)
+            self.train_text, self.val_text, self.test_text = corpus_parts(train, self.splits)
+        else:
+            self.splits = (len(train), len(train))
+            self.train_text, self.val_text, self.test_text = train, validation, None
         self.vocab = Vocab.build(self.train_text, cfg.level, cfg.language, cfg.min_freq, cfg.max_vocab, cfg.lower)
         train_ids, _ = self.vocab.encode(self.train_text)
         val_ids, _ = self.vocab.encode(self.val_text)
         if len(train_ids) <= cfg.seq_len:
             raise UserError(f"the training text has {len(train_ids)} tokens, not more than seq_len={cfg.seq_len}; "
-                            "lower --seq-len or give more text")
-        torch.manual_seed(cfg.seed)
-        self.model = LanguageModel(len(self.vocab), cfg)
+                            "lower seq_len= or give more text")
+        streams = cfg.training.batch_size
         if cfg.mode == "tbptt":
-            carried = _CarriedState()
-            train = _blocks(train_ids, cfg.batch_size, cfg.seq_len)
-            val = _blocks(val_ids, max(1, min(cfg.batch_size, len(val_ids) // (cfg.seq_len + 1))), cfg.seq_len)
-            trainer_batch, shuffle, loss, callbacks = 1, False, carried.loss, [carried]
-        else:
-            train, val = self._windows(train_ids), self._windows(val_ids)
-            trainer_batch, shuffle, callbacks = cfg.batch_size, True, []
+            self._carried = _CarriedState()
+            val_streams = max(1, min(streams, len(val_ids) // (cfg.seq_len + 1)))
+            return _blocks(train_ids, streams, cfg.seq_len), _blocks(val_ids, val_streams, cfg.seq_len)
+        return self._windows(train_ids), self._windows(val_ids)
 
-            def loss(model, batch):
-                logits, _ = model(batch[0])
-                return F.cross_entropy(logits[:, -1], batch[1])
+    @property
+    def trainer_options(self) -> dict:  # type: ignore[override]
+        # tbptt: blocks arrive in order, one (B, T) block per Trainer batch, the state carried between them
+        return {"shuffle": False} if self.config.mode == "tbptt" else {"shuffle": True}
 
-        trainer = Trainer(TrainerConfig(epochs=cfg.epochs, batch_size=trainer_batch, lr=cfg.lr, patience=cfg.patience,
-                                        clip_grad_norm=1.0, schedule="plateau", max_minutes=cfg.max_minutes,
-                                        shuffle=shuffle, seed=cfg.seed, verbose=cfg.verbose), callbacks)
-        self.history: History = trainer.fit(self.model, loss, train, val)
-        return self
+    def _training_options(self) -> TrainingOptions:
+        if self.config.mode == "tbptt":
+            return replace(self.config.training, batch_size=1)
+        return self.config.training
 
-    def _set_parts(self, text: str) -> None:
-        val_start, test_start = self.splits
-        self.train_text, self.val_text, self.test_text = text[:val_start], text[val_start:test_start], text[test_start:]
+    def _callbacks(self):
+        return [self._carried] if self.config.mode == "tbptt" else []
+
+    def _loss(self, model: nn.Module, batch: tuple[Tensor, ...]) -> Tensor:
+        if self.config.mode == "tbptt":
+            return self._carried.loss(model, batch)
+        logits, _ = model(batch[0])
+        return F.cross_entropy(logits[:, -1], batch[1])
+
+    def _build(self) -> LanguageModel:
+        return LanguageModel(len(self.vocab), self.config)
 
     def _windows(self, ids: np.ndarray) -> tuple[Tensor, Tensor]:
         """The tutorials' samples: seq_len tokens in, the next token out; strided views, no loop."""
@@ -182,11 +200,6 @@ class TextGenerator:
             raise UserError(f"{len(t)} tokens are too few for windows of seq_len={self.config.seq_len}")
         windows = t.unfold(0, self.config.seq_len + 1, 1)  # (n, T+1)
         return windows[:, :-1], windows[:, -1]
-
-    def _need_model(self) -> LanguageModel:
-        if self.model is None:
-            raise UserError("this TextGenerator is not fitted yet; call fit(text) first or TextGenerator.load(run_dir)")
-        return self.model
 
     # --------------------------------------------------------------------------------- evaluate
     @torch.no_grad()
@@ -203,39 +216,47 @@ class TextGenerator:
             first_scored = len(stream) - len(ids) - 1  # index in the targets
         else:
             stream, first_scored = ids, 0
-        inputs, targets = torch.as_tensor(stream[:-1]), torch.as_tensor(stream[1:])
+        inputs, targets = torch.as_tensor(stream[:-1]).to(self.device), torch.as_tensor(stream[1:]).to(self.device)
         total, state = 0.0, None
         for start in range(0, len(targets), self.config.seq_len):
             block = slice(start, start + self.config.seq_len)
             logits, state = model(inputs[block][None], state)
-            losses = F.cross_entropy(logits[0], targets[block], reduction="none")
+            losses = F.cross_entropy(logits[0].float(), targets[block], reduction="none")
             total += losses[max(0, first_scored - start) :].sum().item()
         return total
 
-    def evaluate(self, text: str | None = None) -> dict:
-        """Cross-entropy (nats per token), perplexity and bits per character on held-out text, for the model,
-        the add-one unigram and the Kneser-Ney n-gram fitted on the training tokens."""
+    def evaluate(self, text: str | None = None, *, context: str | None = None, training_text: str | None = None) -> dict:
+        """Cross-entropy (nats per token), perplexity and bits per character on held-out text, for the model
+        and, when the training text is known, the add-one unigram and the Kneser-Ney n-gram fitted on it.
+
+        Args:
+            text: the text to score; None: the test part held out by ``fit``.
+            context: text just before ``text`` that the model may read first (with text=None: train + validation).
+            training_text: the n-gram baselines' training text (default: the fitted model's training part;
+                a loaded model keeps no corpus, so without it only the model is scored).
+        """
         self._need_model()
-        if text is None and self.test_text is None:
-            raise UserError(f"the training text ({self.source!r}) cannot be read again here: pass the text to evaluate on")
-        held_out = self.test_text if text is None else text
+        if text is None:
+            if self.test_text is None:
+                raise UserError("no held-out test part here (a loaded model keeps no corpus, and fit(train, validation) "
+                                "holds none out): pass the text to evaluate on")
+            text, context = self.test_text, self.train_text + self.val_text
+        training_text = training_text if training_text is not None else self.train_text
+        held_out = text
         ids, unknown = self.vocab.encode(held_out)
         if len(ids) < 2:
             raise UserError("the evaluation text has fewer than 2 tokens")
-        if self.train_text is None:
-            raise UserError(f"the training text ({self.source!r}) cannot be read again: the n-gram baselines need it")
-        train_ids, _ = self.vocab.encode(self.train_text)
-        # the test part continues the validation text: the model may read it as context (it is the past)
-        context = self.vocab.encode(self.train_text + self.val_text)[0] if text is None else None
+        context_ids = self.vocab.encode(context)[0] if context else None
+        context = context_ids if context_ids is not None and len(context_ids) else None
         scored = len(ids) if context is not None else len(ids) - 1
         scored_chars = len(held_out) if context is not None else max(1, len(held_out) - len(self.vocab.decode(ids[:1])))
         order = self.config.ngram_order or (5 if self.vocab.level == "char" else 3)  # the stronger order on Hamlet
-        ngram = KneserNey(order, len(self.vocab)).fit(train_ids)
-        nats = {
-            "model": self.model_nats(ids, context),
-            "unigram": unigram_nats(train_ids, ids if context is not None else ids[1:], len(self.vocab)),
-            "ngram": ngram.nats(ids if context is not None else ids[1:], context if context is not None else ids[:1]),
-        }
+        nats = {"model": self.model_nats(ids, context)}
+        if training_text is not None:
+            train_ids, _ = self.vocab.encode(training_text)
+            ngram = KneserNey(order, len(self.vocab)).fit(train_ids)
+            nats["unigram"] = unigram_nats(train_ids, ids if context is not None else ids[1:], len(self.vocab))
+            nats["ngram"] = ngram.nats(ids if context is not None else ids[1:], context if context is not None else ids[:1])
         metrics = {
             name: {"cross_entropy": n / scored, "perplexity": math.exp(n / scored), "bpc": n / math.log(2) / scored_chars}
             for name, n in nats.items()
@@ -269,8 +290,8 @@ class TextGenerator:
             on_unknown(unknown)
         if len(ids) == 0:  # start from a line break, or the most frequent token
             ids = np.array([self.vocab.index.get("\n", 1)])
-        generator = torch.Generator().manual_seed(seed if seed is not None else self.config.seed)
-        logits, state = model(torch.as_tensor(ids)[None])
+        generator = torch.Generator().manual_seed(seed if seed is not None else self.config.training.seed)
+        logits, state = model(torch.as_tensor(ids)[None].to(self.device))
         if method == "beam":
             text = self._continuation(prompt, self._beam(_no_unk(logits[0, -1]), state, length, beam))
             if on_text is not None:
@@ -282,13 +303,14 @@ class TextGenerator:
             if method == "greedy":
                 token = int(scores.argmax())
             else:
-                token = int(torch.multinomial(_filtered_probs(scores / temperature, top_k, top_p), 1, generator=generator))
+                probs = _filtered_probs(scores.float().cpu() / temperature, top_k, top_p)
+                token = int(torch.multinomial(probs, 1, generator=generator))
             new.append(token)
             if on_text is not None:  # stream exactly what the final text will hold
                 text = self._continuation(prompt, new)
                 on_text(text[len(shown) :])
                 shown = text
-            logits, state = model(torch.tensor([[token]]), state)
+            logits, state = model(torch.tensor([[token]], device=self.device), state)
         return prompt + self._continuation(prompt, new)
 
     def _continuation(self, prompt: str, tokens: list[int]) -> str:
@@ -306,7 +328,7 @@ class TextGenerator:
         sequences = [[int(t)] for t in first]
         state = tuple(s.expand(-1, len(sequences), -1).contiguous() for s in state)
         for _ in range(length - 1):
-            logits, state = self.model(torch.tensor([[s[-1]] for s in sequences]), state)
+            logits, state = self._need_model()(torch.tensor([[s[-1]] for s in sequences], device=self.device), state)
             total = scores[:, None] + F.log_softmax(_no_unk(logits[:, -1]), -1)  # (beams, V)
             scores, flat = total.flatten().topk(min(width, total.numel()))
             origin, token = flat // total.shape[1], flat % total.shape[1]
@@ -315,27 +337,25 @@ class TextGenerator:
         return sequences[0]
 
     # ------------------------------------------------------------------------------- save/load
-    def save(self, directory) -> Path:
-        model = self._need_model()
-        preprocessing = {"vocab": self.vocab.to_dict(), "source": self.source, "splits": list(self.splits)}
-        return save_model(directory, kind=KIND, config=asdict(self.config), state_dict=model.state_dict(),
-                          preprocessing=preprocessing)
+    def _preprocessing(self) -> dict:
+        return {"vocab": self.vocab.to_dict(), "source": self.source, "splits": list(self.splits)}
 
-    @classmethod
-    def load(cls, directory) -> "TextGenerator":
-        art = load_model(directory, kind=KIND)
-        self = cls(config_from_dict(TextGenConfig, art.config))
-        self.vocab = Vocab.from_dict(art.preprocessing["vocab"])
-        self.source, self.splits = art.preprocessing["source"], tuple(art.preprocessing["splits"])
-        self.train_text = self.val_text = self.test_text = None
-        if self.source is not None:
-            try:
-                self._set_parts(read_text(self.source))
-            except UserError:  # the file moved: sampling still works, evaluation needs the text again
-                pass
-        self.model = LanguageModel(len(self.vocab), self.config)
-        load_state_dict_checked(self.model, art.state_dict)
-        return self
+    def _restore(self, config: dict, preprocessing: dict) -> None:
+        # the corpus is not read again: sampling needs only the vocabulary; evaluation is given its text
+        self.vocab = Vocab.from_dict(preprocessing["vocab"])
+        self.source, self.splits = preprocessing["source"], tuple(preprocessing["splits"])
+
+
+def split_points(text: str, val_fraction: float, test_fraction: float) -> tuple[int, int]:
+    """Where the validation and the test parts of ``text`` begin (at whitespace, so no word is cut)."""
+    test_start = _boundary(text, int(len(text) * (1 - test_fraction)))
+    return _boundary(text, int(len(text) * (1 - test_fraction - val_fraction))), test_start
+
+
+def corpus_parts(text: str, splits: tuple[int, int]) -> tuple[str, str, str]:
+    """The train, validation and test parts of ``text`` at ``splits``."""
+    val_start, test_start = splits
+    return text[:val_start], text[val_start:test_start], text[test_start:]
 
 
 def _no_unk(logits: Tensor) -> Tensor:

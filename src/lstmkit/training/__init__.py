@@ -1,5 +1,6 @@
-"""The generic training loop."""
+"""The generic training loop and the training options every task shares."""
 
-from lstmkit.training.trainer import Callback, History, Trainer, TrainerConfig
+from lstmkit.training.options import TrainingOptions
+from lstmkit.training.trainer import Callback, History, Trainer
 
-__all__ = ["Callback", "History", "Trainer", "TrainerConfig"]
+__all__ = ["Callback", "History", "Trainer", "TrainingOptions"]

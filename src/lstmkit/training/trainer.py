@@ -3,43 +3,43 @@
 A task hands the Trainer in-memory tensors whose first dimension indexes samples, and a function
 ``loss_fn(model, batch) -> scalar`` where ``batch`` is the tuple of those tensors at a mini-batch's
 indices. Batches are drawn by indexing whole tensors with a permutation: no per-sample Python work.
+The data is moved to the device once.
+
+The kept weights are those of the lowest validation loss ever seen; ``min_improvement`` only decides
+what resets patience. With ``checkpoint_dir`` set, the loop writes an atomic checkpoint every
+``checkpoint_every`` seconds and after every epoch (weights, optimiser, schedule, every RNG state, the
+position in the epoch's sample order, the best weights, the history); ``resume=True`` continues from it
+and, on CPU, ends with the same weights as an uninterrupted run. Ctrl-C stops after the current batch,
+writes a checkpoint and returns the best weights with ``history.interrupted`` set.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import signal
 import sys
+import threading
 import time
-from dataclasses import asdict, dataclass, field
-from typing import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
 
 import torch
 from torch import Tensor, nn
 
 from lstmkit.errors import TrainingDiverged, UserError
+from lstmkit.training.checkpoint import (
+    CHECKPOINT,
+    fingerprint,
+    join_optimizer_state,
+    load_checkpoint,
+    save_checkpoint,
+    split_optimizer_state,
+)
+from lstmkit.training.options import NOT_FINGERPRINTED, TrainingOptions, autocast_dtype, resolve_device
 
 LossFn = Callable[[nn.Module, tuple[Tensor, ...]], Tensor]
-
-
-@dataclass
-class TrainerConfig:
-    epochs: int = 100  # most passes over the training data; early stopping usually ends sooner
-    batch_size: int = 64  # samples per optimiser step
-    lr: float = 1e-3  # Adam's learning rate
-    weight_decay: float = 0.0  # AdamW-style decoupled weight decay; 0 gives plain Adam
-    val_fraction: float = 0.1  # without a validation set, this share of samples is held out
-    val_from_end: bool = True  # hold out the last samples (chronological) rather than a random draw
-    patience: int | None = 10  # epochs without validation improvement before stopping; None: never
-    min_delta: float = 0.0  # smallest decrease of the validation loss that counts as improvement
-    rel_tol: float = 0.0  # ... and the smallest relative decrease (0.01: at least 1% below the best)
-    clip_grad_norm: float | None = None  # rescale gradients whose global L2 norm exceeds this
-    schedule: str | None = None  # learning-rate schedule: None, "cosine" or "plateau"
-    max_minutes: float | None = None  # wall-clock budget; training stops cleanly when it is spent
-    shuffle: bool = True  # reshuffle training samples every epoch
-    seed: int = 0  # seeds shuffling, dropout and anything else random during fit
-    device: str = "cpu"  # where the model and batches live: "cpu", "cuda", "cuda:1", or "auto"
-    progress: bool | None = None  # a progress bar; None: on a terminal only, per-epoch lines otherwise
-    verbose: bool = True  # False: print nothing at all
 
 
 @dataclass
@@ -50,201 +50,329 @@ class History:
     best_epoch: int | None = None  # the epoch whose weights the model holds after fit
     best_val_loss: float | None = None
     stopped_because: str = "completed all epochs"
-    seconds: float = 0.0
+    seconds: float = 0.0  # training time, summed over resumed sessions
+    steps: int = 0  # optimiser steps taken
+    interrupted: bool = False  # Ctrl-C ended training early: resume to continue
+    resumed: bool = False  # this fit continued from a checkpoint
+    device: str = "cpu"
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 class Callback:
-    """Extras hook in here; set ``trainer.should_stop = True`` to end training after this epoch."""
+    """Extras hook in here. Set ``trainer.should_stop = True`` to end training after the current epoch.
+
+    ``trainer.model``, ``trainer.optimizer`` and ``trainer.history`` are available from ``on_fit_start``.
+    A callback with state that training depends on returns it from ``state_dict`` (tensors only), so
+    that checkpoints carry it.
+    """
 
     def on_fit_start(self, trainer: "Trainer") -> None: ...
 
     def on_batch_end(self, trainer: "Trainer", batch: int, n_batches: int) -> None: ...
 
-    def on_epoch_end(self, trainer: "Trainer", record: dict) -> None: ...
+    def on_epoch_end(self, trainer: "Trainer", record: dict) -> None:
+        """After the epoch's validation; ``record`` is the epoch's line of the history."""
 
     def on_fit_end(self, trainer: "Trainer") -> None: ...
 
+    def state_dict(self) -> dict[str, Tensor]:
+        return {}
 
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise UserError(f"device={name!r} was asked for but this machine has no CUDA GPU; use device='cpu' or 'auto'")
-    return device
+    def load_state_dict(self, state: dict[str, Tensor]) -> None: ...
 
 
 class Trainer:
-    """Fits a model with Adam, mini-batches, validation, early stopping and optional extras.
+    """Fits a model with Adam, mini-batches, validation, early stopping, checkpoints and optional extras.
+
+    Args:
+        options: the task's TrainingOptions (budget, batch size, lr, device, precision, checkpoints ...).
+        callbacks: extras called from the loop.
+        val_fraction: without a validation set, this share of samples is held out.
+        val_from_end: hold out the last samples (chronological) rather than a random draw.
+        shuffle: reshuffle training samples every epoch (False: in order, e.g. carried-state text).
+        describe: what else defines the run (the task's config): part of the checkpoint fingerprint.
 
     Example:
         >>> model = nn.Linear(3, 1)
         >>> x, y = torch.randn(256, 3), torch.randn(256, 1)
         >>> mse = lambda m, batch: nn.functional.mse_loss(m(batch[0]), batch[1])
-        >>> history = Trainer(TrainerConfig(epochs=3, verbose=False)).fit(model, mse, (x, y))
+        >>> history = Trainer(TrainingOptions(epochs=3, verbose=False)).fit(model, mse, (x, y))
         >>> len(history.epochs)
         3
     """
 
-    def __init__(self, config: TrainerConfig | None = None, callbacks: Sequence[Callback] = ()) -> None:
-        self.config = config or TrainerConfig()
+    def __init__(self, options: TrainingOptions | None = None, callbacks: Sequence[Callback] = (), *,
+                 val_fraction: float = 0.1, val_from_end: bool = True, shuffle: bool = True,
+                 progress: bool | None = None, describe: dict | None = None) -> None:
+        self.options = options or TrainingOptions()
         self.callbacks = list(callbacks)
+        self.val_fraction, self.val_from_end, self.shuffle = val_fraction, val_from_end, shuffle
+        self.progress, self.describe = progress, describe or {}
         self.should_stop = False
+        self.interrupted = False
         self.history = History()
 
-    def fit(
-        self,
-        model: nn.Module,
-        loss_fn: LossFn,
-        train: Sequence[Tensor],
-        val: Sequence[Tensor] | None = None,
-    ) -> History:
-        """Train ``model`` in place; afterwards it holds the weights of the best validation epoch.
+    # ---------------------------------------------------------------------------------------- fit
+    def fit(self, model: nn.Module, loss_fn: LossFn, train: Sequence[Tensor], val: Sequence[Tensor] | None = None) -> History:
+        """Train ``model`` in place; afterwards it holds the weights of the lowest validation loss.
 
         Args:
-            model: any ``nn.Module``; it is moved to ``config.device``.
+            model: any ``nn.Module``; it is moved to the options' device and left there.
             loss_fn: ``loss_fn(model, batch)`` returns the mean loss over the batch.
             train: tensors with the same first dimension N (inputs, targets, ...).
-            val: the same for validation; None takes ``config.val_fraction`` out of ``train``.
+            val: the same for validation; None holds out ``val_fraction`` of ``train``.
         """
-        cfg = self.config
-        self._check_config()
-        device = resolve_device(cfg.device)
-        torch.manual_seed(cfg.seed)
-        generator = torch.Generator().manual_seed(cfg.seed)
+        opt = self.options
+        opt.check()
+        if not 0 <= self.val_fraction < 1:
+            raise UserError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+        device = resolve_device(opt.device)
+        dtype = autocast_dtype(opt.precision, device)
+        torch.manual_seed(opt.seed)
+        generator = torch.Generator().manual_seed(opt.seed)
         train, val = self._split(_check_tensors(train, "train"), val, generator)
+        run_id = fingerprint([*train, *(val or ())], {
+            "options": {k: v for k, v in asdict(opt).items() if k not in NOT_FINGERPRINTED},
+            "model": {k: list(v.shape) for k, v in model.state_dict().items()},
+            "task": self.describe, "val_fraction": self.val_fraction, "shuffle": self.shuffle,
+        })
         train = tuple(t.to(device) for t in train)
         val = tuple(t.to(device) for t in val) if val is not None else None
         was_training = model.training
         model.to(device)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
-        scheduler = _make_schedule(cfg.schedule, optimizer, cfg.epochs)
+        self.model = model
+        self.optimizer = optimizer = torch.optim.AdamW(model.parameters(), lr=opt.lr, weight_decay=opt.weight_decay,
+                                                       foreach=True)
+        epochs = opt.epochs or (10**9 if opt.steps or opt.max_minutes else 100)
+        scheduler = _make_schedule(opt.schedule, optimizer, epochs)
+        scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
         n = train[0].shape[0]
-        n_batches = math.ceil(n / cfg.batch_size)
+        n_batches = math.ceil(n / opt.batch_size)
 
-        self.history = history = History()
-        self.should_stop = False
-        callbacks = self.callbacks + ([_Progress(cfg)] if cfg.verbose else [])
+        self.history = history = History(device=str(device))
+        self.should_stop = self.interrupted = False
+        callbacks = self.callbacks + ([_Progress(opt, self.progress, epochs if opt.epochs else None)] if opt.verbose else [])
         best_state: dict[str, Tensor] | None = None
-        since_best = 0
-        start = time.monotonic()
-        deadline = start + cfg.max_minutes * 60 if cfg.max_minutes else math.inf
+        patience_ref, since_best = math.inf, 0
+        first_epoch, first_batch, order = 1, 0, None
+        loss_sum, seen = torch.zeros((), device=device), 0
+        checkpoint = Path(opt.checkpoint_dir) / CHECKPOINT if opt.checkpoint_dir else None
+        if opt.resume:
+            assert checkpoint is not None  # options.check() ensures it
+            restored = self._restore_checkpoint(checkpoint, run_id, model, optimizer, scheduler, scaler, generator)
+            (first_epoch, first_batch, order, loss_sum, seen, best_state, patience_ref, since_best) = restored
+            loss_sum, order = loss_sum.to(device), None if order is None else order.to(device)
+            history = self.history
+        history.resumed = opt.resume
+        start = time.monotonic() - history.seconds
+        deadline = start + opt.max_minutes * 60 if opt.max_minutes else math.inf
+
+        def save(epoch: int, batch: int, order: Tensor | None, loss_sum: Tensor, seen: int) -> None:
+            if checkpoint is None:
+                return
+            history.seconds = time.monotonic() - start
+            self._write_checkpoint(checkpoint, run_id, model, optimizer, scheduler, scaler, generator,
+                                   {"epoch": epoch, "batch": batch, "seen": seen, "patience_ref": patience_ref,
+                                    "since_best": since_best}, order, loss_sum, best_state)
+
         for cb in callbacks:
             cb.on_fit_start(self)
-
-        for epoch in range(1, cfg.epochs + 1):
-            epoch_start = time.monotonic()
-            # --- train: one pass over shuffled mini-batches
-            model.train()
-            order = torch.randperm(n, generator=generator) if cfg.shuffle else torch.arange(n)
-            order = order.to(device)
-            loss_sum = torch.zeros((), device=device)
-            seen = 0
-            for b in range(n_batches):
-                index = order[b * cfg.batch_size : (b + 1) * cfg.batch_size]
-                loss = loss_fn(model, tuple(t[index] for t in train))
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if cfg.clip_grad_norm is not None:
-                    nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad_norm)
-                optimizer.step()
-                loss_sum += loss.detach() * len(index)
-                seen += len(index)
-                for cb in callbacks:
-                    cb.on_batch_end(self, b + 1, n_batches)
-                if time.monotonic() > deadline:
+        last_save = time.monotonic()
+        with _catch_interrupt(self):
+            for epoch in range(first_epoch, epochs + 1):
+                epoch_start = time.monotonic()
+                # --- train: one pass over shuffled mini-batches (or the rest of one, after a resume)
+                model.train()
+                if order is None:
+                    order = (torch.randperm(n, generator=generator) if self.shuffle else torch.arange(n)).to(device)
+                    loss_sum, seen = torch.zeros((), device=device), 0
+                for b in range(first_batch, n_batches):
+                    index = order[b * opt.batch_size : (b + 1) * opt.batch_size]
+                    with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+                        loss = loss_fn(model, tuple(t[index] for t in train))
+                    optimizer.zero_grad(set_to_none=True)
+                    scaler.scale(loss).backward()
+                    if opt.clip_grad_norm is not None:
+                        scaler.unscale_(optimizer)
+                        nn.utils.clip_grad_norm_(model.parameters(), opt.clip_grad_norm)
+                    scaler.step(optimizer)
+                    scaler.update()
+                    history.steps += 1
+                    loss_sum += loss.detach().float() * len(index)
+                    seen += len(index)
+                    for cb in callbacks:
+                        cb.on_batch_end(self, b + 1, n_batches)
+                    now = time.monotonic()
+                    if now > deadline or self.interrupted or (opt.steps and history.steps >= opt.steps):
+                        break
+                    if now - last_save > opt.checkpoint_every and b + 1 < n_batches:
+                        save(epoch, b + 1, order, loss_sum, seen)
+                        last_save = time.monotonic()
+                first_batch = 0
+                train_loss = float(loss_sum) / max(seen, 1)
+                if not math.isfinite(train_loss):
+                    _load(model, best_state)
+                    raise TrainingDiverged(
+                        f"the training loss became {train_loss} in epoch {epoch}; lower the learning rate "
+                        f"(lr={opt.lr:g}), set clip_grad_norm, or check the inputs for NaN/inf and unscaled values"
+                    )
+                if self.interrupted and b + 1 < n_batches:
+                    # Ctrl-C mid-epoch: checkpoint the position; the partial epoch is neither validated nor recorded
+                    save(epoch, b + 1, order, loss_sum, seen)
+                    history.stopped_because = "interrupted (Ctrl-C); resume to continue"
                     break
-            train_loss = float(loss_sum) / seen
-            if not math.isfinite(train_loss):
-                self._restore(model, best_state)
-                raise TrainingDiverged(
-                    f"the training loss became {train_loss} in epoch {epoch}; lower the learning rate "
-                    f"(lr={cfg.lr:g}), set clip_grad_norm, or check the inputs for NaN/inf and unscaled values"
-                )
 
-            # --- validate and keep the best weights
-            val_loss = _evaluate(model, loss_fn, val, cfg.batch_size) if val is not None else None
-            if val_loss is not None and not math.isfinite(val_loss):
-                self._restore(model, best_state)
-                raise TrainingDiverged(
-                    f"the validation loss became {val_loss} in epoch {epoch}; check the validation data for NaN/inf "
-                    f"and extreme values, or lower the learning rate (lr={cfg.lr:g})"
-                )
-            lr = optimizer.param_groups[0]["lr"]
-            record = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "lr": lr,
-                      "seconds": time.monotonic() - epoch_start}
-            history.epochs.append(record)
-            monitored = val_loss if val_loss is not None else train_loss
-            if val_loss is not None:
-                if history.best_val_loss is None or val_loss < history.best_val_loss * (1 - cfg.rel_tol) - cfg.min_delta:
-                    history.best_val_loss, history.best_epoch = val_loss, epoch
-                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                    since_best = 0
-                else:
-                    since_best += 1
+                # --- validate; the best weights are the lowest validation loss ever seen
+                with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+                    val_loss = _evaluate(model, loss_fn, val, opt.batch_size) if val is not None else None
+                if val_loss is not None and not math.isfinite(val_loss):
+                    _load(model, best_state)
+                    raise TrainingDiverged(
+                        f"the validation loss became {val_loss} in epoch {epoch}; check the validation data for NaN/inf "
+                        f"and extreme values, or lower the learning rate (lr={opt.lr:g})"
+                    )
+                record = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
+                          "lr": optimizer.param_groups[0]["lr"], "seconds": time.monotonic() - epoch_start}
+                history.epochs.append(record)
+                if val_loss is not None:
+                    if history.best_val_loss is None or val_loss < history.best_val_loss:
+                        history.best_val_loss, history.best_epoch = val_loss, epoch
+                        best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                    if val_loss < patience_ref * (1 - opt.min_improvement):
+                        patience_ref, since_best = val_loss, 0
+                    else:
+                        since_best += 1
 
-            # --- schedule, callbacks, stopping rules
-            if scheduler is not None:
-                scheduler.step(monitored) if cfg.schedule == "plateau" else scheduler.step()
-            for cb in callbacks:
-                cb.on_epoch_end(self, record)
-            if self.should_stop:
-                history.stopped_because = "a callback asked to stop"
-                break
-            if val is not None and cfg.patience is not None and since_best >= cfg.patience:
-                history.stopped_because = f"no validation improvement for {cfg.patience} epochs"
-                break
-            if time.monotonic() > deadline:
-                history.stopped_because = f"the {cfg.max_minutes:g}-minute budget was spent"
-                break
+                # --- schedule, callbacks, stopping rules, checkpoint
+                if scheduler is not None:
+                    monitored = val_loss if val_loss is not None else train_loss
+                    scheduler.step(monitored) if opt.schedule == "plateau" else scheduler.step()
+                for cb in callbacks:
+                    cb.on_epoch_end(self, record)
+                order = None
+                stop = self._stop_reason(val is not None, since_best, deadline, epoch == epochs)
+                save(epoch + 1, 0, None, loss_sum, seen)
+                last_save = time.monotonic()
+                if stop:
+                    history.stopped_because = stop
+                    break
 
         if val is None:  # nothing held out: the final weights are kept
-            history.best_epoch = len(history.epochs)
-        self._restore(model, best_state)
+            history.best_epoch = len(history.epochs) or None
+        _load(model, best_state)
         model.train(was_training)
         history.seconds = time.monotonic() - start
+        history.interrupted = self.interrupted
         for cb in callbacks:
             cb.on_fit_end(self)
         return history
 
-    def _check_config(self) -> None:
-        cfg = self.config
-        if cfg.epochs < 1 or cfg.batch_size < 1:
-            raise UserError(f"epochs and batch_size must be at least 1, got epochs={cfg.epochs}, batch_size={cfg.batch_size}")
-        if not 0 <= cfg.val_fraction < 1:
-            raise UserError(f"val_fraction must be in [0, 1), got {cfg.val_fraction}")
-        if cfg.lr <= 0:
-            raise UserError(f"lr must be positive, got {cfg.lr}")
-        if cfg.patience is not None and cfg.patience < 1:
-            raise UserError(f"patience must be at least 1 epoch (or None to never stop early), got {cfg.patience}")
-        if cfg.max_minutes is not None and not cfg.max_minutes > 0:
-            raise UserError(f"max_minutes must be positive (or None for no budget), got {cfg.max_minutes}")
-        if cfg.schedule not in (None, "cosine", "plateau"):
-            raise UserError(f"schedule must be None, 'cosine' or 'plateau', got {cfg.schedule!r}")
+    def _stop_reason(self, validated: bool, since_best: int, deadline: float, last_epoch: bool) -> str | None:
+        opt = self.options
+        if self.interrupted:
+            return "interrupted (Ctrl-C); resume to continue"
+        if self.should_stop:
+            return "a callback asked to stop"
+        if opt.steps and self.history.steps >= opt.steps:
+            return f"reached {opt.steps} optimiser steps"
+        if validated and opt.patience is not None and since_best >= opt.patience:
+            return f"no validation improvement for {opt.patience} epochs"
+        if time.monotonic() > deadline:
+            return f"the {opt.max_minutes:g}-minute budget was spent"
+        if last_epoch:
+            return "completed all epochs"
+        return None
 
+    # -------------------------------------------------------------------------------- checkpoints
+    def _write_checkpoint(self, path: Path, run_id: str, model, optimizer, scheduler, scaler, generator,
+                          position: dict, order: Tensor | None, loss_sum: Tensor, best_state) -> None:
+        optimizer_tensors, optimizer_json = split_optimizer_state(optimizer.state_dict())
+        tensors: dict[str, Tensor] = {
+            **{f"model/{k}": v for k, v in model.state_dict().items()},
+            **optimizer_tensors,
+            **{f"best/{k}": v for k, v in (best_state or {}).items()},
+            "rng/torch": torch.get_rng_state(), "rng/generator": generator.get_state(), "loss_sum": loss_sum,
+        }
+        if torch.cuda.is_available():
+            tensors.update({f"rng/cuda/{i}": s for i, s in enumerate(torch.cuda.get_rng_state_all())})
+        if order is not None:
+            tensors["order"] = order
+        for i, cb in enumerate(self.callbacks):
+            tensors.update({f"callback/{i}/{k}": v for k, v in cb.state_dict().items()})
+        state = {"fingerprint": run_id, "position": position, "optimizer": optimizer_json,
+                 "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                 "scaler": scaler.state_dict() if scaler.is_enabled() else None,
+                 "history": self.history.to_dict()}
+        save_checkpoint(path, tensors, state)
+
+    def _restore_checkpoint(self, path: Path, run_id: str, model, optimizer, scheduler, scaler, generator):
+        if not path.is_file():
+            raise UserError(f"resume: {str(path.parent)!r} has no checkpoint to continue; start the run without --resume")
+        tensors, state = load_checkpoint(path)
+        if state.get("fingerprint") != run_id:
+            raise UserError(f"resume: the data or options differ from those the checkpoint in {str(path.parent)!r} was "
+                            "written with; resume with the same data and options, or start a new run in another directory")
+        part = lambda prefix: {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}  # noqa: E731
+        model.load_state_dict(part("model/"))
+        optimizer.load_state_dict(join_optimizer_state(tensors, state["optimizer"]))
+        if scheduler is not None and state["scheduler"] is not None:
+            scheduler.load_state_dict(state["scheduler"])
+        if state["scaler"] is not None:
+            scaler.load_state_dict(state["scaler"])
+        torch.set_rng_state(tensors["rng/torch"])
+        generator.set_state(tensors["rng/generator"])
+        cuda_states = part("rng/cuda/")
+        if cuda_states and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all([cuda_states[str(i)] for i in range(len(cuda_states))])
+        for i, cb in enumerate(self.callbacks):
+            cb.load_state_dict(part(f"callback/{i}/"))
+        saved = state["history"]
+        self.history = History(**{**saved, "device": self.history.device})
+        best = part("best/") or None
+        pos = state["position"]
+        return (pos["epoch"], pos["batch"], tensors.get("order"), tensors["loss_sum"], pos["seen"], best,
+                pos["patience_ref"], pos["since_best"])
+
+    # -------------------------------------------------------------------------------------- data
     def _split(self, train: tuple[Tensor, ...], val, generator: torch.Generator):
         if val is not None:
             return train, _check_tensors(val, "val")
         n = train[0].shape[0]
-        n_val = int(round(n * self.config.val_fraction))
+        n_val = int(round(n * self.val_fraction))
         if n_val == 0:
             return train, None
         if n - n_val < 1:
-            raise UserError(f"only {n} samples: too few to hold out val_fraction={self.config.val_fraction}; give more data")
-        if self.config.val_from_end:
-            order = torch.arange(n)
-        else:
-            order = torch.randperm(n, generator=generator)
+            raise UserError(f"only {n} samples: too few to hold out val_fraction={self.val_fraction}; give more data")
+        order = torch.arange(n) if self.val_from_end else torch.randperm(n, generator=generator)
         fit_idx, val_idx = order[: n - n_val], order[n - n_val :]
         return tuple(t[fit_idx] for t in train), tuple(t[val_idx] for t in train)
 
-    @staticmethod
-    def _restore(model: nn.Module, state: dict[str, Tensor] | None) -> None:
-        if state is not None:
-            model.load_state_dict(state)
+
+def _load(model: nn.Module, state: dict[str, Tensor] | None) -> None:
+    if state is not None:
+        model.load_state_dict(state)
+
+
+@contextlib.contextmanager
+def _catch_interrupt(trainer: Trainer) -> Iterator[None]:
+    """The first Ctrl-C asks the loop to stop after the current batch; a second one interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if trainer.interrupted:
+            raise KeyboardInterrupt
+        trainer.interrupted = True
+        print("\ninterrupt: stopping after this batch (press Ctrl-C again to abort at once)", file=sys.stderr, flush=True)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @torch.no_grad()
@@ -254,7 +382,7 @@ def _evaluate(model: nn.Module, loss_fn: LossFn, tensors: tuple[Tensor, ...], ba
     total = torch.zeros((), device=tensors[0].device)
     for start in range(0, n, batch_size):
         batch = tuple(t[start : start + batch_size] for t in tensors)
-        total += loss_fn(model, batch) * batch[0].shape[0]
+        total += loss_fn(model, batch).float() * batch[0].shape[0]
     return float(total) / n
 
 
@@ -268,7 +396,7 @@ def _check_tensors(tensors: Sequence[Tensor], name: str) -> tuple[Tensor, ...]:
     return tensors
 
 
-def _make_schedule(name: str | None, optimizer: torch.optim.Optimizer, epochs: int):
+def _make_schedule(name: str, optimizer: torch.optim.Optimizer, epochs: int):
     if name == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     if name == "plateau":
@@ -276,16 +404,25 @@ def _make_schedule(name: str | None, optimizer: torch.optim.Optimizer, epochs: i
     return None
 
 
+def with_options(options: TrainingOptions, **changes) -> TrainingOptions:
+    """A copy of ``options`` with the fields in ``changes`` that are not None replaced."""
+    return replace(options, **{k: v for k, v in changes.items() if v is not None})
+
+
 class _Progress(Callback):
     """A progress bar on a terminal; one quiet line per epoch otherwise (logs, CI, pipes). Both on stderr."""
 
-    def __init__(self, config: TrainerConfig) -> None:
-        self.config = config
-        self.bar = None
+    def __init__(self, options: TrainingOptions, progress: bool | None, epochs: int | None) -> None:
+        self.show_bar = progress if progress is not None else sys.stderr.isatty()
+        self.epochs = epochs
+        self.bar: Any = None
 
     def on_fit_start(self, trainer: Trainer) -> None:
-        show_bar = self.config.progress if self.config.progress is not None else sys.stderr.isatty()
-        if show_bar:
+        if trainer.history.resumed:
+            done = len(trainer.history.epochs)
+            print(f"resuming after epoch {done} ({trainer.history.steps} steps, {trainer.history.seconds:.1f}s)",
+                  file=sys.stderr, flush=True)
+        if self.show_bar:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -294,14 +431,14 @@ class _Progress(Callback):
                 console=Console(stderr=True), transient=True,
             )
             self.bar.start()
-            self.task = self.bar.add_task("epoch 1", total=None)
+            self.task = self.bar.add_task(f"epoch {len(trainer.history.epochs) + 1}", total=None)
 
     def on_batch_end(self, trainer: Trainer, batch: int, n_batches: int) -> None:
         if self.bar is not None:
             self.bar.update(self.task, completed=batch, total=n_batches)
 
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
-        line = _format_record(record, self.config.epochs)
+        line = _format_record(record, self.epochs)
         if self.bar is not None:
             self.bar.console.print(line)
             self.bar.update(self.task, description=f"epoch {record['epoch'] + 1}", completed=0)
@@ -316,7 +453,8 @@ class _Progress(Callback):
         print(f"stopped: {h.stopped_because}; {kept}; {h.seconds:.1f}s", file=sys.stderr, flush=True)
 
 
-def _format_record(record: dict, epochs: int) -> str:
+def _format_record(record: dict, epochs: int | None) -> str:
     val = f"  val_loss {record['val_loss']:.4g}" if record["val_loss"] is not None else ""
-    return (f"epoch {record['epoch']:>3}/{epochs}  train_loss {record['train_loss']:.4g}{val}"
+    total = "" if epochs is None else f"/{epochs}"
+    return (f"epoch {record['epoch']:>3}{total}  train_loss {record['train_loss']:.4g}{val}"
             f"  lr {record['lr']:.2g}  {record['seconds']:.1f}s")

@@ -1,4 +1,5 @@
-"""The forecasts every model is measured against. Symbol key: N rows, K targets, n origins, H horizon.
+"""The baselines every model is measured against: forecasts (naive, seasonal naive, drift) and the
+bag-of-words text classifier. Forecast symbol key: N rows, K targets, n origins, H horizon.
 
 An origin t is the index of the first forecast row: the methods may read rows < t, never t or later.
 """
@@ -36,3 +37,20 @@ def all_baselines(y: np.ndarray, origins: np.ndarray, horizon: int, season: int)
     if season > 1:
         forecasts["seasonal_naive"] = seasonal_naive(y, origins, horizon, season)
     return forecasts
+
+def bow_logreg(classifier: SequenceClassifier, train_X, train_y, dev_X=None, dev_y=None):
+    """The baseline: tf-idf of token unigrams and bigrams (the classifier's own tokens) + logistic
+    regression, with C picked on the dev texts from 0.1..100 when they are given (else C = 1)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    def fitted(c: float):
+        vectorizer = TfidfVectorizer(tokenizer=classifier.tokens, lowercase=False, token_pattern=None,
+                                     ngram_range=(1, 2), min_df=1, sublinear_tf=True)
+        return make_pipeline(vectorizer, LogisticRegression(C=c, max_iter=2000)).fit(train_X, train_y)
+
+    if dev_X is None:
+        return fitted(1.0)
+    candidates = [fitted(c) for c in (0.1, 1.0, 10.0, 100.0)]
+    return max(candidates, key=lambda m: (m.predict(dev_X) == np.asarray(dev_y)).mean())

@@ -1,0 +1,1 @@
+"""Metrics and baselines for every task."""

@@ -1,0 +1,184 @@
+"""The estimator template every task follows: ``fit(train, validation=None)``, ``predict``, ``evaluate -> dict``,
+``save(dir)``, ``Cls.load(dir)``.
+
+``fit`` is one template: ``_prepare`` turns the task's data into tensors (sizes inferred from the data),
+``_build`` makes the network, the generic :class:`~lstmkit.training.Trainer` trains it with the config's
+:class:`~lstmkit.training.TrainingOptions`, ``_after_fit`` adds what the task reports. Saving and loading
+go through one pair of hooks, ``_preprocessing`` (what the model needs besides its weights, as JSON) and
+``_restore`` (the reverse), so that a loaded model needs nothing but its directory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields, replace
+from pathlib import Path
+from typing import Any, ClassVar, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from lstmkit.errors import UserError
+from lstmkit.io.artifacts import load_model, load_state_dict_checked, save_model
+from lstmkit.training import Callback, History, Trainer, TrainingOptions
+from lstmkit.training.checkpoint import remove_checkpoint
+from lstmkit.training.options import training_field_names
+
+
+class Estimator:
+    """Base class of the task estimators. Subclasses set ``kind`` and ``config_class`` and fill in the hooks."""
+
+    kind: ClassVar[str]
+    config_class: ClassVar[type]
+    trainer_options: ClassVar[dict[str, Any]] = {}  # Trainer keywords (val_fraction, shuffle ...) for this task
+
+    def __init__(self, config=None, **overrides) -> None:
+        self.config = configure(self.config_class, config, overrides, type(self).__name__)
+        self.model: nn.Module | None = None
+        self.history: History | None = None
+
+    # ------------------------------------------------------------------------------ the template
+    def fit(self, train, validation=None):
+        """Train on ``train``; ``validation`` (the same kind of data) drives early stopping, else the task
+        holds out part of ``train``. Returns self."""
+        tensors, val_tensors = self._prepare(train, validation)
+        torch.manual_seed(self.config.training.seed)  # the same seed builds the same initial weights
+        self.model = self._build()
+        trainer = Trainer(self._training_options(), self._callbacks(), describe=self._describe(),
+                          **self.trainer_options)
+        self.history = trainer.fit(self.model, self._loss, tensors, val_tensors)
+        self._after_fit()
+        return self
+
+    def _prepare(self, train, validation) -> tuple[tuple[Tensor, ...], tuple[Tensor, ...] | None]:
+        raise NotImplementedError
+
+    def _build(self) -> nn.Module:
+        raise NotImplementedError
+
+    def _loss(self, model: nn.Module, batch: tuple[Tensor, ...]) -> Tensor:
+        raise NotImplementedError
+
+    def _callbacks(self) -> Sequence[Callback]:
+        return ()
+
+    def _training_options(self) -> TrainingOptions:
+        """The options the Trainer gets; tasks that choose a budget from the data override this."""
+        return self.config.training
+
+    def _after_fit(self) -> None: ...
+
+    def _describe(self) -> dict:
+        """What defines a run besides the data and the training options (for checkpoint fingerprints)."""
+        return {k: v for k, v in asdict(self.config).items() if k != "training"}
+
+    # --------------------------------------------------------------------------- persistence hooks
+    def _preprocessing(self) -> dict:
+        """Everything besides the weights that predict/evaluate need, as JSON."""
+        raise NotImplementedError
+
+    def _saved_config(self) -> dict:
+        """config.json's ``config``: the task config plus derived sizes (override to add them)."""
+        return asdict(self.config)
+
+    def _restore(self, config: dict, preprocessing: dict) -> None:
+        """Set what ``_preprocessing`` saved, so that ``_build`` can make the network again."""
+        raise NotImplementedError
+
+    def save(self, directory) -> Path:
+        """Write the model directory (config.json, model.safetensors, preprocessing.json), atomically.
+
+        Saving a model whose training finished retires the training checkpoint in that directory."""
+        model = self._need_model()
+        history = self.history
+        training = None if history is None else {
+            "epochs": len(history.epochs), "best_epoch": history.best_epoch, "steps": history.steps,
+            "stopped_because": history.stopped_because, "interrupted": history.interrupted,
+            "seconds": round(history.seconds, 3), "device": history.device}
+        path = save_model(directory, kind=self.kind, config=self._saved_config(), state_dict=model.state_dict(),
+                          preprocessing=self._preprocessing(), training=training)
+        if history is not None and not history.interrupted:
+            remove_checkpoint(path)
+        return path
+
+    @classmethod
+    def load(cls, directory):
+        """The estimator saved in ``directory``, on the CPU, ready to predict and evaluate."""
+        art = load_model(directory, kind=cls.kind)
+        self = cls(config_from_dict(cls.config_class, art.config))
+        self._restore(art.config, art.preprocessing)
+        self.model = self._build()
+        load_state_dict_checked(self.model, art.state_dict)
+        self.model.eval()
+        self.training_summary = art.training
+        return self
+
+    def _need_model(self) -> nn.Module:
+        if self.model is None:
+            name = type(self).__name__
+            raise UserError(f"this {name} is not fitted yet; call fit(train) first or {name}.load(run_dir)")
+        return self.model
+
+    @property
+    def device(self) -> torch.device:
+        """Where the model lives (inputs for inference are moved there)."""
+        return next(self._need_model().parameters()).device
+
+
+def configure(cls, config, overrides: dict, owner: str):
+    """A task config: ``config`` (default ``cls()``) with keyword overrides, copied and checked.
+
+    Overrides may name fields of the config or of its nested ``training`` options
+    (``Forecaster(horizon=5, epochs=20)``)."""
+    own = {f.name for f in fields(cls)}
+    training_names = training_field_names()
+    unknown = sorted(set(overrides) - own - training_names)
+    if unknown:
+        raise UserError(f"unknown {owner} option(s) {unknown}; the options are the fields of {cls.__name__} "
+                        "and of TrainingOptions")
+    config = config or cls()
+    if not isinstance(config, cls):
+        raise UserError(f"{owner} takes a {cls.__name__}, got {type(config).__name__}")
+    training = replace(config.training, **{k: v for k, v in overrides.items() if k in training_names and k not in own})
+    config = replace(config, training=training, **{k: v for k, v in overrides.items() if k in own and k != "training"})
+    if "training" in overrides:
+        config = replace(config, training=overrides["training"])
+    config.check()
+    config.training.check()
+    return config
+
+
+def config_from_dict(cls, saved: dict):
+    """A config from a saved config.json section, ignoring the keys that are not fields (derived values)."""
+    known = {f.name: f for f in fields(cls)}
+    values = {k: v for k, v in saved.items() if k in known and k != "training"}
+    config = cls(**values)
+    if isinstance(saved.get("training"), dict):
+        names = training_field_names()
+        config.training = replace(config.training, **{k: v for k, v in saved["training"].items() if k in names})
+    # a loaded model predicts; it does not write or resume checkpoints of the run that made it
+    config.training = replace(config.training, checkpoint_dir=None, resume=False)
+    return config
+
+
+def unpack_pair(data, name: str, parts: str) -> tuple:
+    """``data`` as a pair, e.g. (X, y); anything else is a UserError naming ``parts``."""
+    if not (isinstance(data, (tuple, list)) and len(data) == 2):
+        raise UserError(f"{name} must be a pair {parts}, got {type(data).__name__}")
+    return data[0], data[1]
+
+
+def check_sizes(config, names: tuple[str, ...]) -> None:
+    """The checks every model config shares: the named sizes (None allowed) at least 1, dropout in [0, 1)."""
+    for name in names:
+        value = getattr(config, name)
+        if value is not None and value < 1:
+            raise UserError(f"{name} must be at least 1, got {value}")
+    if not 0 <= config.dropout < 1:
+        raise UserError(f"dropout must be in [0, 1), got {config.dropout}")
+
+
+def trim_padding(batch: tuple):
+    """A batch (inputs, lengths, ...) cut to its own longest sequence: Trainer batches are slices of
+    tensors padded to the longest sequence of all the data, so most of their padding is wasted work."""
+    steps = int(batch[1].max())
+    return tuple(t[:, :steps] if t.dim() > 1 else t for t in batch)
