@@ -6,8 +6,9 @@ from hypothesis import strategies as st
 from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
 from seqeval.metrics.sequence_labeling import get_entities
 
-from lstmkit.data.tagging import (allowed_transitions, entities, entity_scores, peoples_daily_ner, read_conll,
-                                  to_bio, to_bioes, write_conll)
+from lstmkit.data.tagging import entities, peoples_daily_ner, read_conll, to_bio, to_bioes, write_conll
+from lstmkit.evaluation.metrics import entity_scores
+from lstmkit.nn.crf import allowed_transitions
 from lstmkit.errors import UserError
 
 any_tags = st.lists(st.sampled_from(["O", "B-PER", "I-PER", "E-PER", "S-PER", "B-LOC", "I-LOC", "E-LOC", "S-LOC"]),

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from lstmkit.errors import UserError
-from lstmkit.tasks.anomaly import AnomalyConfig, AnomalyDetector, precision_recall
+from lstmkit.evaluation.metrics import precision_recall
+from lstmkit.tasks.anomaly import AnomalyConfig, AnomalyDetector
 
 
 def injected(seed, n=1600, count=16, low=0.5, high=1.0):
@@ -22,14 +23,14 @@ def injected(seed, n=1600, count=16, low=0.5, high=1.0):
 @pytest.mark.parametrize("seed", [0, 1])
 def test_finds_injected_spikes_with_high_precision_and_recall(seed):
     frame, truth = injected(seed)
-    result = AnomalyDetector(AnomalyConfig(epochs=40, verbose=False, seed=seed)).fit(frame).detect()
+    result = AnomalyDetector(epochs=40, verbose=False, seed=seed).fit(frame).detect()
     scores = precision_recall(result["anomaly"].to_numpy(), truth)
     assert scores["precision"] >= 0.9 and scores["recall"] >= 0.9, scores
 
 
 def test_points_right_after_a_spike_are_not_flagged():
     frame, truth = injected(3, count=1)
-    result = AnomalyDetector(AnomalyConfig(epochs=40, verbose=False)).fit(frame).detect()
+    result = AnomalyDetector(epochs=40, verbose=False).fit(frame).detect()
     spike = int(np.flatnonzero(truth)[0])
     assert result["anomaly"].iloc[spike] and not result["anomaly"].iloc[spike + 1 : spike + 5].any()
 
@@ -43,7 +44,7 @@ def test_precision_recall_by_hand():
 
 def test_repairs_read_only_the_past():
     frame, truth = injected(3, count=1)
-    detector = AnomalyDetector(AnomalyConfig(epochs=20, verbose=False)).fit(frame)
+    detector = AnomalyDetector(epochs=20, verbose=False).fit(frame)
     spike = int(np.flatnonzero(truth)[0])
     expected = []
     for shift in (0.0, 0.3):
@@ -53,6 +54,18 @@ def test_repairs_read_only_the_past():
     assert expected[0] == expected[1]  # the forecast for t+1 never reads y[t+1]
 
 
+def test_saved_detector_flags_the_same_points(tmp_path):
+    frame, truth = injected(3, count=1)
+    detector = AnomalyDetector(epochs=20, verbose=False).fit(frame)
+    detector.save(tmp_path / "run")
+    loaded = AnomalyDetector.load(tmp_path / "run")
+    pd.testing.assert_frame_equal(loaded.predict(frame), detector.predict(frame))
+    assert loaded.evaluate(frame, truth.astype(int))["metrics"]["model"] == precision_recall(
+        detector.predict(frame)["anomaly"].to_numpy(), truth)
+    with pytest.raises(UserError, match="needs the data to scan"):
+        loaded.predict()
+
+
 def test_too_few_training_rows():
     with pytest.raises(UserError, match="fewer than 50; give more data"):
         AnomalyDetector().fit(pd.DataFrame({"y": np.arange(60.0)}))
@@ -60,6 +73,6 @@ def test_too_few_training_rows():
 
 def test_bad_settings():
     with pytest.raises(UserError, match="train_fraction must be between 0 and 1"):
-        AnomalyDetector(AnomalyConfig(train_fraction=1.0))
+        AnomalyDetector(train_fraction=1.0)
     with pytest.raises(UserError, match="not fitted yet"):
         AnomalyDetector().detect()

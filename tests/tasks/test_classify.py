@@ -6,8 +6,8 @@ import torch
 
 from lstmkit.data.text import labelled_texts
 from lstmkit.errors import UserError
-from lstmkit.tasks.classify import (ClassifierConfig, ClassifierModel, SequenceClassifier, classification_scores,
-                                    three_way_split)
+from lstmkit.evaluation.metrics import classification_scores
+from lstmkit.tasks.classify import ClassifierConfig, ClassifierModel, SequenceClassifier, three_way_split
 
 
 @pytest.mark.parametrize("pooling", ["attention", "last", "mean", "max"])
@@ -50,7 +50,7 @@ def variable_length_task(n, seed):
 
 def test_learns_a_numeric_task_with_variable_lengths_and_round_trips(tmp_path):
     X, y = variable_length_task(600, 0)
-    clf = SequenceClassifier(hidden_size=16, pooling="mean", epochs=40, lr=1e-2, patience=8, verbose=False).fit(X, y)
+    clf = SequenceClassifier(hidden_size=16, pooling="mean", epochs=40, lr=1e-2, patience=8, verbose=False).fit((X, y))
     X_test, y_test = variable_length_task(300, 1)
     result = clf.evaluate(X_test, y_test)
     assert result["metrics"]["model"]["accuracy"] > 0.9
@@ -67,7 +67,7 @@ def test_learns_a_numeric_task_with_variable_lengths_and_round_trips(tmp_path):
 def test_text_attention_and_baseline():
     texts = ["a truly great film", "great acting and a great story", "dull , slow and long", "a slow dull mess"] * 25
     labels = ["pos", "pos", "neg", "neg"] * 25
-    clf = SequenceClassifier(hidden_size=16, embedding_dim=16, epochs=15, min_freq=1, verbose=False).fit(texts, labels)
+    clf = SequenceClassifier(hidden_size=16, embedding_dim=16, epochs=15, min_freq=1, verbose=False).fit((texts, labels))
     (tokens, weights), = clf.attention(["a great story"])
     assert tokens == ["a", "great", "story"] and weights.shape == (3,) and abs(weights.sum() - 1) < 1e-5
     result = clf.evaluate(["great story", "slow mess"], ["pos", "neg"], baseline_data=(texts, labels))
@@ -77,7 +77,7 @@ def test_text_attention_and_baseline():
     with pytest.raises(UserError, match="has no tokens"):
         clf.predict(["  "])
     with pytest.raises(UserError, match="pooling='attention'"):
-        SequenceClassifier(pooling="max", hidden_size=8, epochs=1, min_freq=1, verbose=False).fit(texts, labels).attention(texts[:1])
+        SequenceClassifier(pooling="max", hidden_size=8, epochs=1, min_freq=1, verbose=False).fit((texts, labels)).attention(texts[:1])
 
 
 def test_scores_by_hand():
@@ -92,16 +92,16 @@ def test_scores_by_hand():
 
 def test_bad_input_is_refused():
     with pytest.raises(UserError, match="at least 2 classes"):
-        SequenceClassifier(verbose=False).fit(["a b", "c d"], ["x", "x"])
+        SequenceClassifier(verbose=False).fit((["a b", "c d"], ["x", "x"]))
     with pytest.raises(UserError, match="got 2 inputs but 1 labels"):
-        SequenceClassifier(verbose=False).fit(["a b", "c d"], ["x"])
+        SequenceClassifier(verbose=False).fit((["a b", "c d"], ["x"]))
     with pytest.raises(UserError, match="pooling must be one of"):
         SequenceClassifier(pooling="sum")
     bad = [np.array([[np.nan]]), np.zeros((2, 1))]
     with pytest.raises(UserError, match="NaN or inf"):
-        SequenceClassifier(verbose=False).fit(bad, [0, 1], validation=(bad, [0, 1]))
+        SequenceClassifier(verbose=False).fit((bad, [0, 1]), (bad, [0, 1]))
     with pytest.raises(UserError, match="cannot hold out val_fraction=0.1 with every class in both parts"):
-        SequenceClassifier(verbose=False).fit(["a", "b", "c"], ["x", "y", "y"])
+        SequenceClassifier(verbose=False).fit((["a", "b", "c"], ["x", "y", "y"]))
 
 
 def test_sentiment_corpora_and_split(tmp_path):
@@ -116,7 +116,7 @@ def test_sentiment_corpora_and_split(tmp_path):
     assert abs(share - np.mean([l == "fresh" for l in labels])) < 0.01  # stratified
     (tmp_path / "d.csv").write_text("review,stars\ngood,5\nbad,1\ngood,1\n")
     assert labelled_texts(str(tmp_path / "d.csv"), "review", "stars") == (["bad"], ["1"])  # 'good' has two labels
-    with pytest.raises(UserError, match=r"no column\(s\) \['text', 'label'\].*--text-column"):
+    with pytest.raises(UserError, match=r"no column\(s\) \['text', 'label'\].*text_column="):
         labelled_texts(str(tmp_path / "d.csv"))
 
 
@@ -124,7 +124,7 @@ def test_three_classes():
     rng = np.random.default_rng(3)
     X = rng.normal(size=(450, 6, 3))
     y = [("a", "b", "c")[i] for i in X.mean(1).argmax(1)]  # the feature with the largest mean names the class
-    clf = SequenceClassifier(hidden_size=16, pooling="mean", epochs=30, lr=1e-2, patience=6, verbose=False).fit(X[:350], y[:350])
+    clf = SequenceClassifier(hidden_size=16, pooling="mean", epochs=30, lr=1e-2, patience=6, verbose=False).fit((X[:350], y[:350]))
     result = clf.evaluate(X[350:], y[350:])
     assert result["classes"] == ["a", "b", "c"] and np.array(result["confusion"]).shape == (3, 3)
     assert result["metrics"]["model"]["accuracy"] > 0.8 and clf.predict_proba(X[:2]).shape == (2, 3)
@@ -137,7 +137,7 @@ def test_internal_validation_is_held_out_before_the_vocabulary_is_built():
     texts = [f"good film {unique[i]}" if i % 2 else f"bad film {unique[i]}" for i in range(40)]
     labels = ["pos" if i % 2 else "neg" for i in range(40)]
     _, _, (val_texts, _) = _stratified_holdout(texts, labels, 0.1, 0)  # the split fit() makes with seed 0
-    clf = SequenceClassifier(hidden_size=8, embedding_dim=8, epochs=1, min_freq=1, verbose=False).fit(texts, labels)
+    clf = SequenceClassifier(hidden_size=8, embedding_dim=8, epochs=1, min_freq=1, verbose=False).fit((texts, labels))
     held_out_tokens = {t.split()[-1] for t in val_texts}
     assert held_out_tokens and not held_out_tokens & set(clf.vocab.tokens)
     assert {t.split()[-1] for t in texts} - held_out_tokens <= set(clf.vocab.tokens)

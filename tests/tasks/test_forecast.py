@@ -15,7 +15,7 @@ from lstmkit.tasks.forecast import Forecaster, ForecasterConfig, backtest
 
 def quick(**kwargs):
     defaults = dict(lookback=20, epochs=15, verbose=False, hidden_size=32)
-    return ForecasterConfig(**{**defaults, **kwargs})
+    return Forecaster(**{**defaults, **kwargs}).config
 
 
 @pytest.fixture(scope="module")
@@ -102,11 +102,11 @@ def test_several_targets_and_a_covariate():
     t = np.arange(600)
     driver = np.sin(2 * np.pi * t / 30)
     frame = pd.DataFrame({"a": np.roll(driver, 3), "b": np.cos(2 * np.pi * t / 30), "driver": driver})
-    f = Forecaster(quick(horizon=2, epochs=10)).fit(frame, targets=["a", "b"], covariates=["driver"])
+    f = Forecaster(quick(horizon=2, epochs=10, targets=["a", "b"], covariates=["driver"])).fit(frame)
     assert list(f.predict().columns) == ["a", "b"]
     assert f.model.encoder.input_size == 3
     with pytest.raises(UserError, match="recursive' cannot roll past covariates"):
-        Forecaster(quick(strategy="recursive")).fit(frame, targets=["a"], covariates=["driver"])
+        Forecaster(quick(strategy="recursive", targets=["a"], covariates=["driver"])).fit(frame)
 
 
 def test_save_load_round_trip_predicts_the_same(tmp_path, sine_model):
@@ -135,7 +135,7 @@ def test_random_walk_forecast_triggers_the_lag_warning():
 
 
 def test_series_too_short_for_lookback_and_horizon():
-    with pytest.raises(UserError, match=r"fewer than lookback \+ horizon = 25 \+ 1; use a smaller --lookback"):
+    with pytest.raises(UserError, match=r"fewer than lookback \+ horizon = 25 \+ 1; use a smaller lookback="):
         Forecaster(quick(lookback=20, horizon=5)).fit(pd.DataFrame({"y": np.arange(30.0)}))
 
 
@@ -145,13 +145,14 @@ def test_series_too_short_for_lookback_and_horizon():
     ({"quantiles": [0.1], "strategy": "recursive"}, "quantiles need strategy 'direct' or 'seq2seq'"),
     ({"cell": "rnn"}, "cell must be 'lstm' or 'gru'"),
     ({"horizon": 0}, "horizon must be at least 1"),
-    ({"batch_size": 0}, "batch_size must be at least 1"),
-    ({"epochs": 0}, "epochs must be at least 1"),
+    ({"batch_size": 0}, "batch_size must be a whole number of at least 1"),
+    ({"epochs": 0}, "epochs must be a whole number of at least 1"),
+    ({"season": 0}, "season must be a whole number of rows of at least 1"),
     ({"dropout": 2.0}, r"dropout must be in \[0, 1\)"),
 ])
 def test_bad_configuration(kwargs, message):
     with pytest.raises(UserError, match=message):
-        Forecaster(ForecasterConfig(**kwargs))
+        Forecaster(**kwargs)
 
 
 def test_predict_before_fit_is_a_user_error():

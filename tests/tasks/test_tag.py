@@ -5,9 +5,11 @@ import random
 import pytest
 import torch
 
-from lstmkit.data.tagging import allowed_transitions, entities, to_bio, to_bioes
+from lstmkit.data.tagging import entities, to_bio, to_bioes
+from lstmkit.data.tagging import mark_entities
 from lstmkit.errors import UserError
-from lstmkit.tasks.tag import SequenceTagger, TaggerConfig, TaggerModel, _cut, mark_entities
+from lstmkit.nn.crf import allowed_transitions
+from lstmkit.tasks.tag import SequenceTagger, TaggerConfig, TaggerModel, _cut
 
 NAMES = ["John", "Mary", "Ahmed", "Li", "Olga", "Pedro", "Ines", "Kofi"]
 CITIES = ["Paris", "Rome", "Lagos", "Lima", "Oslo", "Cairo", "Delhi", "Quito"]
@@ -65,7 +67,7 @@ def test_constrained_decoding_never_breaks_the_scheme():
 def trained():
     tokens, tags = sentences(NAMES[:6], CITIES[:6], 300, seed=0)
     tagger = SequenceTagger(hidden_size=24, embedding_dim=16, char_channels=16, epochs=12, lr=1e-2, verbose=False)
-    return tagger.fit(tokens, tags, dev=sentences(NAMES[:6], CITIES[:6], 40, seed=1))
+    return tagger.fit((tokens, tags), sentences(NAMES[:6], CITIES[:6], 40, seed=1))
 
 
 def test_learns_entities_including_unseen_names(trained):
@@ -86,9 +88,9 @@ def test_round_trip_softmax_and_errors(trained, tmp_path):
     with pytest.raises(UserError, match="sentence 1 is empty"):
         loaded.predict([["a"], []])
     with pytest.raises(UserError, match="sentence 0 has 2 tokens but 1 tags"):
-        SequenceTagger(verbose=False).fit([["a", "b"]], [["O"]])
+        SequenceTagger(verbose=False).fit(([["a", "b"]], [["O"]]))
     soft = SequenceTagger(decoder="softmax", hidden_size=16, embedding_dim=8, epochs=8, lr=1e-2, verbose=False)
-    soft.fit(*sentences(NAMES[:6], CITIES[:6], 200, seed=0))
+    soft.fit(sentences(NAMES[:6], CITIES[:6], 200, seed=0))
     assert soft.model.crf is None
     assert soft.evaluate(*sentences(NAMES[:6], CITIES[:6], 50, seed=4))["metrics"]["model"]["f1"] > 0.8
 
@@ -97,7 +99,7 @@ def test_character_level_chinese():
     tokens = [list("江泽民在北京"), list("李鹏到上海"), list("朱镕基离开北京"), list("江泽民到上海")] * 20
     tags = [["B-PER", "I-PER", "I-PER", "O", "B-LOC", "I-LOC"], ["B-PER", "I-PER", "O", "B-LOC", "I-LOC"],
             ["B-PER", "I-PER", "I-PER", "O", "O", "B-LOC", "I-LOC"], ["B-PER", "I-PER", "I-PER", "O", "B-LOC", "I-LOC"]] * 20
-    tagger = SequenceTagger(hidden_size=16, embedding_dim=16, epochs=15, lr=1e-2, verbose=False).fit(tokens, tags)
+    tagger = SequenceTagger(hidden_size=16, embedding_dim=16, epochs=15, lr=1e-2, verbose=False).fit((tokens, tags))
     assert tagger.level == "char" and not tagger.use_chars
     text_tokens = tagger.tokenize("李鹏 在北京")
     assert text_tokens == list("李鹏在北京")
@@ -120,6 +122,5 @@ def test_long_sentences_are_cut_between_entities():
 
 def test_labels_cover_every_tag_of_a_type_seen_only_in_one_token_entities():
     tagger = SequenceTagger(hidden_size=8, embedding_dim=8, epochs=1, verbose=False)
-    tagger.fit([["in", "Rome"], ["to", "Oslo"]] * 10, [["O", "B-LOC"]] * 20,
-               dev=([["New", "York"]], [["B-LOC", "I-LOC"]]))
+    tagger.fit(([["in", "Rome"], ["to", "Oslo"]] * 10, [["O", "B-LOC"]] * 20), ([["New", "York"]], [["B-LOC", "I-LOC"]]))
     assert tagger.labels == ["O", "B-LOC", "I-LOC"]

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lstmkit.errors import UserError
-from lstmkit.tasks.ngram import KneserNey, unigram_nats
+from lstmkit.evaluation.ngram import KneserNey, unigram_nats
 from lstmkit.tasks.textgen import TextGenConfig, TextGenerator, _blocks, _filtered_probs
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 60
@@ -17,12 +17,12 @@ TEXT = "the cat sat on the mat. the dog sat on the log. " * 60
 def tiny(**kwargs):
     base = dict(hidden_size=48, embedding_dim=16, num_layers=1, seq_len=25, batch_size=4, epochs=8, lr=1e-2,
                 dropout=0.0, verbose=False)
-    return TextGenConfig(**{**base, **kwargs})
+    return TextGenerator(**{**base, **kwargs}).config
 
 
 @pytest.fixture(scope="module")
 def trained():
-    return TextGenerator(tiny()).fit(TEXT, source=None)
+    return TextGenerator(tiny()).fit(TEXT)
 
 
 def test_blocks_are_contiguous_streams_in_order():
@@ -130,18 +130,28 @@ def test_save_load_round_trip(tmp_path, trained):
     trained.save(tmp_path / "lm")
     loaded = TextGenerator.load(tmp_path / "lm")
     assert loaded.generate("the ", 30, seed=3) == trained.generate("the ", 30, seed=3)
-    for text in (None, TEXT[:500]):  # fitted from a string: neither the split nor the n-gram's training text returns
-        with pytest.raises(UserError, match="cannot be read again"):
-            loaded.evaluate(text)
+    with pytest.raises(UserError, match="a loaded model keeps no corpus"):
+        loaded.evaluate()
+    scored = loaded.evaluate(TEXT[:500], training_text=trained.train_text)
+    assert scored["metrics"] == trained.evaluate(TEXT[:500])["metrics"]
 
 
-def test_a_model_trained_on_a_file_evaluates_after_loading(tmp_path):
+def test_a_loaded_model_needs_only_its_directory_and_evaluates_on_its_corpus_when_given(tmp_path):
     (tmp_path / "t.txt").write_text(TEXT, encoding="utf-8")
     from lstmkit.data.text import read_text
+    from lstmkit.tasks.textgen import evaluate_on
 
-    g = TextGenerator(tiny(epochs=1)).fit(read_text(str(tmp_path / "t.txt")), source=str(tmp_path / "t.txt"))
-    g.save(tmp_path / "lm")
-    assert TextGenerator.load(tmp_path / "lm").evaluate() == g.evaluate()
+    g = TextGenerator(tiny(epochs=1))
+    g.source = str(tmp_path / "t.txt")
+    g.fit(read_text(g.source)).save(tmp_path / "lm")
+    assert evaluate_on(TextGenerator.load(tmp_path / "lm"), None)[0] == g.evaluate()
+    (tmp_path / "t.txt").unlink()  # the corpus is gone: loading and sampling still work
+    loaded = TextGenerator.load(tmp_path / "lm")
+    assert loaded.generate("the", length=5, seed=1) == g.generate("the", length=5, seed=1)
+    with pytest.raises(UserError, match="a loaded model keeps no corpus"):
+        loaded.evaluate()
+    only_model = loaded.evaluate(TEXT[:300])
+    assert set(only_model["metrics"]) == {"model"}
 
 
 def test_tied_weights_share_one_matrix():
@@ -161,7 +171,7 @@ def test_bad_configuration(kwargs, message):
 
 
 def test_sequence_longer_than_the_corpus():
-    with pytest.raises(UserError, match="lower --seq-len"):
+    with pytest.raises(UserError, match="lower seq_len="):
         TextGenerator(tiny(seq_len=500)).fit("a short text " * 10)
 
 

@@ -8,7 +8,7 @@ from torch import nn
 
 from lstmkit.errors import TrainingDiverged, UserError
 from lstmkit.nn import LSTM
-from lstmkit.training import Callback, Trainer, TrainerConfig
+from lstmkit.training import Callback, Trainer, TrainingOptions
 
 
 def mse(model, batch):
@@ -22,14 +22,20 @@ def linear_data(n=512, seed=0):
     return x, y
 
 
-def quiet(**kwargs):
-    return TrainerConfig(verbose=False, **kwargs)
+TRAINER_KEYWORDS = ("val_fraction", "val_from_end", "shuffle", "progress", "callbacks")
+
+
+def make(**kwargs) -> Trainer:
+    """A quiet Trainer with the old loop's plain defaults (no schedule, no clipping) unless asked."""
+    extra = {k: kwargs.pop(k) for k in TRAINER_KEYWORDS if k in kwargs}
+    options = TrainingOptions(**{"verbose": False, "schedule": "none", "clip_grad_norm": None, "device": "cpu", **kwargs})
+    return Trainer(options, **extra)
 
 
 def test_learns_a_linear_map():
     torch.manual_seed(0)
     model = nn.Linear(4, 1)
-    history = Trainer(quiet(epochs=200, lr=0.05, patience=None)).fit(model, mse, linear_data())
+    history = make(epochs=200, lr=0.05, patience=None).fit(model, mse, linear_data())
     assert history.epochs[-1]["val_loss"] < 1e-4
     assert history.epochs[0]["train_loss"] > 100 * history.epochs[-1]["train_loss"]
 
@@ -51,7 +57,7 @@ def test_trains_an_lstm_on_a_sine_and_beats_the_naive_forecast():
     x, y = windows[:, :20, None], windows[:, 20:]
     torch.manual_seed(0)
     model = Seq2One()
-    history = Trainer(quiet(epochs=60, lr=1e-2, batch_size=32)).fit(model, mse, (x, y))
+    history = make(epochs=60, lr=1e-2, batch_size=32).fit(model, mse, (x, y))
     naive = nn.functional.mse_loss(x[:, -1], y).item()  # tomorrow = today
     assert history.best_val_loss < naive / 10
 
@@ -60,7 +66,7 @@ def test_same_seed_gives_bit_identical_weights():
     def run():
         torch.manual_seed(3)
         model = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.2), nn.Linear(8, 1))
-        Trainer(quiet(epochs=5, seed=11)).fit(model, mse, linear_data())
+        make(epochs=5, seed=11).fit(model, mse, linear_data())
         return model.state_dict()
 
     a, b = run(), run()
@@ -72,7 +78,7 @@ def test_different_seeds_shuffle_differently():
     for seed in (1, 2):
         torch.manual_seed(3)
         model = nn.Linear(4, 1)
-        Trainer(quiet(epochs=2, seed=seed, batch_size=16)).fit(model, mse, linear_data())
+        make(epochs=2, seed=seed, batch_size=16).fit(model, mse, linear_data())
         weights.append(model.weight.detach().clone())
     assert not torch.equal(*weights)
 
@@ -93,7 +99,7 @@ def test_early_stopping_restores_the_best_weights():
     train = (x, torch.full((64, 1), 5.0))
     val = (x[:8], torch.full((8, 1), 0.5))
     model = Memorise()
-    history = Trainer(quiet(epochs=100, lr=0.1, patience=3)).fit(model, mse, train, val)
+    history = make(epochs=100, lr=0.1, patience=3).fit(model, mse, train, val)
     assert history.stopped_because.startswith("no validation improvement")
     best = min(history.epochs, key=lambda r: r["val_loss"])
     assert history.best_epoch == best["epoch"] < len(history.epochs)
@@ -111,7 +117,7 @@ def test_validation_fraction_is_taken_from_the_end():
         return mse(model, batch)
 
     x = torch.arange(100.0)[:, None]
-    Trainer(quiet(epochs=1, val_fraction=0.2)).fit(nn.Linear(1, 1), loss, (x, x))
+    make(epochs=1, val_fraction=0.2).fit(nn.Linear(1, 1), loss, (x, x))
     assert torch.equal(torch.cat(seen), torch.arange(80.0, 100.0))
 
 
@@ -119,7 +125,7 @@ def test_nan_loss_raises_a_clear_error():
     x, y = linear_data()
     y[3] = math.nan
     with pytest.raises(TrainingDiverged, match=r"became nan in epoch 1; lower the learning rate"):
-        Trainer(quiet(epochs=3)).fit(nn.Linear(4, 1), mse, (x, y))
+        make(epochs=3).fit(nn.Linear(4, 1), mse, (x, y))
 
 
 def test_nan_validation_loss_raises_instead_of_becoming_the_best():
@@ -127,15 +133,15 @@ def test_nan_validation_loss_raises_instead_of_becoming_the_best():
     val = (x[:16], y[:16].clone())
     val[1][0] = math.nan
     with pytest.raises(TrainingDiverged, match="validation loss became nan in epoch 1"):
-        Trainer(quiet(epochs=3)).fit(nn.Linear(4, 1), mse, (x, y), val)
+        make(epochs=3).fit(nn.Linear(4, 1), mse, (x, y), val)
 
 
 def test_fit_leaves_the_model_in_the_mode_it_found():
     model = nn.Linear(4, 1)
-    Trainer(quiet(epochs=1)).fit(model, mse, linear_data())
+    make(epochs=1).fit(model, mse, linear_data())
     assert model.training
     model.eval()
-    Trainer(quiet(epochs=1)).fit(model, mse, linear_data())
+    make(epochs=1).fit(model, mse, linear_data())
     assert not model.training
 
 
@@ -151,7 +157,7 @@ def test_gradient_clipping_bounds_the_update():
         def on_batch_end(self, trainer, batch, n_batches):
             norms.append(torch.linalg.vector_norm(model.weight.grad).item())
 
-    Trainer(quiet(epochs=1, clip_grad_norm=1.0, val_fraction=0.0), callbacks=[Watch()]).fit(model, mse, (x, y))
+    make(epochs=1, clip_grad_norm=1.0, val_fraction=0.0, callbacks=[Watch()]).fit(model, mse, (x, y))
     assert max(norms) <= 1.0 + 1e-5
     assert not torch.equal(before, model.weight)
 
@@ -160,7 +166,7 @@ def test_gradient_clipping_bounds_the_update():
 def test_learning_rate_schedule_changes_lr(schedule):
     model = Memorise()
     x = torch.zeros(32, 1)
-    history = Trainer(quiet(epochs=12, lr=0.1, schedule=schedule, patience=None)).fit(
+    history = make(epochs=12, lr=0.1, schedule=schedule, patience=None).fit(
         model, mse, (x, torch.full((32, 1), 5.0)), (x[:4], torch.full((4, 1), 0.5))
     )
     lrs = [r["lr"] for r in history.epochs]
@@ -176,20 +182,20 @@ def test_callback_can_stop_training_and_sees_each_epoch():
             if record["epoch"] == 3:
                 trainer.should_stop = True
 
-    history = Trainer(quiet(epochs=50), callbacks=[StopAtThree()]).fit(nn.Linear(4, 1), mse, linear_data())
+    history = make(epochs=50, callbacks=[StopAtThree()]).fit(nn.Linear(4, 1), mse, linear_data())
     assert [r["epoch"] for r in records] == [1, 2, 3]
     assert history.stopped_because == "a callback asked to stop"
     assert set(records[0]) == {"epoch", "train_loss", "val_loss", "lr", "seconds"}
 
 
 def test_time_budget_stops_cleanly():
-    history = Trainer(quiet(epochs=10_000, max_minutes=1e-3, patience=None)).fit(nn.Linear(4, 1), mse, linear_data())
+    history = make(epochs=10_000, max_minutes=1e-3, patience=None).fit(nn.Linear(4, 1), mse, linear_data())
     assert "budget" in history.stopped_because
     assert len(history.epochs) < 10_000
 
 
 def test_quiet_lines_when_not_a_terminal(capsys):
-    Trainer(TrainerConfig(epochs=2, progress=False)).fit(nn.Linear(4, 1), mse, linear_data())
+    Trainer(TrainingOptions(epochs=2), progress=False).fit(nn.Linear(4, 1), mse, linear_data())
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("epoch   1/2  train_loss") and "val_loss" in err[0]
     assert err[-1].startswith("stopped: completed all epochs; kept epoch")
@@ -198,14 +204,19 @@ def test_quiet_lines_when_not_a_terminal(capsys):
 @pytest.mark.parametrize(
     "kwargs,train,match",
     [
-        ({"epochs": 0}, None, "epochs and batch_size must be at least 1"),
+        ({"epochs": 0}, None, "epochs must be a whole number of at least 1"),
         ({"val_fraction": 1.0}, None, r"val_fraction must be in \[0, 1\)"),
-        ({"schedule": "step"}, None, "schedule must be"),
-        ({"patience": 0}, None, "patience must be at least 1"),
-        ({"max_minutes": 0}, None, "max_minutes must be positive"),
+        ({"schedule": "step"}, None, "schedule must be one of none, cosine, plateau"),
+        ({"patience": 0}, None, "patience must be a whole number of at least 1"),
+        ({"max_minutes": 0}, None, "max_minutes must be a positive number"),
+        ({"lr": float("nan")}, None, "lr must be a positive number, got nan"),
+        ({"precision": "8"}, None, "precision must be one of 32, bf16, 16-mixed"),
+        ({"precision": "16-mixed"}, None, "precision='16-mixed' needs a CUDA device"),
+        ({"device": "tpu"}, None, "device must be one of auto, cpu, cuda, mps"),
+        ({"resume": True}, None, "resume=True needs checkpoint_dir"),
         ({}, (torch.zeros(3, 1), torch.zeros(4, 1)), "share a non-zero first dimension"),
     ],
 )
 def test_bad_configuration_is_a_user_error(kwargs, train, match):
     with pytest.raises(UserError, match=match):
-        Trainer(quiet(**kwargs)).fit(nn.Linear(1, 1), mse, train or (torch.zeros(8, 1), torch.zeros(8, 1)))
+        make(**kwargs).fit(nn.Linear(1, 1), mse, train or (torch.zeros(8, 1), torch.zeros(8, 1)))

@@ -110,3 +110,54 @@ def get_dataset(name: str) -> DatasetInfo:
 
 def load_dataset(name: str) -> pd.DataFrame:
     return get_dataset(name).loader()
+
+
+def catalog() -> dict[str, list[dict]]:
+    """Every bundled dataset: series (forecast, anomaly) and text (textgen, classify, tag)."""
+    from lstmkit.data.tagging import NER_CORPORA
+    from lstmkit.data.text import CORPORA, LABELLED
+
+    series = [{"name": d.name, "target": d.target, "description": d.description, "source": d.source}
+              for d in DATASETS.values()]
+    text = [{"name": name, "task": task, "description": description}
+            for task, table in (("textgen", CORPORA), ("classify", LABELLED), ("tag", NER_CORPORA))
+            for name, description in table.items()]
+    return {"datasets": series, "text": text}
+
+
+def describe(name: str) -> tuple[dict, pd.DataFrame | None]:
+    """A dataset's size, columns or classes, time range, missing values and first example; for a series
+    also its first rows."""
+    from collections import Counter
+
+    from lstmkit.data.tagging import NER_CORPORA, entities, mark_entities, peoples_daily_ner
+    from lstmkit.data.text import CORPORA, LABELLED, labelled_texts, read_text
+
+    if name in CORPORA:
+        text = read_text(name)
+        return {"name": name, "description": CORPORA[name], "characters": len(text), "lines": text.count("\n"),
+                "first_line": text.strip().splitlines()[0]}, None
+    if name in LABELLED:
+        texts, labels = labelled_texts(name)
+        return {"name": name, "description": LABELLED[name], "texts": len(texts), "labels": dict(Counter(labels)),
+                "first": f"{labels[0]}: {texts[0]}"}, None
+    if name in NER_CORPORA:
+        parts = peoples_daily_ner()
+        return {"name": name, "description": NER_CORPORA[name],
+                "sentences": {k: len(v[0]) for k, v in parts.items()},
+                "entities": {k: dict(Counter(e[0] for t in v[1] for e in entities(t))) for k, v in parts.items()},
+                "example": mark_entities(*[x[1] for x in parts["train"]], "")}, None
+    info = get_dataset(name)
+    frame = info.loader()
+    return {
+        "name": info.name,
+        "description": info.description,
+        "source": info.source,
+        "rows": len(frame),
+        "columns": list(map(str, frame.columns)),
+        "target": info.target,
+        "time": info.time,
+        "from": str(frame[info.time].iloc[0]) if info.time else 0,
+        "to": str(frame[info.time].iloc[-1]) if info.time else len(frame) - 1,
+        "missing": {str(c): int(v) for c, v in frame.isna().sum().items() if v},
+    }, frame

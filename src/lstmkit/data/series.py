@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.datasets import DATASETS, DatasetInfo, get_dataset
+from lstmkit.data.tables import read_file
 from lstmkit.errors import UserError
 
 FILL_METHODS = ("ffill", "interpolate", "drop", "zero")  # interpolate reads the next observed value; ffill is causal
@@ -77,24 +78,7 @@ def read_table(data: str | os.PathLike | pd.DataFrame) -> tuple[pd.DataFrame, Da
     if text.lower() in DATASETS:
         info = get_dataset(text)
         return info.loader(), info
-    path = Path(text)
-    if not path.is_file():
-        raise UserError(f"data={text!r} is neither a bundled dataset ({', '.join(DATASETS)}) nor an existing file")
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
-        elif suffix in (".csv", ".tsv", ".txt"):
-            frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
-        else:
-            raise UserError(f"data={text!r}: unsupported file type {suffix!r}; give a .csv, .tsv or .parquet file")
-    except pd.errors.EmptyDataError:
-        raise UserError(f"data={text!r} is empty; give a file with a header row and at least one data row") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as e:
-        raise UserError(f"data={text!r} could not be read as {suffix[1:]}: {str(e).splitlines()[0]}") from None
-    if frame.empty:
-        raise UserError(f"data={text!r} has no data rows; give a file with at least one row below the header")
-    return frame, None
+    return read_file(text, known=', '.join(DATASETS)), None
 
 
 def to_series(

@@ -200,3 +200,12 @@ def tagged_splits(source: str, dev: str | None = None, test: str | None = None) 
         else:
             parts[missing[0]] = held
     return parts
+
+
+def mark_entities(tokens: list[str], tags: list[str], joiner: str = " ") -> str:
+    """Tokens with entities shown as [text]TYPE, e.g. '[江泽民]PER在[北京]LOC' or '[John Smith]PER lives'."""
+    pieces, position = [], 0
+    for kind, start, end in entities(tags):
+        pieces += tokens[position:start] + [f"[{joiner.join(tokens[start:end])}]{kind}"]
+        position = end
+    return joiner.join(pieces + tokens[position:])

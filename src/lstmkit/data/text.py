@@ -201,18 +201,17 @@ def labelled_texts(source: str, text_column: str = "text", label_column: str = "
 
 
 def _read_frame(source: str):
-    import pandas as pd
+    from lstmkit.data.tables import read_file
 
-    path = Path(source)
-    if not path.is_file():
-        raise UserError(f"data={source!r} is neither a bundled dataset ({', '.join(LABELLED)}) nor an existing file")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            return pd.read_parquet(path)
-        return pd.read_csv(path, sep="\t" if suffix in (".tsv", ".tab") else ",", dtype=str, keep_default_na=False,
-                           na_values=[""])
-    except UnicodeDecodeError:
-        raise UserError(f"data={source!r} is not UTF-8; convert it, e.g. iconv -f GBK -t UTF-8") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
-        raise UserError(f"data={source!r} could not be read as {suffix.lstrip('.') or 'CSV'}: {str(e).splitlines()[0]}") from None
+    return read_file(source, known=", ".join(LABELLED), text=True)
+
+
+def texts_from(data: str, text_column: str = "text") -> list[str]:
+    """Texts to label: a .txt file (one per line) or a table file's ``text_column``."""
+    if Path(data).suffix.lower() == ".txt":
+        return [line.strip() for line in read_text(data).splitlines() if line.strip()]
+    frame = _read_frame(data)
+    if text_column not in frame.columns:
+        raise UserError(f"data={data!r} has no column {text_column!r}; its columns are {list(frame.columns)}; "
+                        "name it with text_column=")
+    return [str(t) for t in frame[text_column].dropna()]

@@ -154,8 +154,9 @@ def load_model(directory: str | os.PathLike, *, kind: str | None = None) -> Arti
 
 
 def _read_config(directory: Path) -> dict:
-    path = directory / CONFIG
-    if not path.is_file() and (directory / CHECKPOINT).is_file():
+    path, checkpoint = directory / CONFIG, directory / CHECKPOINT
+    # a checkpoint newer than the model: a run (perhaps replacing this model) is training or was killed
+    if checkpoint.is_file() and (not path.is_file() or checkpoint.stat().st_mtime_ns > path.stat().st_mtime_ns):
         raise ArtifactError(f"training in {str(directory)!r} did not finish; resume it with --resume "
                             "(Python: resume=True with checkpoint_dir) or train again")
     if not path.is_file():

@@ -23,7 +23,8 @@ from lstmkit.data.series import Series, read_table, to_series
 from lstmkit.errors import UserError
 from lstmkit.evaluation.metrics import precision_recall
 from lstmkit.tasks.base import Estimator, config_from_dict
-from lstmkit.tasks.forecast import Forecaster, ForecasterConfig, ForecastNet, _forecast_training
+from lstmkit.tasks.defaults import forecast_training
+from lstmkit.tasks.forecast import Forecaster, ForecasterConfig, ForecastNet
 from lstmkit.training import TrainingOptions
 
 KIND = "anomaly"
@@ -40,7 +41,7 @@ class AnomalyConfig:
     fill: str | None = None  # missing values: ffill, interpolate, drop or zero; None refuses them
     lookback: int | None = None  # forecaster input window; None: chosen from the data
     hidden_size: int = 64
-    training: TrainingOptions = field(default_factory=_forecast_training)
+    training: TrainingOptions = field(default_factory=forecast_training)
 
     def check(self) -> None:
         if not 0 < self.train_fraction < 1:
@@ -70,7 +71,7 @@ class AnomalyDetector(Estimator):
         """Learn normal behaviour from the first ``train_fraction`` of ``train``'s rows (a dataset name, a
         file, a DataFrame or a Series); ``validation``, if given, are later normal rows for early stopping."""
         cfg = self.config
-        series = self._read(train)
+        series = self.read(train)
         if series.n_targets != 1 or series.covariates:
             raise UserError("anomaly detection works on one target column; pick it with target=")
         self.series = series
@@ -80,14 +81,14 @@ class AnomalyDetector(Estimator):
                             f"{train_rows} of {len(series)}, fewer than {MIN_TRAIN_ROWS}; give more data or a larger train_fraction=")
         self.forecaster = Forecaster(ForecasterConfig(horizon=1, lookback=cfg.lookback, hidden_size=cfg.hidden_size,
                                                       test_fraction=0.0, training=cfg.training))
-        self.forecaster.fit(series.slice(0, train_rows), None if validation is None else self._read(validation))
+        self.forecaster.fit(series.slice(0, train_rows), None if validation is None else self.read(validation))
         self.model, self.history = self.forecaster.model, self.forecaster.history
         residuals = self._residuals(series.values[:train_rows, 0], clean=False)[0][self.forecaster.lookback :]
         self.center = float(np.median(residuals))
         self.spread = float(1.4826 * np.median(np.abs(residuals - self.center))) or float(np.std(residuals)) or 1.0
         return self
 
-    def _read(self, data) -> Series:
+    def read(self, data) -> Series:
         if isinstance(data, Series):
             return data
         if getattr(self, "forecaster", None) is not None and self.model is not None:
@@ -134,7 +135,7 @@ class AnomalyDetector(Estimator):
         self._need_model()
         if data is None and getattr(self, "series", None) is None:
             raise UserError("a loaded AnomalyDetector needs the data to scan: predict(data)")
-        series = self.series if data is None else self._read(data)
+        series = self.series if data is None else self.read(data)
         values = series.values[:, 0]
         if len(values) <= self.forecaster.lookback:
             raise UserError(f"detect needs more than lookback = {self.forecaster.lookback} rows, got {len(values)}")

@@ -121,7 +121,8 @@ class Estimator:
     @property
     def device(self) -> torch.device:
         """Where the model lives (inputs for inference are moved there)."""
-        return next(self._need_model().parameters()).device
+        tensor = next(iter(self._need_model().state_dict().values()), None)
+        return tensor.device if tensor is not None else torch.device("cpu")
 
 
 def configure(cls, config, overrides: dict, owner: str):

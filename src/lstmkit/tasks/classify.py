@@ -34,14 +34,11 @@ from lstmkit.nn import GRU, LSTM
 from lstmkit.nn.attention import AdditiveAttention
 from lstmkit.nn.conv import ConvFrontEnd, padding_mask
 from lstmkit.tasks.base import Estimator, check_sizes, trim_padding, unpack_pair
+from lstmkit.tasks.defaults import classify_training
 from lstmkit.training import TrainingOptions
 
 KIND = "classifier"
 POOLINGS = ("attention", "last", "mean", "max")
-
-
-def _classify_training() -> TrainingOptions:
-    return TrainingOptions(epochs=30, batch_size=64, lr=2e-3, patience=3, clip_grad_norm=5.0)
 
 
 @dataclass
@@ -62,7 +59,7 @@ class ClassifierConfig:
     conv_kernel: int = 3  # odd, so that the sequence keeps its length
     dropout: float = 0.5  # on the embeddings and the pooled vector (0.5 beat 0.3 on sentiment_en dev: 0.763 vs 0.758)
     val_fraction: float = 0.1  # without a validation set, this share of the training data (stratified) is held out
-    training: TrainingOptions = field(default_factory=_classify_training)
+    training: TrainingOptions = field(default_factory=classify_training)
 
     def check(self) -> None:
         if self.pooling not in POOLINGS:
@@ -229,6 +226,22 @@ class SequenceClassifier(Estimator):
             return probs, [([str(t) for t in range(len(w))], w) for w in weights]
         return probs, [(self.tokens(x)[: len(w)], w) for x, w in zip(X, weights)]
 
+    def explain(self, X, top: int = 5) -> list[dict]:
+        """For each input: its label, the label's probability and (with attention pooling) the ``top`` tokens
+        the model weighted most."""
+        if self.config.pooling == "attention":
+            probs, attention = self.predict_proba(X, attention=True)
+        else:
+            probs, attention = self.predict_proba(X), [None] * len(X)
+        rows = []
+        for x, p, att in zip(X, probs, attention):
+            row = {"text": x, "label": self.classes[int(p.argmax())], "probability": round(float(p.max()), 4)}
+            if att is not None:
+                tokens, weights = att
+                row["attention"] = [[tokens[i], round(float(weights[i]), 3)] for i in np.argsort(-weights)[:top]]
+            rows.append(row)
+        return rows
+
     def predict(self, X) -> list:
         return [self.classes[i] for i in self.predict_proba(X).argmax(1)]
 
@@ -337,3 +350,45 @@ def three_way_split(X: list, y: list, val_fraction: float = 0.1, test_fraction: 
                         "give more samples of each class") from None
     return {name: ([X[i] for i in part], [y[i] for i in part]) for name, part in
             (("train", train), ("dev", dev), ("test", test))}
+
+
+def labelled_splits(source: str, text_column: str = "text", label_column: str = "label") -> tuple[dict, dict]:
+    """The fixed train/dev/test split (seed 0) of labelled data, and its provenance: the source (a bundled
+    name or a file's absolute path), the columns and a fingerprint of the texts and labels."""
+    import hashlib
+    import json
+
+    from lstmkit.data.text import labelled_texts
+
+    texts, labels = labelled_texts(source, text_column, label_column)
+    fingerprint = hashlib.sha256(json.dumps([texts, labels], ensure_ascii=False).encode("utf-8")).hexdigest()
+    provenance = {"source": source_name(source), "data_sha256": fingerprint, "text_column": text_column,
+                  "label_column": label_column}
+    return three_way_split(texts, labels, seed=0), provenance
+
+
+def source_name(data: str) -> str:
+    """A bundled name as it is, a file as its absolute path (so that ./a.csv and a.csv are the same data)."""
+    from pathlib import Path
+
+    from lstmkit.data.text import LABELLED
+
+    return data if data in LABELLED or not Path(data).exists() else str(Path(data).resolve())
+
+
+def recorded_training_data(classifier: SequenceClassifier) -> tuple[dict | None, str | None]:
+    """The train/dev/test split a loaded classifier was trained on, read again from its recorded source
+    when that still holds the same data; otherwise None and the reason."""
+    p = classifier.provenance
+    source = p.get("source")
+    if not source:
+        return None, "this model does not record its training data"
+    try:
+        parts, now = labelled_splits(source, p.get("text_column", "text"), p.get("label_column", "label"))
+    except UserError:
+        return None, f"the training data {source!r} cannot be read here"
+    if not p.get("data_sha256"):
+        return None, "this model does not record a fingerprint of its training data"
+    if now["data_sha256"] != p["data_sha256"]:
+        return None, f"the training data {source!r} has changed since training"
+    return parts, None

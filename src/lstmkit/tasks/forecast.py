@@ -31,16 +31,13 @@ from lstmkit.evaluation.baselines import all_baselines
 from lstmkit.evaluation.metrics import forecast_metrics, mase_scale
 from lstmkit.nn import GRU, LSTM
 from lstmkit.tasks.base import Estimator, check_sizes
+from lstmkit.tasks.defaults import forecast_training
 from lstmkit.training import TrainingOptions
 
 KIND = "forecaster"
 STRATEGIES = ("direct", "recursive", "seq2seq")
 MIN_SPREAD = 0.01  # floor of a window's spread, in scaled units (training rows have spread 1)
 LAG_WARNING = 0.25  # a 1-step forecast that moves less than this share of the series' own step is "shifted input"
-
-
-def _forecast_training() -> TrainingOptions:
-    return TrainingOptions(batch_size=128, lr=3e-3, patience=10, min_improvement=0.05, clip_grad_norm=1.0)
 
 
 @dataclass
@@ -64,7 +61,7 @@ class ForecasterConfig:
     val_fraction: float = 0.1  # share of rows for validation (early stopping), before the test rows
     test_fraction: float = 0.2  # share of rows held out at the end for evaluate(); 0 trains on everything
     # epochs None: about 3000 optimiser steps, 20..300 epochs; the best weights are the lowest validation loss
-    training: TrainingOptions = field(default_factory=_forecast_training)
+    training: TrainingOptions = field(default_factory=forecast_training)
 
     def check(self) -> None:
         check_sizes(self, ("horizon", "lookback", "hidden_size", "num_layers"))
@@ -201,7 +198,7 @@ class Forecaster(Estimator):
                        "mase_scale": mase_scale(series.values[:val_start, : series.n_targets], series.season)}
         if cfg.test_fraction > 0 and validation is None and n - test_start < cfg.horizon:
             raise UserError(f"test_fraction={cfg.test_fraction} holds out {n - test_start} rows, fewer than the horizon "
-                            f"{cfg.horizon}: nothing could be scored; raise test_fraction, lower horizon, or use 0 to train on all rows")
+                            f"{cfg.horizon}: nothing could be scored; raise test_fraction=, lower horizon=, or use test_fraction=0 to train on all rows")
         x, y = self._windows(series)
         split = self._split(n, val_start, test_start)
         steps = self.model_steps
@@ -237,7 +234,7 @@ class Forecaster(Estimator):
         if val_start - need + 1 < 1:
             raise UserError(
                 f"the series has {n} rows; after holding out validation and test rows, {val_start} remain for training, "
-                f"fewer than lookback + horizon = {need} + 1; use a smaller lookback or horizon, or more data"
+                f"fewer than lookback + horizon = {need} + 1; use a smaller lookback= or horizon=, or more data"
             )
 
     def _split(self, n: int, val_start: int, test_start: int) -> _Split:
@@ -488,7 +485,7 @@ def backtest(data, config: ForecasterConfig | None = None, folds: int = 3) -> di
     n = len(series)
     block = max(config.horizon, int(round(n * 0.1)))
     if folds < 1 or n - folds * block < 4 * config.horizon:
-        raise UserError(f"{folds} folds of {block} rows do not fit in {n} rows; use fewer folds or more data")
+        raise UserError(f"{folds} folds of {block} rows do not fit in {n} rows; use fewer folds= or more data")
     results = []
     # every fold trains from scratch: no checkpoints of the folds in a run directory
     fold_config = replace(config, test_fraction=0.0, training=replace(config.training, checkpoint_dir=None, resume=False))

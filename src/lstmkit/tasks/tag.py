@@ -28,14 +28,11 @@ from lstmkit.nn import LSTM
 from lstmkit.nn.conv import CharCNN, padding_mask
 from lstmkit.nn.crf import CRF, allowed_transitions
 from lstmkit.tasks.base import Estimator, check_sizes, trim_padding, unpack_pair
+from lstmkit.tasks.defaults import tag_training
 from lstmkit.training import TrainingOptions
 
 KIND = "tagger"
 MAX_WORD_CHARS = 20  # character features read at most this many characters of a word
-
-
-def _tag_training() -> TrainingOptions:
-    return TrainingOptions(epochs=30, batch_size=32, lr=2e-3, patience=3, clip_grad_norm=5.0)
 
 
 @dataclass
@@ -54,7 +51,7 @@ class TaggerConfig:
     dropout: float = 0.3  # on the embeddings and on the BiLSTM outputs
     max_len: int = 200  # training sentences longer than this are cut (between entities) into pieces
     val_fraction: float = 0.1  # without a dev set, this share of the training sentences (random) is held out
-    training: TrainingOptions = field(default_factory=_tag_training)
+    training: TrainingOptions = field(default_factory=tag_training)
 
     def check(self) -> None:
         if self.decoder not in ("crf", "softmax"):
@@ -193,6 +190,32 @@ class SequenceTagger(Estimator):
             raise UserError(f"{where} has entity type(s) {sorted(given - known)} that the model was not trained on "
                             f"(it knows {sorted(known)}); retrain with them or map them to known types")
 
+    def read_inputs(self, texts: list[str] = (), data: str | None = None) -> tuple[list[str], Sentences]:
+        """Sentences to tag, as the model's tokens, and the line each came from: raw ``texts``, then ``data``
+        (a .txt file, one sentence per line, or a CoNLL file whose first column is read)."""
+        from pathlib import Path
+
+        from lstmkit.data.tagging import read_conll
+        from lstmkit.data.text import read_text
+
+        lines = list(texts)
+        sentences = [self.tokenize(t) for t in lines]
+        if data:
+            if Path(data).suffix.lower() == ".txt":
+                file_lines = [line for line in read_text(data).splitlines() if line.strip()]
+                lines += file_lines
+                sentences += [self.tokenize(t) for t in file_lines]
+            else:
+                file_sentences = read_conll(data, tag_column=None)[0]
+                lines += [" ".join(s) for s in file_sentences]
+                sentences += file_sentences
+        if not sentences:
+            raise UserError("nothing to tag; give texts (--text, repeatable) or data= a file")
+        for i, s in enumerate(sentences):
+            if not s:
+                raise UserError(f"sentence {i + 1} ({lines[i]!r}) has no tokens; drop empty sentences")
+        return lines, sentences
+
     # -------------------------------------------------------------------------------- predict
     def predict(self, tokens: Sentences, batch_size: int = 256) -> Sentences:
         """Tags for each sentence (in the model's scheme)."""
@@ -275,12 +298,3 @@ def _cut(tokens: Sentences, tags: Sentences, max_len: int, convert) -> tuple[Sen
             out_tokens.append(s[start:cut]), out_tags.append(convert(t[start:cut]))
             start = cut
     return out_tokens, out_tags
-
-
-def mark_entities(tokens: list[str], tags: list[str], joiner: str = " ") -> str:
-    """Tokens with entities shown as [text]TYPE, e.g. '[江泽民]PER在[北京]LOC' or '[John Smith]PER lives'."""
-    pieces, position = [], 0
-    for kind, start, end in entities(tags):
-        pieces += tokens[position:start] + [f"[{joiner.join(tokens[start:end])}]{kind}"]
-        position = end
-    return joiner.join(pieces + tokens[position:])

@@ -30,15 +30,11 @@ from lstmkit.errors import UserError
 from lstmkit.evaluation.ngram import KneserNey, unigram_nats
 from lstmkit.nn import LSTM
 from lstmkit.tasks.base import Estimator, check_sizes
+from lstmkit.tasks.defaults import textgen_training
 from lstmkit.training import Callback, TrainingOptions
 
 KIND = "textgen"
 METHODS = ("sample", "greedy", "beam")
-
-
-def _textgen_training() -> TrainingOptions:
-    # batch_size: B parallel streams (tbptt) or windows per batch
-    return TrainingOptions(epochs=50, batch_size=32, lr=2e-3, patience=5, clip_grad_norm=1.0)
 
 
 @dataclass
@@ -58,7 +54,7 @@ class TextGenConfig:
     val_fraction: float = 0.1  # the part before the test part: early stopping and the learning-rate schedule
     test_fraction: float = 0.1  # the end of the text, scored by evaluate() and used for nothing else
     ngram_order: int | None = None  # the Kneser-Ney baseline's order; None: 5 for characters, 3 for words
-    training: TrainingOptions = field(default_factory=_textgen_training)
+    training: TrainingOptions = field(default_factory=textgen_training)
 
     def check(self) -> None:
         if self.mode not in ("tbptt", "window"):
@@ -393,3 +389,34 @@ def stream_to(stream=sys.stdout) -> Callable[[str], None]:
         stream.flush()
 
     return write
+
+
+def evaluate_on(generator: TextGenerator, data: str | None) -> tuple[dict, str]:
+    """Evaluate a loaded model on ``data`` (a corpus name or a file), or on its training corpus's held-out
+    test part when ``data`` is None or that corpus; the n-gram baselines need the training corpus, read
+    again only for this. Returns the result and what was scored."""
+    from pathlib import Path
+
+    from lstmkit.data.text import CORPORA, read_text
+
+    def same(a: str | None, b: str | None) -> bool:
+        if a is None or b is None:
+            return False
+        if a in CORPORA or b in CORPORA:
+            return a == b
+        return Path(a).resolve() == Path(b).resolve()
+
+    source = generator.source
+    if data is None or same(data, source):
+        if source is None:
+            raise UserError("this model does not record its training text: give data= the text to evaluate on")
+        text = read_text(source)
+        train, val, test = corpus_parts(text, generator.splits)
+        return generator.evaluate(test, context=train + val, training_text=train), f"{source}, held-out test part"
+    training_text = None
+    if source is not None:
+        try:
+            training_text = corpus_parts(read_text(source), generator.splits)[0]
+        except UserError:  # the training file moved: the model is still scored, without the baselines
+            print(f"note: the training text {source!r} cannot be read here; no n-gram baselines", file=sys.stderr)
+    return generator.evaluate(read_text(data), training_text=training_text), data

@@ -124,6 +124,7 @@ class Trainer:
             train: tensors with the same first dimension N (inputs, targets, ...).
             val: the same for validation; None holds out ``val_fraction`` of ``train``.
         """
+        fit_started = time.monotonic()  # the budget covers the set-up too (the optimiser's first import takes seconds)
         opt = self.options
         opt.check()
         if not 0 <= self.val_fraction < 1:
@@ -166,7 +167,7 @@ class Trainer:
             loss_sum, order = loss_sum.to(device), None if order is None else order.to(device)
             history = self.history
         history.resumed = opt.resume
-        start = time.monotonic() - history.seconds
+        start = fit_started - history.seconds
         deadline = start + opt.max_minutes * 60 if opt.max_minutes else math.inf
 
         def save(epoch: int, batch: int, order: Tensor | None, loss_sum: Tensor, seen: int) -> None:
@@ -180,6 +181,8 @@ class Trainer:
         for cb in callbacks:
             cb.on_fit_start(self)
         last_save = time.monotonic()
+        n_val = 0 if val is None else val[0].shape[0]
+        val_seconds: float | None = None  # how long the last validation took: the budget keeps room for it
         with _catch_interrupt(self):
             for epoch in range(first_epoch, epochs + 1):
                 epoch_start = time.monotonic()
@@ -188,6 +191,7 @@ class Trainer:
                 if order is None:
                     order = (torch.randperm(n, generator=generator) if self.shuffle else torch.arange(n)).to(device)
                     loss_sum, seen = torch.zeros((), device=device), 0
+                trained_here = 0
                 for b in range(first_batch, n_batches):
                     index = order[b * opt.batch_size : (b + 1) * opt.batch_size]
                     with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
@@ -202,10 +206,14 @@ class Trainer:
                     history.steps += 1
                     loss_sum += loss.detach().float() * len(index)
                     seen += len(index)
+                    trained_here += len(index)
                     for cb in callbacks:
                         cb.on_batch_end(self, b + 1, n_batches)
                     now = time.monotonic()
-                    if now > deadline or self.interrupted or (opt.steps and history.steps >= opt.steps):
+                    # before the first validation is timed, count half a training step's time per validation sample
+                    # (a forward pass alone costs a third to a half of one)
+                    reserve = val_seconds if val_seconds is not None else (now - epoch_start) / trained_here * n_val / 2
+                    if now + reserve > deadline or self.interrupted or (opt.steps and history.steps >= opt.steps):
                         break
                     if now - last_save > opt.checkpoint_every and b + 1 < n_batches:
                         save(epoch, b + 1, order, loss_sum, seen)
@@ -225,8 +233,10 @@ class Trainer:
                     break
 
                 # --- validate; the best weights are the lowest validation loss ever seen
+                val_start = time.monotonic()
                 with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
                     val_loss = _evaluate(model, loss_fn, val, opt.batch_size) if val is not None else None
+                val_seconds = time.monotonic() - val_start
                 if val_loss is not None and not math.isfinite(val_loss):
                     _load(model, best_state)
                     raise TrainingDiverged(
@@ -252,7 +262,7 @@ class Trainer:
                 for cb in callbacks:
                     cb.on_epoch_end(self, record)
                 order = None
-                stop = self._stop_reason(val is not None, since_best, deadline, epoch == epochs)
+                stop = self._stop_reason(val is not None, since_best, deadline, epoch == epochs, val_seconds)
                 save(epoch + 1, 0, None, loss_sum, seen)
                 last_save = time.monotonic()
                 if stop:
@@ -269,7 +279,8 @@ class Trainer:
             cb.on_fit_end(self)
         return history
 
-    def _stop_reason(self, validated: bool, since_best: int, deadline: float, last_epoch: bool) -> str | None:
+    def _stop_reason(self, validated: bool, since_best: int, deadline: float, last_epoch: bool,
+                     val_seconds: float | None) -> str | None:
         opt = self.options
         if self.interrupted:
             return "interrupted (Ctrl-C); resume to continue"
@@ -279,7 +290,7 @@ class Trainer:
             return f"reached {opt.steps} optimiser steps"
         if validated and opt.patience is not None and since_best >= opt.patience:
             return f"no validation improvement for {opt.patience} epochs"
-        if time.monotonic() > deadline:
+        if time.monotonic() + (val_seconds or 0.0) > deadline:
             return f"the {opt.max_minutes:g}-minute budget was spent"
         if last_epoch:
             return "completed all epochs"

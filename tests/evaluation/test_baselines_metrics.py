@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import mean_absolute_error, mean_absolute_percentage_error, mean_squared_error
 
-from lstmkit.tasks.baselines import drift, naive, seasonal_naive
-from lstmkit.training.metrics import forecast_metrics, mase_scale, smape
+from lstmkit.evaluation.baselines import drift, naive, seasonal_naive
+from lstmkit.evaluation.metrics import forecast_metrics, mase_scale, smape
 
 Y = np.array([1.0, 2.0, 3.0, 10.0, 20.0, 30.0, 100.0])[:, None]
 

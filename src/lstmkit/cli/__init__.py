@@ -1,0 +1,75 @@
+"""The ``lstmkit`` command line: one module per command group; commands parse, call the library, print.
+
+A ``UserError`` becomes one line on stderr and exit code 2, with the library's parameter names
+(``fill=``) shown as the command's flags (``--fill``). With ``--json`` a command prints exactly one
+JSON object on stdout; logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import typer
+
+from lstmkit.cli import anomaly, classify, forecast, info, tag, textgen
+from lstmkit.cli.common import emit
+from lstmkit.errors import UserError
+
+__all__ = ["app", "emit", "main"]
+
+app = typer.Typer(
+    help="LSTM sequence modelling: forecasting, text generation, classification, tagging, anomaly detection.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(info.info)
+app.command()(info.inspect)
+app.add_typer(info.datasets_app, name="datasets")
+app.add_typer(forecast.app, name="forecast")
+app.add_typer(anomaly.app, name="anomaly")
+app.add_typer(textgen.app, name="textgen")
+app.add_typer(classify.app, name="classify")
+app.add_typer(tag.app, name="tag")
+
+# library parameter names whose flag is not simply --name-with-dashes
+FLAG_NAMES = {"targets": "--target", "covariates": "--covariate", "time_column": "--time", "num_layers": "--layers",
+              "text_column": "--text-column", "label_column": "--label-column"}
+
+
+def _flags() -> dict[str, str]:
+    """Every option of every command: parameter name -> its flag."""
+    found: dict[str, str] = {}
+
+    def walk(command) -> None:  # a click command (typer vendors its own click)
+        for param in command.params:
+            opts = getattr(param, "opts", [])
+            if param.param_type_name == "option" and param.name and opts and opts[0].startswith("--"):
+                found.setdefault(param.name, opts[0])
+        for sub in getattr(command, "commands", {}).values():
+            walk(sub)
+
+    walk(typer.main.get_command(app))
+    return {**found, **FLAG_NAMES}
+
+
+def as_flags(message: str) -> str:
+    """A library message with ``name=`` written as the command line's ``--name``."""
+    flags = _flags()
+
+    def swap(match: re.Match) -> str:
+        name, after = match.group(1), match.group(2)
+        if name not in flags:
+            return match.group(0)
+        return flags[name] + (" " if after and not after.isspace() else "") + after
+
+    return re.sub(r"\b([a-z][a-z_]*)=(\S?)", swap, message)
+
+
+def main() -> None:
+    try:
+        app()
+    except UserError as e:
+        print(f"error: {as_flags(str(e))}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,164 @@
+"""What every command group shares: ``--json`` output, the training flags generated from
+``TrainingOptions``, ``--out`` checks, the one helper that writes a run directory, ``--output`` files."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import sys
+import time
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import typer
+
+from lstmkit.errors import UserError
+
+JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object on stdout instead of text.")
+OUT_OPTION = typer.Option(..., "--out", help="Run directory to write (model, metrics.json, plots, checkpoints).")
+OVERWRITE_OPTION = typer.Option(False, "--overwrite", help="Replace the run already in --out.")
+INTERRUPTED_EXIT = 130  # the shell's code for a run stopped by Ctrl-C
+
+# TrainingOptions fields that are not flags: the run directory is --out, progress always goes to stderr
+_NOT_FLAGS = ("checkpoint_dir", "verbose")
+_FLAG_TYPES = {"epochs": int, "steps": int, "batch_size": int, "patience": int, "seed": int, "max_minutes": float,
+               "lr": float, "weight_decay": float, "min_improvement": float, "clip_grad_norm": float,
+               "checkpoint_every": float, "schedule": str, "device": str, "precision": str, "resume": bool}
+
+
+def emit(payload: dict, as_json: bool) -> None:
+    """Print a command's result: one JSON object, or aligned ``key: value`` lines."""
+    if as_json:
+        print(json.dumps(payload, ensure_ascii=False))
+        return
+    width = max(map(len, payload))
+    for key, value in payload.items():
+        if isinstance(value, (dict, list)):
+            value = json.dumps(value, ensure_ascii=False)
+        print(f"{key:<{width}}  {value}")
+
+
+def training_flags(defaults: Callable[[], Any], exclude: tuple[str, ...] = ()) -> Callable:
+    """Add the training flags (``--epochs``, ``--patience``, ``--device``, ``--resume`` ...) to a train command.
+
+    The flags come from the fields of ``TrainingOptions``, with the same names and help in every task; the
+    help shows this task's default (``defaults()``). The command receives ``training``: the task's options
+    with the given flags applied. The wrapped function must take ``training`` and ``out``.
+    """
+    from lstmkit.training import TrainingOptions
+
+    task_defaults = defaults()
+    flags = [f for f in fields(TrainingOptions) if f.name not in _NOT_FLAGS + exclude]
+
+    def decorate(command: Callable) -> Callable:
+        signature = inspect.signature(command)
+        own = [p for p in signature.parameters.values() if p.name != "training"]
+        added = []
+        for f in flags:
+            default = getattr(task_defaults, f.name)
+            if f.name == "resume":
+                option = typer.Option(False, "--resume", help=f.metadata["help"])
+                added.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=bool))
+                continue
+            shown = "none" if default is None else default
+            option = typer.Option(None, "--" + f.name.replace("_", "-"), help=f"{f.metadata['help']} (default: {shown})",
+                                  show_default=False)
+            added.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=option,
+                                           annotation=Optional[_FLAG_TYPES[f.name]]))
+
+        @functools.wraps(command)
+        def wrapper(**kwargs):
+            given = {f.name: kwargs.pop(f.name) for f in flags}
+            out = kwargs.get("out")
+            options = replace(task_defaults, **{k: v for k, v in given.items() if v is not None and k != "resume"},
+                              resume=bool(given.get("resume")), checkpoint_dir=None if out is None else str(out))
+            return command(training=options, **kwargs)
+
+        wrapper.__signature__ = signature.replace(parameters=own + added)  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def prepare_out(out: Path, training, overwrite: bool = False) -> None:
+    """Check ``--out`` before any work, changing nothing: a directory we can write, not a finished run
+    unless asked to replace it, holding a checkpoint when resuming. A replaced run keeps its files until
+    the new run writes its own: while the new one trains, its newer checkpoint marks the directory unfinished."""
+    import os
+
+    from lstmkit.io.artifacts import CHECKPOINT, CONFIG
+
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {str(out)!r} is an existing file; give a directory path")
+    has_model, has_checkpoint = (out / CONFIG).is_file(), (out / CHECKPOINT).is_file()
+    if training.resume:
+        if not has_checkpoint:
+            done = "its training finished" if has_model else "it holds no checkpoint"
+            raise UserError(f"--resume: nothing to continue in {str(out)!r} ({done}); drop --resume to train a new run")
+        return
+    if (has_model or has_checkpoint) and not overwrite:
+        raise UserError(f"--out {str(out)!r} already holds a run; pass --resume to continue it, --overwrite to replace it, "
+                        "or choose another directory")
+    existing = next(p for p in (out, *out.absolute().parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"--out {str(out)!r} cannot be written ({str(existing)!r} is not a writable directory); "
+                        "choose a writable directory")
+
+
+class Clock:
+    """Wall time of a command's training part."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+
+    @property
+    def seconds(self) -> float:
+        return round(time.monotonic() - self.started, 2)
+
+
+def write_run(out: Path, estimator, report: dict, plots: Callable[[], dict] | None = None) -> dict:
+    """Save the model into ``out``, draw its plots and write metrics.json (last, atomically).
+
+    ``report`` is what the command measured; the run's history (epochs, kept epoch, why it stopped,
+    interrupted) is added. Returns the full report."""
+    from lstmkit.io.artifacts import METRICS, atomic_write_json
+
+    estimator.save(out)
+    history = estimator.history
+    full = {"run_dir": str(out), **report, "epochs": len(history.epochs), "best_epoch": history.best_epoch,
+            "stopped_because": history.stopped_because, "interrupted": history.interrupted, "device": history.device}
+    if plots is not None:
+        full["plots"] = plots()
+    atomic_write_json(out / METRICS, full)
+    return full
+
+
+def finish(report: dict, as_json: bool, text: Callable[[], None]) -> None:
+    """Print the result; an interrupted run says how to continue it and exits 130."""
+    if as_json:
+        emit(report, True)
+    else:
+        text()
+    if report.get("interrupted"):
+        print(f"training was interrupted: {report['run_dir']} holds the best weights so far; continue with the same "
+              "command and --resume", file=sys.stderr)
+        raise typer.Exit(INTERRUPTED_EXIT)
+
+
+def output_file(output: Path) -> Path:
+    """An --output file path, its folder created; a directory there is refused."""
+    if output.is_dir():
+        raise UserError(f"--output {str(output)!r} is a directory; give a file path such as {str(output / 'predictions.csv')!r}")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"--output {str(output)!r}: its folder cannot be created ({e.strerror}); choose another path") from None
+    return output
+
+
+def write_csv(output: Path, frame, index: bool = True) -> None:
+    from lstmkit.io.artifacts import atomic_write_bytes
+
+    atomic_write_bytes(output_file(output), frame.to_csv(index=index).encode("utf-8"))

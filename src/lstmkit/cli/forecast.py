@@ -1,0 +1,215 @@
+"""``lstmkit forecast train | predict | evaluate | backtest``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from lstmkit.cli.common import JSON_OPTION, OUT_OPTION, OVERWRITE_OPTION, Clock, emit, finish, prepare_out, training_flags, write_csv, write_run
+from lstmkit.errors import UserError
+from lstmkit.tasks.defaults import forecast_training
+
+app = typer.Typer(help="Forecast time series with LSTM/GRU models, measured against baselines.", no_args_is_help=True)
+
+DATA = typer.Option(..., "--data", help="A bundled dataset name (lstmkit datasets list) or a CSV/Parquet file.")
+TARGET = typer.Option(None, "--target", help="Column to forecast; repeat for several. Default: the dataset's target.")
+COVARIATE = typer.Option(None, "--covariate", help="Past covariate column (known up to the forecast origin); repeatable.")
+TIME = typer.Option(None, "--time", help="Time column. Default: a datetime column or one named date/time/timestamp.")
+FILL = typer.Option(None, "--fill", help="Missing values: ffill (causal), interpolate (reads the next observed value), "
+                    "drop or zero. Default: refuse them.")
+SEASON = typer.Option(None, "--season", help="Seasonal period in rows. Default: from the time column's frequency.")
+HORIZON = typer.Option(1, help="Steps to forecast from each origin.")
+LOOKBACK = typer.Option(None, help="Input steps. Default: three seasonal periods, within 8..200.")
+HIDDEN = typer.Option(None, "--hidden-size", help="Units per layer (default 64).")
+LAYERS = typer.Option(None, "--layers", help="Stacked recurrent layers (default 1).")
+DROPOUT = typer.Option(None, help="Dropout on the encoder's final state and between stacked layers (default 0).")
+CELL = typer.Option(None, help="lstm or gru.")
+STRATEGY = typer.Option(None, help="direct (default), recursive or seq2seq.")
+
+
+def forecast_config(training, quantiles: str | None = None, **options):
+    """A ForecasterConfig from CLI values (None: the default)."""
+    from lstmkit.tasks.forecast import ForecasterConfig
+
+    if quantiles:
+        try:
+            options["quantiles"] = [float(q) for q in quantiles.split(",")]
+        except ValueError:
+            raise UserError(f"--quantiles must be comma-separated numbers like 0.1,0.9, got {quantiles!r}") from None
+    config = ForecasterConfig(**{k: v for k, v in options.items() if v is not None}, training=training)
+    config.check()
+    return config
+
+
+def metrics_table(result: dict, title: str) -> str:
+    """The model's and the baselines' errors, one method per row."""
+    def cell(value, digits=4):
+        return "-" if value is None else f"{value:.{digits}g}"
+
+    lines = [title, f"{'method':<16}{'MAE':>11}{'RMSE':>11}{'MAPE%':>9}{'sMAPE%':>9}{'MASE':>8}"]
+    for name, m in result["metrics"].items():
+        lines.append(f"{name:<16}{cell(m['mae']):>11}{cell(m['rmse']):>11}{cell(m['mape'], 3):>9}"
+                     f"{cell(m['smape'], 3):>9}{cell(m['mase'], 3):>8}")
+    if result.get("skill") is not None:
+        lines.append(f"skill vs best baseline ({result['best_baseline']}): {result['skill']:+.1%} in RMSE "
+                     "(positive: the model is better)")
+    if "interval" in result:
+        lo, hi = result["interval"]["levels"]
+        lines.append(f"{lo:g}-{hi:g} interval coverage on test: {result['interval']['coverage']:.1%} (nominal {hi - lo:.0%})")
+    if "warning" in result:
+        lines.append(f"warning: {result['warning']}")
+    return "\n".join(lines)
+
+
+def _describe(result: dict, series_name: str) -> str:
+    return (f"{series_name}: horizon {result['horizon']}, {result['origins']} forecast origins "
+            f"{result['first_origin']} .. {result['last_origin']}, season {result['season']}")
+
+
+@app.command("train")
+@training_flags(forecast_training)
+def train(
+    data: str = DATA,
+    target: list[str] = TARGET,
+    covariate: list[str] = COVARIATE,
+    time: str = TIME,
+    fill: str = FILL,
+    season: int = SEASON,
+    out: Path = OUT_OPTION,
+    horizon: int = HORIZON,
+    lookback: int = LOOKBACK,
+    hidden_size: int = HIDDEN,
+    layers: int = LAYERS,
+    dropout: float = DROPOUT,
+    cell: str = CELL,
+    bidirectional: bool = typer.Option(None, "--bidirectional/--no-bidirectional", help="Read the window both ways."),
+    strategy: str = STRATEGY,
+    quantiles: str = typer.Option(None, help="Comma-separated levels for prediction intervals, e.g. 0.1,0.9."),
+    scaler: str = typer.Option(None, help="standard (default), minmax or none; fitted on training rows only."),
+    test_fraction: float = typer.Option(None, "--test-fraction", help="Share of rows held out at the end (default 0.2)."),
+    overwrite: bool = OVERWRITE_OPTION,
+    as_json: bool = JSON_OPTION,
+    training=None,
+) -> None:
+    """Train a forecaster, print its test errors next to the baselines, write the run directory.
+
+    Example: lstmkit forecast train --data aapl --target adj_close --horizon 5 --out runs/aapl
+    """
+    from lstmkit.tasks.forecast import Forecaster
+    from lstmkit.viz.plots import plot_loss
+
+    config = forecast_config(training, quantiles, targets=target or None, covariates=covariate or None, time_column=time,
+                             fill=fill, season=season, horizon=horizon, lookback=lookback, hidden_size=hidden_size,
+                             num_layers=layers, dropout=dropout, cell=cell, bidirectional=bidirectional, strategy=strategy,
+                             scaler=scaler, test_fraction=test_fraction)
+    prepare_out(out, training, overwrite)
+    model = Forecaster(config)
+    series = model.read(data, fitted=False)
+    clock = Clock()
+    model.fit(series)
+    seconds = clock.seconds
+
+    def plots() -> dict:
+        history = model.history
+        return {"forecast": str(model.plot(out / "forecast.png")),
+                "loss": str(plot_loss(out / "loss.png", history.epochs, history.best_epoch))}
+
+    report = write_run(out, model, {"seconds": seconds, "lookback": model.lookback, **(model.metrics or {})}, plots)
+
+    def text() -> None:
+        if model.metrics:
+            print(metrics_table(model.metrics, _describe(model.metrics, f"{data} {', '.join(model.series.targets)}")))
+        print(f"trained {report['epochs']} epochs in {seconds:.1f}s (kept epoch {report['best_epoch']}); lookback {model.lookback}")
+        print(f"run directory: {out}\nplot: {report['plots']['forecast']}\nloss curve: {report['plots']['loss']}")
+
+    finish(report, as_json, text)
+
+
+@app.command("predict")
+def predict(
+    model: Path = typer.Option(..., "--model", help="Run directory written by `lstmkit forecast train`."),
+    data: str = typer.Option(None, "--data", help="Forecast after the end of this data. Default: the training data."),
+    output: Path = typer.Option(None, "--output", help="Also write the forecast to this CSV file."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Forecast the next horizon steps after the end of the data.
+
+    Example: lstmkit forecast predict --model runs/aapl
+    """
+    import pandas as pd
+
+    from lstmkit.tasks.forecast import Forecaster
+
+    forecast = Forecaster.load(model).predict(data)
+    if output is not None:
+        write_csv(output, forecast)
+    if as_json:
+        frame = forecast.reset_index()
+        if isinstance(forecast.index, pd.DatetimeIndex):
+            frame[frame.columns[0]] = [t.isoformat() for t in forecast.index]
+        emit({"forecast": frame.to_dict(orient="records")}, True)
+        return
+    print(forecast.to_string())
+
+
+@app.command("evaluate")
+def evaluate(
+    model: Path = typer.Option(..., "--model", help="Run directory written by `lstmkit forecast train`."),
+    data: str = DATA,
+    start: int = typer.Option(None, help="First origin row to score. Default: the first row after those seen in training."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Score a trained forecaster on data, next to the naive, seasonal-naive and drift baselines.
+
+    Example: lstmkit forecast evaluate --model runs/aapl --data aapl
+    """
+    from lstmkit.tasks.forecast import Forecaster
+
+    result = Forecaster.load(model).evaluate(data, start=start)
+    if as_json:
+        emit(result, True)
+        return
+    print(metrics_table(result, _describe(result, data)))
+
+
+@app.command("backtest")
+@training_flags(forecast_training, exclude=("resume", "checkpoint_every"))
+def backtest(
+    data: str = DATA,
+    target: list[str] = TARGET,
+    covariate: list[str] = COVARIATE,
+    time: str = TIME,
+    fill: str = FILL,
+    season: int = SEASON,
+    horizon: int = HORIZON,
+    folds: int = typer.Option(3, help="Rolling-origin folds; each holds out the next 10% of rows."),
+    lookback: int = LOOKBACK,
+    hidden_size: int = HIDDEN,
+    layers: int = LAYERS,
+    dropout: float = DROPOUT,
+    cell: str = CELL,
+    strategy: str = STRATEGY,
+    as_json: bool = JSON_OPTION,
+    training=None,
+) -> None:
+    """Rolling-origin backtest: refit (scaler included) before each fold, score model and baselines.
+
+    Example: lstmkit forecast backtest --data sunspots --horizon 5
+    """
+    from lstmkit.tasks.forecast import backtest as run_backtest
+
+    config = forecast_config(training, targets=target or None, covariates=covariate or None, time_column=time, fill=fill,
+                             season=season, horizon=horizon, lookback=lookback, hidden_size=hidden_size, num_layers=layers,
+                             dropout=dropout, cell=cell, strategy=strategy)
+    result = run_backtest(data, config, folds)
+    if as_json:
+        emit(result, True)
+        return
+    origins = sum(f["origins"] for f in result["folds"])
+    print(metrics_table(result, f"{data}: {folds}-fold rolling-origin backtest, horizon {horizon}, "
+                                f"{origins} origins, season {result['season']}"))
+    for i, fold in enumerate(result["folds"], 1):
+        print(f"fold {i}: trained on {fold['train_rows']} rows; origins {fold['first_origin']} .. {fold['last_origin']}; "
+              f"model RMSE {fold['metrics']['model']['rmse']:.4g} vs {fold['best_baseline']} "
+              f"{fold['metrics'][fold['best_baseline']]['rmse']:.4g}")

@@ -1,0 +1,24 @@
+"""Each task's default training options. Kept apart from the task modules, which import torch, so that
+the command line can show them in ``--help`` without paying for that import."""
+
+from __future__ import annotations
+
+from lstmkit.training.options import TrainingOptions
+
+
+def forecast_training() -> TrainingOptions:
+    # epochs None: about 3000 optimiser steps, 20..300 epochs, chosen from the data size
+    return TrainingOptions(batch_size=128, lr=3e-3, patience=10, min_improvement=0.05, clip_grad_norm=1.0)
+
+
+def textgen_training() -> TrainingOptions:
+    # batch_size: B parallel streams (tbptt) or windows per batch
+    return TrainingOptions(epochs=50, batch_size=32, lr=2e-3, patience=5, clip_grad_norm=1.0)
+
+
+def classify_training() -> TrainingOptions:
+    return TrainingOptions(epochs=30, batch_size=64, lr=2e-3, patience=3, clip_grad_norm=5.0)
+
+
+def tag_training() -> TrainingOptions:
+    return TrainingOptions(epochs=30, batch_size=32, lr=2e-3, patience=3, clip_grad_norm=5.0)

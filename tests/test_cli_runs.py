@@ -1,0 +1,128 @@
+"""Run directories through the real entry point: kill -9 and --resume, Ctrl-C, budgets, unfinished and existing runs."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from lstmkit.io.artifacts import CHECKPOINT, CONFIG
+
+# 100 epochs of about 6 batches, a checkpoint after nearly every batch: long enough to be killed mid-run
+TRAIN = ["forecast", "train", "--data", "sine", "--lookback", "20", "--hidden-size", "16", "--epochs", "100",
+         "--patience", "1000", "--checkpoint-every", "0.001", "--seed", "3"]
+
+
+def lstmkit(*args, timeout=300):
+    env = {**os.environ, "COLUMNS": "250"}  # --help is not cut to a terminal's width
+    return subprocess.run([sys.executable, "-m", "lstmkit.cli", *args], capture_output=True, text=True, timeout=timeout,
+                          env=env)
+
+
+def start(*args):
+    return subprocess.Popen([sys.executable, "-m", "lstmkit.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def wait_for_training(process, run, seconds=60.0):
+    """Until the run has written a checkpoint and a few more epochs (stderr shows them)."""
+    deadline = time.monotonic() + seconds
+    while not (run / CHECKPOINT).is_file():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no checkpoint appeared"
+        time.sleep(0.02)
+    time.sleep(0.5)
+
+
+@pytest.mark.slow
+def test_kill_9_then_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_path):
+    reference = lstmkit(*TRAIN, "--out", str(tmp_path / "ref"), "--json")
+    assert reference.returncode == 0, reference.stderr
+    assert not (tmp_path / "ref" / CHECKPOINT).exists()  # a finished run retires its checkpoint
+
+    run = tmp_path / "killed"
+    process = start(*TRAIN, "--out", str(run))
+    wait_for_training(process, run)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert (run / CHECKPOINT).is_file() and not (run / CONFIG).exists(), "the run finished before it was killed"
+
+    for command in (["inspect", str(run)], ["forecast", "predict", "--model", str(run)]):
+        unfinished = lstmkit(*command)
+        assert unfinished.returncode == 2 and "did not finish; resume it with --resume" in unfinished.stderr
+    again = lstmkit(*TRAIN, "--out", str(run))
+    assert again.returncode == 2 and "already holds a run; pass --resume" in again.stderr
+
+    resumed = lstmkit(*TRAIN, "--out", str(run), "--resume", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming after epoch" in resumed.stderr
+    assert (run / "model.safetensors").read_bytes() == (tmp_path / "ref" / "model.safetensors").read_bytes()
+    assert json.loads(resumed.stdout)["metrics"] == json.loads(reference.stdout)["metrics"]
+    assert not (run / CHECKPOINT).exists()
+    done = lstmkit(*TRAIN, "--out", str(run), "--resume")
+    assert done.returncode == 2 and "nothing to continue" in done.stderr and "training finished" in done.stderr
+
+
+@pytest.mark.slow
+def test_ctrl_c_leaves_a_loadable_run_that_says_it_was_interrupted(tmp_path):
+    run = tmp_path / "run"
+    process = start(*TRAIN, "--out", str(run), "--json")
+    wait_for_training(process, run)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "continue with the same command and --resume" in err
+    report = json.loads(out)
+    assert report["interrupted"] is True and report["stopped_because"].startswith("interrupted")
+    assert json.loads((run / "metrics.json").read_text())["interrupted"] is True
+    assert (run / CHECKPOINT).is_file()  # kept, so that the run can continue
+    shown = json.loads(lstmkit("inspect", str(run), "--json").stdout)
+    assert shown["training"]["interrupted"] is True
+    predicted = lstmkit("forecast", "predict", "--model", str(run), "--json")
+    assert predicted.returncode == 0, predicted.stderr
+    resumed = lstmkit(*TRAIN, "--out", str(run), "--resume", "--json")
+    assert resumed.returncode == 0 and json.loads(resumed.stdout)["interrupted"] is False
+    assert not (run / CHECKPOINT).exists()
+
+
+@pytest.mark.slow
+def test_a_budget_of_a_fifth_of_a_minute_is_kept_within_ten_percent(tmp_path):
+    # the default 2x512 character model on Hamlet: one epoch alone takes about a minute on 2 cores
+    result = lstmkit("textgen", "train", "--data", "hamlet", "--max-minutes", "0.2", "--out", str(tmp_path / "lm"), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["stopped_because"] == "the 0.2-minute budget was spent"
+    assert report["seconds"] <= 0.2 * 60 * 1.1
+
+
+def test_overwrite_replaces_a_run_and_bad_data_leaves_it_alone(tmp_path):
+    run = tmp_path / "run"
+    first = lstmkit("forecast", "train", "--data", "ramp", "--epochs", "2", "--out", str(run))
+    assert first.returncode == 0, first.stderr
+    before = (run / "model.safetensors").read_bytes()
+    bad = lstmkit("forecast", "train", "--data", "ramp", "--target", "nope", "--epochs", "2", "--out", str(run), "--overwrite")
+    assert bad.returncode == 2 and (run / "model.safetensors").read_bytes() == before and (run / CONFIG).is_file()
+    replaced = lstmkit("forecast", "train", "--data", "ramp", "--epochs", "3", "--seed", "1", "--out", str(run), "--overwrite")
+    assert replaced.returncode == 0, replaced.stderr
+    assert json.loads((run / "metrics.json").read_text())["epochs"] == 3
+
+
+def test_training_flags_are_the_same_in_every_task():
+    flags = ("--epochs", "--steps", "--max-minutes", "--batch-size", "--lr", "--patience", "--min-improvement",
+             "--clip-grad-norm", "--seed", "--device", "--precision", "--checkpoint-every", "--resume")
+    for task in ("forecast", "textgen", "classify", "tag", "anomaly"):
+        command = "detect" if task == "anomaly" else "train"
+        shown = lstmkit(task, command, "--help", timeout=60).stdout
+        assert all(flag in shown for flag in flags), task
+
+
+def test_library_parameter_names_become_flags_in_errors(tmp_path):
+    result = lstmkit("forecast", "train", "--data", "co2", "--out", str(tmp_path / "r"))
+    assert result.returncode == 2
+    assert "pass --fill with one of ffill" in result.stderr and "fill=" not in result.stderr
+    missing_device = lstmkit("forecast", "train", "--data", "ramp", "--device", "cuda:3", "--out", str(tmp_path / "c"))
+    if "no CUDA GPU" in missing_device.stderr:
+        assert missing_device.returncode == 2 and "use --device 'cpu' or 'auto'" in missing_device.stderr
