@@ -27,11 +27,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from lstmkit.data.tagging import entity_scores, peoples_daily_ner, to_bio
+from lstmkit.data.tagging import peoples_daily_ner, to_bio
+from lstmkit.evaluation.metrics import entity_scores
 from lstmkit.nn.crf import CRF
-from lstmkit.tasks import trim_padding
+from lstmkit.tasks.base import trim_padding
 from lstmkit.tasks.tag import SequenceTagger, TaggerModel, _cut
-from lstmkit.training import Callback, Trainer, TrainerConfig
+from lstmkit.training import Callback, Trainer, TrainingOptions
 
 
 # ------------------------------------------------------------------------------ per-sentence reference
@@ -82,7 +83,7 @@ def crf_part(repeats: int) -> None:
     torch.manual_seed(0)
     chars, tags = peoples_daily_ner()["dev"]
     labels = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG"]
-    from lstmkit.data.tagging import allowed_transitions
+    from lstmkit.nn.crf import allowed_transitions
 
     crf = CRF(len(labels), allowed_transitions(labels))
     print(f"CRF, K={len(labels)} BIO tags, People's Daily dev sentence lengths; medians of {repeats}")
@@ -135,7 +136,7 @@ def dev_f1(tagger: SequenceTagger, dev) -> float:
 
 def prepared(chars, tags, decoder: str) -> SequenceTagger:
     """A tagger with lstmkit's vocabulary, labels and a fresh model (a zero budget stops fit at once)."""
-    tagger = SequenceTagger(decoder=decoder, epochs=1, verbose=False, seed=0, max_minutes=1e-9).fit(chars, tags)
+    tagger = SequenceTagger(decoder=decoder, epochs=1, verbose=False, seed=0, max_minutes=1e-9).fit((chars, tags))
     torch.manual_seed(0)
     tagger.model = TaggerModel(len(tagger.vocab), 0, tagger.labels, tagger.config)
     return tagger
@@ -146,8 +147,9 @@ def lstmkit_curve(chars, tags, dev, decoder: str, epochs: int) -> list[tuple[flo
     tagger = prepared(chars, tags, decoder)
     train = tagger._tensors(*_cut(chars, [to_bio(t) for t in tags], tagger.config.max_len, to_bio))
     probe = _DevF1(tagger, dev)
-    trainer = Trainer(TrainerConfig(epochs=epochs, batch_size=32, lr=tagger.config.lr, clip_grad_norm=5.0,
-                                    val_fraction=0.0, patience=None, seed=0, verbose=False), [probe])
+    trainer = Trainer(TrainingOptions(epochs=epochs, batch_size=32, lr=tagger.config.training.lr, clip_grad_norm=5.0,
+                                      schedule="none", patience=None, seed=0, device="cpu", verbose=False), [probe],
+                      val_fraction=0.0)
     # val_fraction 0: every sentence trains and no validation pass is timed, as on the per-sentence side
     trainer.fit(tagger.model, lambda model, batch: model.loss(*trim_padding(batch)), train)
     return probe.curve

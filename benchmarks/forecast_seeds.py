@@ -27,7 +27,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from lstmkit.data.datasets import sine_wave
-from lstmkit.tasks.forecast import Forecaster, ForecasterConfig
+from lstmkit.tasks.forecast import Forecaster
 from lstmkit.training import Callback
 
 LOOK_BACK, TEST_FRACTION = 20, 0.2
@@ -90,7 +90,7 @@ class TimeToQuality(Callback):
 
 def with_lstmkit(data: np.ndarray, seed: int, target: float) -> tuple[float, float, int, float | None]:
     start = time.perf_counter()
-    model = Forecaster(ForecasterConfig(lookback=LOOK_BACK, seed=seed, verbose=False, test_fraction=TEST_FRACTION))
+    model = Forecaster(lookback=LOOK_BACK, seed=seed, verbose=False, test_fraction=TEST_FRACTION)
     probe = TimeToQuality(model, target, start)
     model.fit(pd.DataFrame({"value": data}), callbacks=[probe])
     mse = model.metrics["metrics"]["model"]["rmse"] ** 2

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lstmkit.data.text import Vocab, read_text
-from lstmkit.tasks.textgen import TextGenConfig, TextGenerator, _blocks, _boundary
+from lstmkit.tasks.textgen import TextGenerator, _blocks, _boundary
 
 STREAMS, SEQ, HIDDEN, EMB = 32, 100, 512, 128
 
@@ -70,9 +70,8 @@ def hand_written(text: str, epochs: int, seed: int) -> tuple[float, float, int]:
 
 def with_lstmkit(text: str, epochs: int, seed: int) -> tuple[float, float, int]:
     start = time.perf_counter()
-    config = TextGenConfig(epochs=epochs, patience=epochs, seed=seed, verbose=False, seq_len=SEQ, batch_size=STREAMS,
-                           hidden_size=HIDDEN, embedding_dim=EMB, num_layers=2, dropout=0.2)
-    model = TextGenerator(config).fit(text)
+    model = TextGenerator(epochs=epochs, patience=epochs, seed=seed, verbose=False, seq_len=SEQ, batch_size=STREAMS,
+                          hidden_size=HIDDEN, embedding_dim=EMB, num_layers=2, dropout=0.2, device="cpu").fit(text)
     seconds = time.perf_counter() - start
     train_x, _ = _blocks(model.vocab.encode(model.train_text)[0], STREAMS, SEQ)
     return seconds, model.history.epochs[-1]["val_loss"], train_x.numel() * epochs
@@ -92,7 +91,7 @@ def main() -> None:
         print(f"seed {seed}: hand-written {rows[-1][0]:.0f} chars/s (val CE {hand[1]:.3f}) | "
               f"lstmkit {rows[-1][2]:.0f} chars/s (val CE {ours[1]:.3f})", flush=True)
     hand_rate, hand_ce, our_rate, our_ce = (statistics.median(r[i] for r in rows) for i in range(4))
-    print("\n| side | training chars/s | validation CE (nats/char) after %d epochs |\n|---|---:|---:|" % args.epochs)
+    print(f"\n| side | training chars/s | validation CE (nats/char) after {args.epochs} epochs |\n|---|---:|---:|")
     print(f"| hand-written PyTorch | {hand_rate:.0f} | {hand_ce:.3f} |")
     print(f"| lstmkit TextGenerator | {our_rate:.0f} | {our_ce:.3f} |")
     print(f"\nthroughput ratio lstmkit / hand-written: {our_rate / hand_rate:.2f} (medians of {args.repeats}, "

@@ -17,7 +17,7 @@ NEW = {"sentiment_en": ["A warm, funny and beautifully acted film.", "Two hours 
 
 for corpus in ("sentiment_en", "sentiment_zh"):
     parts = three_way_split(*labelled_texts(corpus), seed=0)
-    clf = SequenceClassifier(max_minutes=5, verbose=False).fit(*parts["train"], validation=parts["dev"])
+    clf = SequenceClassifier(max_minutes=5, verbose=False).fit(parts["train"], parts["dev"])
     result = clf.evaluate(*parts["test"], baseline_data=(*parts["train"], *parts["dev"]))
     m = result["metrics"]
     print(f"{corpus}: test accuracy {m['model']['accuracy']:.3f} (bow_logreg {m['bow_logreg']['accuracy']:.3f}), "

@@ -8,9 +8,9 @@ Run: .venv/bin/python examples/forecast_ramp.py
 
 import pandas as pd
 
-from lstmkit.tasks.forecast import Forecaster, ForecasterConfig
+from lstmkit.tasks.forecast import Forecaster
 
-model = Forecaster(ForecasterConfig(lookback=1, horizon=1, hidden_size=50, epochs=200, scaler="minmax", verbose=False))
+model = Forecaster(lookback=1, horizon=1, hidden_size=50, epochs=200, scaler="minmax", verbose=False)
 model.fit("ramp")
 
 after_half = model.predict(pd.DataFrame({"value": [0.5]}))["value"].iloc[0]

@@ -10,15 +10,15 @@ Run: .venv/bin/python examples/forecast_sine.py
 import numpy as np
 
 from lstmkit.data.datasets import sine_wave
-from lstmkit.tasks.forecast import Forecaster, ForecasterConfig
+from lstmkit.tasks.forecast import Forecaster
 
 series = sine_wave()  # sin(linspace(0, 20*pi, 1000)), as in the tutorial
 step = 20 * np.pi / 999
 truth = np.sin(step * np.arange(1000, 1010))  # the wave's true continuation
 
 for strategy in ("recursive", "direct"):
-    model = Forecaster(ForecasterConfig(lookback=20, horizon=10, hidden_size=50, strategy=strategy, verbose=False))
-    model.fit(series, season=100)
+    model = Forecaster(lookback=20, horizon=10, hidden_size=50, strategy=strategy, season=100, verbose=False)
+    model.fit(series)
     forecast = model.predict()["value"].to_numpy()
     test = model.metrics["metrics"]
     print(f"{strategy:>9}: next 10 points {np.round(forecast, 3).tolist()}")

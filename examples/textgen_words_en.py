@@ -9,7 +9,7 @@ show that, next to the baselines.
 Run: .venv/bin/python examples/textgen_words_en.py
 """
 
-from lstmkit.tasks.textgen import TextGenConfig, TextGenerator
+from lstmkit.tasks.textgen import TextGenerator
 
 data = """
 Long short-term memory (LSTM) is an artificial recurrent neural network (RNN) architecture
@@ -17,10 +17,9 @@ used in the field of deep learning. Unlike standard feedforward neural networks,
 It can not only process single data points (such as images), but also entire sequences of data (such as speech or video).
 """
 
-config = TextGenConfig(level="word", lower=True, mode="window", seq_len=5, embedding_dim=50, hidden_size=100,
-                       num_layers=1, dropout=0.0, batch_size=8, epochs=100, patience=100, lr=1e-2,
-                       val_fraction=0.1, test_fraction=0.15, verbose=False)
-model = TextGenerator(config).fit(data)
+model = TextGenerator(level="word", lower=True, mode="window", seq_len=5, embedding_dim=50, hidden_size=100,
+                      num_layers=1, dropout=0.0, batch_size=8, epochs=100, patience=100, lr=1e-2,
+                      val_fraction=0.1, test_fraction=0.15, verbose=False).fit(data)
 print("vocabulary:", len(model.vocab), "words")
 print(model.generate("lstm networks are", length=10, method="greedy"))
 scores = model.evaluate()["metrics"]

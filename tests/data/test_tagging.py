@@ -7,9 +7,9 @@ from seqeval.metrics import classification_report, f1_score, precision_score, re
 from seqeval.metrics.sequence_labeling import get_entities
 
 from lstmkit.data.tagging import entities, peoples_daily_ner, read_conll, to_bio, to_bioes, write_conll
+from lstmkit.errors import UserError
 from lstmkit.evaluation.metrics import entity_scores
 from lstmkit.nn.crf import allowed_transitions
-from lstmkit.errors import UserError
 
 any_tags = st.lists(st.sampled_from(["O", "B-PER", "I-PER", "E-PER", "S-PER", "B-LOC", "I-LOC", "E-LOC", "S-LOC"]),
                     min_size=1, max_size=12)

@@ -328,7 +328,7 @@ def test_accepts_what_torch_accepts(impl):
     packed = torch.nn.utils.rnn.pack_padded_sequence(x, LENGTHS, batch_first=True, enforce_sorted=False)
     out, (h, c) = ours(packed, hx)
     ref_out, (rh, rc) = ref(packed, hx)
-    unpack = lambda p: torch.nn.utils.rnn.pad_packed_sequence(p, batch_first=True)[0]  # noqa: E731
+    unpack = lambda p: torch.nn.utils.rnn.pad_packed_sequence(p, batch_first=True)[0]
     assert_close_all((unpack(out), h, c), (unpack(ref_out), rh, rc))
 
 

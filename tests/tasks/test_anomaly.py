@@ -6,7 +6,7 @@ import pytest
 
 from lstmkit.errors import UserError
 from lstmkit.evaluation.metrics import precision_recall
-from lstmkit.tasks.anomaly import AnomalyConfig, AnomalyDetector
+from lstmkit.tasks.anomaly import AnomalyDetector
 
 
 def injected(seed, n=1600, count=16, low=0.5, high=1.0):

@@ -112,8 +112,8 @@ def test_sentiment_corpora_and_split(tmp_path):
     parts = three_way_split(texts, labels, seed=0)
     assert three_way_split(texts, labels, seed=0)["test"] == parts["test"]
     assert not set(parts["train"][0]) & set(parts["test"][0])
-    share = np.mean([l == "fresh" for l in parts["test"][1]])
-    assert abs(share - np.mean([l == "fresh" for l in labels])) < 0.01  # stratified
+    share = np.mean([label == "fresh" for label in parts["test"][1]])
+    assert abs(share - np.mean([label == "fresh" for label in labels])) < 0.01  # stratified
     (tmp_path / "d.csv").write_text("review,stars\ngood,5\nbad,1\ngood,1\n")
     assert labelled_texts(str(tmp_path / "d.csv"), "review", "stars") == (["bad"], ["1"])  # 'good' has two labels
     with pytest.raises(UserError, match=r"no column\(s\) \['text', 'label'\].*text_column="):

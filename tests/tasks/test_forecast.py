@@ -41,7 +41,7 @@ def test_no_training_target_reaches_into_validation_or_test(n, lookback, horizon
     f.lookback = lookback
     val_start, test_start = f._bounds(n)
     split = f._split(n, val_start, test_start)
-    last_target_row = lambda window: window + lookback + horizon - 1  # noqa: E731
+    last_target_row = lambda window: window + lookback + horizon - 1
     if len(split.train):
         assert last_target_row(split.train[-1]) == val_start - 1  # every usable training window, none past it
     for window in split.val:

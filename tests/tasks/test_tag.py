@@ -5,8 +5,7 @@ import random
 import pytest
 import torch
 
-from lstmkit.data.tagging import entities, to_bio, to_bioes
-from lstmkit.data.tagging import mark_entities
+from lstmkit.data.tagging import entities, mark_entities, to_bio, to_bioes
 from lstmkit.errors import UserError
 from lstmkit.nn.crf import allowed_transitions
 from lstmkit.tasks.tag import SequenceTagger, TaggerConfig, TaggerModel, _cut

@@ -9,7 +9,7 @@ import torch
 
 from lstmkit.errors import UserError
 from lstmkit.evaluation.ngram import KneserNey, unigram_nats
-from lstmkit.tasks.textgen import TextGenConfig, TextGenerator, _blocks, _filtered_probs
+from lstmkit.tasks.textgen import TextGenerator, _blocks, _filtered_probs
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 60
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from lstmkit.cli.common import JSON_OPTION, OVERWRITE_OPTION, emit, finish, prepare_out, training_flags, write_csv, write_run
+from lstmkit.cli.common import JSON_OPTION, OVERWRITE_OPTION, finish, prepare_out, training_flags, write_csv, write_run
 from lstmkit.cli.forecast import DATA, FILL, TIME
 from lstmkit.tasks.defaults import forecast_training
 
@@ -61,7 +61,7 @@ def detect(
 
         def plots() -> dict:
             train_end = result.index[int(len(result) * train_fraction) - 1]
-            return {"anomalies": str(plot_anomalies(out / "anomalies.png", f"{data}: {detector.series.targets[0]}",
+            return {"anomalies": str(plot_anomalies(out / "anomalies.png", f"{data}: {series.targets[0]}",
                                                     result.index, result["value"].to_numpy(), result["expected"].to_numpy(),
                                                     result["anomaly"].to_numpy(), train_end))}
 

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from lstmkit.cli.common import JSON_OPTION, OUT_OPTION, OVERWRITE_OPTION, Clock, emit, finish, prepare_out, training_flags, write_csv, write_run
+from lstmkit.cli.common import (
+    JSON_OPTION,
+    OUT_OPTION,
+    OVERWRITE_OPTION,
+    Clock,
+    emit,
+    finish,
+    prepare_out,
+    training_flags,
+    write_csv,
+    write_run,
+)
 from lstmkit.errors import UserError
 from lstmkit.tasks.defaults import classify_training
 
@@ -59,7 +71,7 @@ def train(
     """
     from lstmkit.tasks.classify import ClassifierConfig, SequenceClassifier, labelled_splits
 
-    options = dict(level=level, pooling=pooling, cell=cell, conv_channels=conv_channels, bidirectional=not unidirectional,
+    options: dict[str, Any] = dict(level=level, pooling=pooling, cell=cell, conv_channels=conv_channels, bidirectional=not unidirectional,
                    hidden_size=hidden_size, num_layers=layers, embedding_dim=embedding_dim, dropout=dropout, max_len=max_len)
     config = ClassifierConfig(**{k: v for k, v in options.items() if v is not None}, training=training)
     config.check()
@@ -70,7 +82,7 @@ def train(
     clf.provenance = provenance
     clf.fit(parts["train"], parts["dev"])
     seconds = clock.seconds
-    result = clf.evaluate(*parts["test"], baseline_data=(*parts["train"], *parts["dev"]))
+    result = clf.evaluate(parts["test"][0], parts["test"][1], baseline_data=(*parts["train"], *parts["dev"]))
     report = write_run(out, clf, {"seconds": seconds, "split": {k: len(v[1]) for k, v in parts.items()}, **result})
 
     def show() -> None:
@@ -140,7 +152,7 @@ def evaluate(
     else:
         evaluated, what = labelled_texts(data, text_column, label_column), data
     baseline = (*training["train"], *training["dev"]) if training else None
-    result = clf.evaluate(*evaluated, baseline_data=baseline)
+    result = clf.evaluate(evaluated[0], evaluated[1], baseline_data=baseline)
     if as_json:
         emit(result, True)
         return

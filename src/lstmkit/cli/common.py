@@ -8,9 +8,10 @@ import inspect
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import typer
 
@@ -66,7 +67,7 @@ def training_flags(defaults: Callable[[], Any], exclude: tuple[str, ...] = ()) -
             option = typer.Option(None, "--" + f.name.replace("_", "-"), help=f"{f.metadata['help']} (default: {shown})",
                                   show_default=False)
             added.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=option,
-                                           annotation=Optional[_FLAG_TYPES[f.name]]))
+                                           annotation=_FLAG_TYPES[f.name] | None))
 
         @functools.wraps(command)
         def wrapper(**kwargs):

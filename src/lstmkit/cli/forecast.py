@@ -6,7 +6,18 @@ from pathlib import Path
 
 import typer
 
-from lstmkit.cli.common import JSON_OPTION, OUT_OPTION, OVERWRITE_OPTION, Clock, emit, finish, prepare_out, training_flags, write_csv, write_run
+from lstmkit.cli.common import (
+    JSON_OPTION,
+    OUT_OPTION,
+    OVERWRITE_OPTION,
+    Clock,
+    emit,
+    finish,
+    prepare_out,
+    training_flags,
+    write_csv,
+    write_run,
+)
 from lstmkit.errors import UserError
 from lstmkit.tasks.defaults import forecast_training
 
@@ -112,6 +123,7 @@ def train(
 
     def plots() -> dict:
         history = model.history
+        assert history is not None  # fit() just ran
         return {"forecast": str(model.plot(out / "forecast.png")),
                 "loss": str(plot_loss(out / "loss.png", history.epochs, history.best_epoch))}
 

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from lstmkit.cli.common import JSON_OPTION, OUT_OPTION, OVERWRITE_OPTION, Clock, emit, finish, output_file, prepare_out, training_flags, write_run
+from lstmkit.cli.common import (
+    JSON_OPTION,
+    OUT_OPTION,
+    OVERWRITE_OPTION,
+    Clock,
+    emit,
+    finish,
+    output_file,
+    prepare_out,
+    training_flags,
+    write_run,
+)
 from lstmkit.tasks.defaults import tag_training
 
 app = typer.Typer(help="Sequence labelling (named entities): BiLSTM-CRF, scored per entity.", no_args_is_help=True)
@@ -50,7 +62,7 @@ def train(
     from lstmkit.data.tagging import tagged_splits
     from lstmkit.tasks.tag import SequenceTagger, TaggerConfig
 
-    options = dict(decoder=decoder, scheme=scheme, char_features=char_features, hidden_size=hidden_size, num_layers=layers,
+    options: dict[str, Any] = dict(decoder=decoder, scheme=scheme, char_features=char_features, hidden_size=hidden_size, num_layers=layers,
                    embedding_dim=embedding_dim, dropout=dropout)
     config = TaggerConfig(**{k: v for k, v in options.items() if v is not None}, training=training)
     config.check()

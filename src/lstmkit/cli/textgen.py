@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -57,7 +58,7 @@ def train(
     from lstmkit.data.text import read_text
     from lstmkit.tasks.textgen import TextGenConfig, TextGenerator
 
-    options = dict(level=level, language=language, mode=mode, seq_len=seq_len, hidden_size=hidden_size, num_layers=layers,
+    options: dict[str, Any] = dict(level=level, language=language, mode=mode, seq_len=seq_len, hidden_size=hidden_size, num_layers=layers,
                    embedding_dim=embedding_dim, dropout=dropout, tie_weights=tie_weights, min_freq=min_freq,
                    max_vocab=max_vocab)
     config = TextGenConfig(**{k: v for k, v in options.items() if v is not None}, training=training)

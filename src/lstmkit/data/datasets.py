@@ -6,8 +6,8 @@ columns; the registry says which column is the natural target and what the seaso
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -146,7 +146,7 @@ def describe(name: str) -> tuple[dict, pd.DataFrame | None]:
         return {"name": name, "description": NER_CORPORA[name],
                 "sentences": {k: len(v[0]) for k, v in parts.items()},
                 "entities": {k: dict(Counter(e[0] for t in v[1] for e in entities(t))) for k, v in parts.items()},
-                "example": mark_entities(*[x[1] for x in parts["train"]], "")}, None
+                "example": mark_entities(parts["train"][0][1], parts["train"][1][1], "")}, None
     info = get_dataset(name)
     frame = info.loader()
     return {

@@ -30,7 +30,7 @@ class Scaler:
     scale: np.ndarray  # (C,)
 
     @classmethod
-    def fit(cls, values: np.ndarray, kind: str = "standard") -> "Scaler":
+    def fit(cls, values: np.ndarray, kind: str = "standard") -> Scaler:
         if kind not in KINDS:
             raise UserError(f"scaler must be one of {', '.join(KINDS)}, got {kind!r}")
         values = np.asarray(values, dtype=np.float64)
@@ -57,5 +57,5 @@ class Scaler:
         return {"kind": self.kind, "shift": self.shift.tolist(), "scale": self.scale.tolist()}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Scaler":
+    def from_dict(cls, d: dict) -> Scaler:
         return cls(d["kind"], np.asarray(d["shift"], dtype=np.float64), np.asarray(d["scale"], dtype=np.float64))

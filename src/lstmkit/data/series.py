@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -43,12 +42,12 @@ class Series:
     def __len__(self) -> int:
         return len(self.values)
 
-    def slice(self, start: int, stop: int) -> "Series":
+    def slice(self, start: int, stop: int) -> Series:
         time = None if self.time is None else self.time[start:stop]
         return Series(self.values[start:stop], self.targets, self.covariates, time, self.season, self.time_column,
                       self.offset + start, self.freq)
 
-    def concat(self, later: "Series") -> "Series":
+    def concat(self, later: Series) -> Series:
         """This series followed by ``later`` (the same columns, later rows), e.g. training then validation rows."""
         if (later.targets, later.covariates) != (self.targets, self.covariates):
             raise UserError(f"validation has columns {later.targets + later.covariates}, the training data "
@@ -123,7 +122,8 @@ def to_series(
         bad = stamps.isna() & frame[time].notna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise UserError(f"time column {time!r} has a value that is not a date/time: {frame[time].iloc[row]!r} (row {row + 2} of the file)")
+            raise UserError(f"time column {time!r} has a value that is not a date/time: {frame[time].iloc[row]!r} "
+                            f"(row {row + 2} of the file)")
         frame = frame.assign(**{time: stamps}).sort_values(time, kind="stable").reset_index(drop=True)
         duplicated = frame[time].duplicated()
         if duplicated.any():

@@ -9,9 +9,7 @@ or at an I/E right after O, and ends where the next tag does not continue it.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from pathlib import Path
-
 
 from lstmkit.data.text import _package_file
 from lstmkit.errors import UserError
@@ -47,7 +45,8 @@ def read_conll(path: str | Path, token_column: int = 0, tag_column: int | None =
         fields = line.split()
         if not fields:
             if tokens[-1]:
-                tokens.append([]), tags.append([])
+                tokens.append([])
+                tags.append([])
             continue
         if fields[0] == "-DOCSTART-":
             continue
@@ -88,19 +87,20 @@ def entities(tags: list[str]) -> list[tuple[str, int, int]]:
         >>> entities(["B-PER", "I-PER", "O", "I-LOC", "S-ORG", "B-LOC", "E-LOC"])
         [('PER', 0, 2), ('LOC', 3, 4), ('ORG', 4, 5), ('LOC', 5, 7)]
     """
-    found = []
-    start, kind = None, None
+    found: list[tuple[str, int, int]] = []
+    start: int | None = None
+    kind = ""
     for i, tag in enumerate([*tags, "O"]):
         prefix, _, tag_type = tag.partition("-")
         ends = (prefix in ("O", "B", "S") or tag_type != kind) if start is not None else False
-        if ends:
+        if ends and start is not None:
             found.append((kind, start, i))
-            start, kind = None, None
+            start, kind = None, ""
         if prefix in ("B", "S") or (prefix in ("I", "E") and start is None):
             start, kind = i, tag_type
         if prefix in ("E", "S") and start is not None:
             found.append((kind, start, i + 1))
-            start, kind = None, None
+            start, kind = None, ""
     return found
 
 
@@ -143,7 +143,9 @@ def peoples_daily_ner() -> dict[str, tuple[Sentences, Sentences]]:
     chars: Sentences = []
     tags: Sentences = []
     for line in path.read_text(encoding="utf-8").splitlines():
-        line_chars, line_tags, person = [], [], []  # person: the nr tokens of the entity being read
+        line_chars: list[str] = []
+        line_tags: list[str] = []
+        person: list[str] = []  # the nr tokens of the entity being read
         for token in line.split():
             word, _, pos = token.rpartition("/")
             kind = PEOPLES_DAILY_TYPES.get(pos)

@@ -105,7 +105,7 @@ class Vocab:
 
     @classmethod
     def build(cls, text: str, level: str = "char", language: str = "auto", min_freq: int = 1,
-              max_size: int | None = None, lower: bool = False) -> "Vocab":
+              max_size: int | None = None, lower: bool = False) -> Vocab:
         if level not in ("char", "word"):
             raise UserError(f"level must be 'char' or 'word', got {level!r}")
         if min_freq < 1 or (max_size is not None and max_size < 2):
@@ -139,7 +139,7 @@ class Vocab:
         return {"level": self.level, "language": self.language, "lower": self.lower, "tokens": self.tokens}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Vocab":
+    def from_dict(cls, d: dict) -> Vocab:
         return cls(d["level"], d["language"], list(d["tokens"]), d.get("lower", False))
 
 

@@ -6,7 +6,12 @@ An origin t is the index of the first forecast row: the methods may read rows < 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from lstmkit.tasks.classify import SequenceClassifier
 
 
 def naive(y: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:

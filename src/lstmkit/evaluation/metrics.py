@@ -1,6 +1,7 @@
 """Metrics of every task: forecast errors, classification and entity scores, anomaly precision/recall.
 
-Symbol key for the forecast metrics: n origins, H horizon, K target columns. They take arrays of the same shape, e.g. (n, H, K), and average over every entry. Values that are
+Symbol key for the forecast metrics: n origins, H horizon, K target columns. They take arrays of the
+same shape, e.g. (n, H, K), and average over every entry. Values that are
 undefined for the data (MAPE with a zero actual, MASE with a constant training series) are None,
 so that JSON output never holds NaN.
 """
@@ -8,6 +9,7 @@ so that JSON output never holds NaN.
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import numpy as np
 
@@ -46,7 +48,7 @@ def mase_scale(train: np.ndarray, season: int) -> float | None:
     return scale if scale > 0 else None
 
 
-def forecast_metrics(y: np.ndarray, p: np.ndarray, scale: float | None) -> dict[str, float | None]:
+def forecast_metrics(y: np.ndarray, p: np.ndarray, scale: float | None) -> dict[str, Any]:
     """MAE, RMSE, MAPE, sMAPE and MASE (MAE over ``scale``, from :func:`mase_scale`)."""
     error = mae(y, p)
     return {
@@ -65,7 +67,9 @@ def entity_scores(true: Sentences, predicted: Sentences) -> dict:
     """
     if len(true) != len(predicted) or any(len(t) != len(p) for t, p in zip(true, predicted)):
         raise UserError("true and predicted tags must have the same sentences and lengths")
-    gold, found, correct = Counter(), Counter(), Counter()
+    gold: Counter[str] = Counter()
+    found: Counter[str] = Counter()
+    correct: Counter[str] = Counter()
     for t, p in zip(true, predicted):
         gold_set, found_set = set(entities(t)), set(entities(p))
         gold.update(e[0] for e in gold_set)

@@ -37,7 +37,7 @@ class KneserNey:
     def __init__(self, order: int, vocab_size: int) -> None:
         self.order, self.vocab_size = order, vocab_size
 
-    def fit(self, ids: np.ndarray) -> "KneserNey":
+    def fit(self, ids: np.ndarray) -> KneserNey:
         tokens = [int(t) for t in ids]
         n = self.order
         # counts[k][(h..., w)]: raw counts at the top order, continuation counts below it
@@ -51,7 +51,8 @@ class KneserNey:
         self.context_total: list[dict] = [dict() for _ in range(n + 1)]
         self.followers: list[dict] = [dict() for _ in range(n + 1)]
         for k in range(1, n + 1):
-            total, follow = defaultdict(int), defaultdict(int)
+            total: defaultdict[tuple, int] = defaultdict(int)
+            follow: defaultdict[tuple, int] = defaultdict(int)
             for gram, c in self.counts[k].items():
                 total[gram[:-1]] += c
                 follow[gram[:-1]] += 1

@@ -13,9 +13,10 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from safetensors import SafetensorError
@@ -119,7 +120,8 @@ def load_model(directory: str | os.PathLike, *, kind: str | None = None) -> Arti
     header = _read_config(directory)
     if kind is not None and header["kind"] != kind:
         raise ArtifactError(
-            f"{str(directory)!r} holds a {header['kind']!r} model, not a {kind!r} one; use the {header['kind']} commands or another directory"
+            f"{str(directory)!r} holds a {header['kind']!r} model, not a {kind!r} one; "
+            f"use the {header['kind']} commands or another directory"
         )
     files = header["files"]
     blobs = {}
@@ -167,10 +169,12 @@ def _read_config(directory: Path) -> dict:
     try:
         header = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ArtifactError(f"{CONFIG} in {str(directory)!r} is not valid JSON ({e}); it was truncated or edited: save the model again") from None
+        raise ArtifactError(f"{CONFIG} in {str(directory)!r} is not valid JSON ({e}); it was truncated or edited: "
+                            "save the model again") from None
     if (not isinstance(header, dict) or not {"format_version", "kind", "config", "files"} <= header.keys()
             or not isinstance(header["files"], dict) or not isinstance(header["config"], dict)):
-        raise ArtifactError(f"{CONFIG} in {str(directory)!r} lacks format_version/kind/config/files: it was not written by lstmkit or was edited")
+        raise ArtifactError(f"{CONFIG} in {str(directory)!r} lacks format_version/kind/config/files: "
+                            "it was not written by lstmkit or was edited")
     version = header["format_version"]
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ArtifactError(

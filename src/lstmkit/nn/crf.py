@@ -61,6 +61,10 @@ class CRF(nn.Module):
         for name, a in zip(("transition_penalty", "start_penalty", "end_penalty"), ok):
             self.register_buffer(name, torch.zeros(a.shape).masked_fill(~a.bool(), float("-inf")))
 
+    transition_penalty: Tensor
+    start_penalty: Tensor
+    end_penalty: Tensor
+
     def _scores(self) -> tuple[Tensor, Tensor, Tensor]:
         return (self.transitions + self.transition_penalty, self.start_transitions + self.start_penalty,
                 self.end_transitions + self.end_penalty)

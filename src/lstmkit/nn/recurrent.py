@@ -18,8 +18,9 @@ initialisation are torch's, so state_dicts load both ways and, with the same see
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple, Sequence
+from typing import Literal, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -59,6 +60,8 @@ class _Recurrent:
     num_layers: int
     hidden_size: int
     proj_size: int
+    weight_ih_l0: Tensor  # from the torch class it is mixed into
+    check_forward_args: Callable
     bidirectional: bool
     batch_first: bool
     dropout: float

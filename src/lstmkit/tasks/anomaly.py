@@ -66,8 +66,9 @@ class AnomalyDetector(Estimator):
     kind = KIND
     config_class = AnomalyConfig
     config: AnomalyConfig
+    series: Series | None = None  # the data fit() scanned (None after load: predict is given data)
 
-    def fit(self, train, validation=None) -> "AnomalyDetector":
+    def fit(self, train, validation=None, *, callbacks=()) -> AnomalyDetector:
         """Learn normal behaviour from the first ``train_fraction`` of ``train``'s rows (a dataset name, a
         file, a DataFrame or a Series); ``validation``, if given, are later normal rows for early stopping."""
         cfg = self.config
@@ -81,7 +82,8 @@ class AnomalyDetector(Estimator):
                             f"{train_rows} of {len(series)}, fewer than {MIN_TRAIN_ROWS}; give more data or a larger train_fraction=")
         self.forecaster = Forecaster(ForecasterConfig(horizon=1, lookback=cfg.lookback, hidden_size=cfg.hidden_size,
                                                       test_fraction=0.0, training=cfg.training))
-        self.forecaster.fit(series.slice(0, train_rows), None if validation is None else self.read(validation))
+        self.forecaster.fit(series.slice(0, train_rows), None if validation is None else self.read(validation),
+                            callbacks=callbacks)
         self.model, self.history = self.forecaster.model, self.forecaster.history
         residuals = self._residuals(series.values[:train_rows, 0], clean=False)[0][self.forecaster.lookback :]
         self.center = float(np.median(residuals))
@@ -133,9 +135,9 @@ class AnomalyDetector(Estimator):
     def predict(self, data=None) -> pd.DataFrame:
         """One row per time step: value, expected (the forecast), residual, score and the anomaly flag."""
         self._need_model()
-        if data is None and getattr(self, "series", None) is None:
-            raise UserError("a loaded AnomalyDetector needs the data to scan: predict(data)")
         series = self.series if data is None else self.read(data)
+        if series is None:
+            raise UserError("a loaded AnomalyDetector needs the data to scan: predict(data)")
         values = series.values[:, 0]
         if len(values) <= self.forecaster.lookback:
             raise UserError(f"detect needs more than lookback = {self.forecaster.lookback} rows, got {len(values)}")

@@ -10,9 +10,10 @@ go through one pair of hooks, ``_preprocessing`` (what the model needs besides i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, fields, replace
 from pathlib import Path
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -37,13 +38,14 @@ class Estimator:
         self.history: History | None = None
 
     # ------------------------------------------------------------------------------ the template
-    def fit(self, train, validation=None):
+    def fit(self, train, validation=None, *, callbacks: Sequence[Callback] = ()):
         """Train on ``train``; ``validation`` (the same kind of data) drives early stopping, else the task
-        holds out part of ``train``. Returns self."""
+        holds out part of ``train``. ``callbacks`` go to the Trainer (``trainer.model`` is the network in
+        training). Returns self."""
         tensors, val_tensors = self._prepare(train, validation)
         torch.manual_seed(self.config.training.seed)  # the same seed builds the same initial weights
         self.model = self._build()
-        trainer = Trainer(self._training_options(), self._callbacks(), describe=self._describe(),
+        trainer = Trainer(self._training_options(), [*self._callbacks(), *callbacks], describe=self._describe(),
                           **self.trainer_options)
         self.history = trainer.fit(self.model, self._loss, tensors, val_tensors)
         self._after_fit()

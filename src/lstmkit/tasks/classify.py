@@ -100,7 +100,7 @@ class ClassifierModel(nn.Module):
             x = self.conv(x, lengths)
         outputs, state = self.encoder(x, lengths=lengths)  # outputs (B, T, D)
         weights = None
-        if self.pooling == "attention":
+        if self.attention is not None:
             pooled, weights = self.attention(outputs, lengths)
         elif self.pooling == "last":  # the top layer's final state in each direction (the backward one read t=0 last)
             h = state[0] if isinstance(state, tuple) else state  # (layers * directions, B, H)
@@ -308,7 +308,7 @@ def _is_text(X) -> bool:
 def _numeric_list(X) -> list[np.ndarray]:
     """Numeric sequences as a list of float (T_i, F) arrays, checked."""
     sequences = list(X) if not isinstance(X, np.ndarray) else list(X.astype(np.float64, copy=False))
-    out = []
+    out: list[np.ndarray] = []
     for i, s in enumerate(sequences):
         s = np.asarray(s, dtype=np.float64)
         if s.ndim == 1:

@@ -75,7 +75,8 @@ class ForecasterConfig:
             if self.strategy == "recursive":
                 raise UserError("quantiles need strategy 'direct' or 'seq2seq': a recursive model feeds back point forecasts only")
         if not (0 <= self.test_fraction < 1 and 0 < self.val_fraction < 1 and self.val_fraction + self.test_fraction < 1):
-            raise UserError(f"need 0 < val_fraction, 0 <= test_fraction and their sum < 1, got {self.val_fraction} and {self.test_fraction}")
+            raise UserError(f"need 0 < val_fraction, 0 <= test_fraction and their sum < 1, "
+                            f"got {self.val_fraction} and {self.test_fraction}")
         if self.season is not None and self.season < 1:
             raise UserError(f"season must be a whole number of rows of at least 1 (1: no season), got {self.season}")
 
@@ -122,7 +123,10 @@ class ForecastNet(nn.Module):
             x = torch.cat([(targets - anchor) / spread, x[..., self.n_targets :]], dim=2)
         _, state = self.encoder(x)
         if self.strategy == "seq2seq":
-            state = tuple(_merge_directions(s, self.encoder) for s in state) if isinstance(state, tuple) else _merge_directions(state, self.encoder)
+            if isinstance(state, tuple):
+                state = tuple(_merge_directions(s, self.encoder) for s in state)
+            else:
+                state = _merge_directions(state, self.encoder)
             positions = torch.eye(self.steps, device=x.device, dtype=x.dtype).expand(batch, -1, -1)  # (B, H, H)
             out = self.head(self.drop(self.decoder(positions, state)[0]))  # (B, H, K*Q)
         else:
@@ -135,7 +139,7 @@ class ForecastNet(nn.Module):
         return out
 
 
-def _merge_directions(state: Tensor, encoder: nn.Module) -> Tensor:
+def _merge_directions(state: Tensor, encoder: nn.RNNBase) -> Tensor:
     """(layers*D, B, hidden) -> (layers, B, hidden): sum the two directions for a unidirectional decoder."""
     if not encoder.bidirectional:
         return state
@@ -198,7 +202,8 @@ class Forecaster(Estimator):
                        "mase_scale": mase_scale(series.values[:val_start, : series.n_targets], series.season)}
         if cfg.test_fraction > 0 and validation is None and n - test_start < cfg.horizon:
             raise UserError(f"test_fraction={cfg.test_fraction} holds out {n - test_start} rows, fewer than the horizon "
-                            f"{cfg.horizon}: nothing could be scored; raise test_fraction=, lower horizon=, or use test_fraction=0 to train on all rows")
+                            f"{cfg.horizon}: nothing could be scored; raise test_fraction=, lower horizon=, "
+                            "or use test_fraction=0 to train on all rows")
         x, y = self._windows(series)
         split = self._split(n, val_start, test_start)
         steps = self.model_steps
@@ -239,8 +244,8 @@ class Forecaster(Estimator):
 
     def _split(self, n: int, val_start: int, test_start: int) -> _Split:
         lookback, horizon = self.lookback, self.config.horizon
-        first = lambda origin: max(origin - lookback, 0)  # noqa: E731 - window index of the first origin >= origin
-        last = lambda stop: stop - horizon - lookback + 1  # noqa: E731 - one past the last window whose targets end before stop
+        first = lambda origin: max(origin - lookback, 0)
+        last = lambda stop: stop - horizon - lookback + 1
         return _Split(range(0, last(val_start)), range(first(val_start), max(first(val_start), last(test_start))),
                       range(first(test_start), max(first(test_start), last(n))))
 

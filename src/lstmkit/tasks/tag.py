@@ -12,6 +12,7 @@ training and decoding. Scores are entity-level (exact type and span), overall an
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -155,7 +156,7 @@ class SequenceTagger(Estimator):
     def _build(self) -> TaggerModel:
         return TaggerModel(len(self.vocab), len(self.char_vocab), self.labels, self.config)
 
-    def _loss(self, model: nn.Module, batch: tuple[Tensor, ...]) -> Tensor:
+    def _loss(self, model: TaggerModel, batch: tuple[Tensor, ...]) -> Tensor:  # type: ignore[override]
         return model.loss(*trim_padding(batch))
 
     def _convert(self, tags: list[str]) -> list[str]:
@@ -190,7 +191,7 @@ class SequenceTagger(Estimator):
             raise UserError(f"{where} has entity type(s) {sorted(given - known)} that the model was not trained on "
                             f"(it knows {sorted(known)}); retrain with them or map them to known types")
 
-    def read_inputs(self, texts: list[str] = (), data: str | None = None) -> tuple[list[str], Sentences]:
+    def read_inputs(self, texts: Sequence[str] = (), data: str | None = None) -> tuple[list[str], Sentences]:
         """Sentences to tag, as the model's tokens, and the line each came from: raw ``texts``, then ``data``
         (a .txt file, one sentence per line, or a CoNLL file whose first column is read)."""
         from pathlib import Path
@@ -219,7 +220,7 @@ class SequenceTagger(Estimator):
     # -------------------------------------------------------------------------------- predict
     def predict(self, tokens: Sentences, batch_size: int = 256) -> Sentences:
         """Tags for each sentence (in the model's scheme)."""
-        model = self._need_model()
+        model: TaggerModel = self._need_model()  # type: ignore[assignment]
         model.eval()
         for i, sentence in enumerate(tokens):
             if not sentence:
@@ -286,7 +287,8 @@ def _cut(tokens: Sentences, tags: Sentences, max_len: int, convert) -> tuple[Sen
     out_tokens, out_tags = [], []
     for s, t in zip(tokens, tags):
         if len(s) <= max_len:
-            out_tokens.append(s), out_tags.append(t)
+            out_tokens.append(s)
+            out_tags.append(t)
             continue
         start = 0
         while start < len(s):
@@ -295,6 +297,7 @@ def _cut(tokens: Sentences, tags: Sentences, max_len: int, convert) -> tuple[Sen
                 cut -= 1
             if cut < len(s) and t[cut][0] in "IE":
                 cut = start + max_len
-            out_tokens.append(s[start:cut]), out_tags.append(convert(t[start:cut]))
+            out_tokens.append(s[start:cut])
+            out_tags.append(convert(t[start:cut]))
             start = cut
     return out_tokens, out_tags

@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
 import numpy as np
 import torch
@@ -95,7 +95,8 @@ class _CarriedState(Callback):
     """Truncated BPTT with the generic Trainer: blocks arrive in order, the state lives here between them."""
 
     def __init__(self) -> None:
-        self.state = {True: None, False: None}  # keyed by model.training: training and validation streams
+        # keyed by model.training: the training and the validation streams' (h, c)
+        self.state: dict[bool, tuple[Tensor, ...] | None] = {True: None, False: None}
 
     def loss(self, model: nn.Module, batch: tuple[Tensor, Tensor]) -> Tensor:
         x, y = batch[0][0], batch[1][0]  # one block per Trainer batch: (B, T)
@@ -236,7 +237,7 @@ class TextGenerator(Estimator):
             if self.test_text is None:
                 raise UserError("no held-out test part here (a loaded model keeps no corpus, and fit(train, validation) "
                                 "holds none out): pass the text to evaluate on")
-            text, context = self.test_text, self.train_text + self.val_text
+            text, context = self.test_text, (self.train_text or "") + (self.val_text or "")
         training_text = training_text if training_text is not None else self.train_text
         held_out = text
         ids, unknown = self.vocab.encode(held_out)

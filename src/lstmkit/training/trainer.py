@@ -21,9 +21,10 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -68,14 +69,14 @@ class Callback:
     that checkpoints carry it.
     """
 
-    def on_fit_start(self, trainer: "Trainer") -> None: ...
+    def on_fit_start(self, trainer: Trainer) -> None: ...
 
-    def on_batch_end(self, trainer: "Trainer", batch: int, n_batches: int) -> None: ...
+    def on_batch_end(self, trainer: Trainer, batch: int, n_batches: int) -> None: ...
 
-    def on_epoch_end(self, trainer: "Trainer", record: dict) -> None:
+    def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
         """After the epoch's validation; ``record`` is the epoch's line of the history."""
 
-    def on_fit_end(self, trainer: "Trainer") -> None: ...
+    def on_fit_end(self, trainer: Trainer) -> None: ...
 
     def state_dict(self) -> dict[str, Tensor]:
         return {}
@@ -325,7 +326,7 @@ class Trainer:
         if state.get("fingerprint") != run_id:
             raise UserError(f"resume: the data or options differ from those the checkpoint in {str(path.parent)!r} was "
                             "written with; resume with the same data and options, or start a new run in another directory")
-        part = lambda prefix: {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}  # noqa: E731
+        part = lambda prefix: {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
         model.load_state_dict(part("model/"))
         optimizer.load_state_dict(join_optimizer_state(tensors, state["optimizer"]))
         if scheduler is not None and state["scheduler"] is not None:
