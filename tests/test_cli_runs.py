@@ -126,3 +126,17 @@ def test_library_parameter_names_become_flags_in_errors(tmp_path):
     missing_device = lstmkit("forecast", "train", "--data", "ramp", "--device", "cuda:3", "--out", str(tmp_path / "c"))
     if "no CUDA GPU" in missing_device.stderr:
         assert missing_device.returncode == 2 and "use --device 'cpu' or 'auto'" in missing_device.stderr
+
+
+def test_anomaly_detect_writes_a_run_directory_with_a_reloadable_detector(tmp_path):
+    from lstmkit.tasks.anomaly import AnomalyDetector
+
+    run = tmp_path / "sine"
+    result = lstmkit("anomaly", "detect", "--data", "sine", "--epochs", "3", "--out", str(run), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert {p.name for p in run.iterdir()} >= {CONFIG, "model.safetensors", "preprocessing.json", "metrics.json",
+                                               "anomalies.csv", "anomalies.png"}
+    assert json.loads((run / "metrics.json").read_text())["anomalies"] == report["anomalies"]
+    flagged = AnomalyDetector.load(run).predict("sine")["anomaly"]
+    assert int(flagged.sum()) == report["anomalies"]

@@ -47,8 +47,7 @@ def detect(
                            training=training)
     detector = AnomalyDetector(config)
     series, truth = read_labelled(data, labels, target, time, fill) if labels else (detector.read(data), None)
-    if out is not None:
-        detector.fit(series)
+    detector.fit(series)
     result = detector.predict()
     found = result[result["anomaly"]]
     report = {"rows": len(result), "anomalies": len(found), **detector.settings()}
