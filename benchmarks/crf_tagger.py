@@ -31,7 +31,8 @@ from lstmkit.data.tagging import peoples_daily_ner, to_bio
 from lstmkit.evaluation.metrics import entity_scores
 from lstmkit.nn.crf import CRF
 from lstmkit.tasks.base import trim_padding
-from lstmkit.tasks.tag import SequenceTagger, TaggerModel, _cut
+from lstmkit.tasks.networks import TaggerModel
+from lstmkit.tasks.tag import SequenceTagger, _cut
 from lstmkit.training import Callback, Trainer, TrainingOptions
 
 

@@ -7,7 +7,8 @@ import torch
 from lstmkit.data.text import labelled_texts
 from lstmkit.errors import UserError
 from lstmkit.evaluation.metrics import classification_scores
-from lstmkit.tasks.classify import ClassifierConfig, ClassifierModel, SequenceClassifier, three_way_split
+from lstmkit.tasks.classify import ClassifierConfig, SequenceClassifier, three_way_split
+from lstmkit.tasks.networks import ClassifierModel
 
 
 @pytest.mark.parametrize("pooling", ["attention", "last", "mean", "max"])

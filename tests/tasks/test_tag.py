@@ -8,7 +8,8 @@ import torch
 from lstmkit.data.tagging import entities, mark_entities, to_bio, to_bioes
 from lstmkit.errors import UserError
 from lstmkit.nn.crf import allowed_transitions
-from lstmkit.tasks.tag import SequenceTagger, TaggerConfig, TaggerModel, _cut
+from lstmkit.tasks.networks import TaggerModel
+from lstmkit.tasks.tag import SequenceTagger, TaggerConfig, _cut
 
 NAMES = ["John", "Mary", "Ahmed", "Li", "Olga", "Pedro", "Ines", "Kofi"]
 CITIES = ["Paris", "Rome", "Lagos", "Lima", "Oslo", "Cairo", "Delhi", "Quito"]

@@ -24,7 +24,8 @@ from lstmkit.errors import UserError
 from lstmkit.evaluation.metrics import precision_recall
 from lstmkit.tasks.base import Estimator, config_from_dict
 from lstmkit.tasks.defaults import forecast_training
-from lstmkit.tasks.forecast import Forecaster, ForecasterConfig, ForecastNet
+from lstmkit.tasks.forecast import Forecaster, ForecasterConfig
+from lstmkit.tasks.networks import ForecastNet
 from lstmkit.training import TrainingOptions
 
 KIND = "anomaly"

@@ -30,11 +30,9 @@ from lstmkit.data.text import Vocab, detect_language, pad_ids, tokenize
 from lstmkit.errors import UserError
 from lstmkit.evaluation.baselines import bow_logreg
 from lstmkit.evaluation.metrics import classification_scores
-from lstmkit.nn import GRU, LSTM
-from lstmkit.nn.attention import AdditiveAttention
-from lstmkit.nn.conv import ConvFrontEnd, padding_mask
 from lstmkit.tasks.base import Estimator, check_sizes, trim_padding, unpack_pair
 from lstmkit.tasks.defaults import classify_training
+from lstmkit.tasks.networks import ClassifierModel
 from lstmkit.training import TrainingOptions
 
 KIND = "classifier"
@@ -73,46 +71,6 @@ class ClassifierConfig:
             raise UserError(f"need conv_channels >= 0 and an odd conv_kernel, got {self.conv_channels} and {self.conv_kernel}")
         if not 0 < self.val_fraction < 1:
             raise UserError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
-
-
-class ClassifierModel(nn.Module):
-    """Inputs: ids (B, T) long (0 = padding) or features (B, T, F); lengths (B,).
-    Outputs: class scores (B, K) and attention weights (B, T) (None unless pooling="attention")."""
-
-    def __init__(self, vocab_size: int | None, num_features: int, num_classes: int, config: ClassifierConfig) -> None:
-        super().__init__()
-        self.embedding = nn.Embedding(vocab_size + 1, config.embedding_dim, padding_idx=0) if vocab_size else None
-        width = config.embedding_dim if vocab_size else num_features
-        self.conv = ConvFrontEnd(width, config.conv_channels, config.conv_kernel) if config.conv_channels else None
-        width = config.conv_channels or width
-        rnn = LSTM if config.cell == "lstm" else GRU
-        self.encoder = rnn(width, config.hidden_size, num_layers=config.num_layers, bidirectional=config.bidirectional,
-                           dropout=config.dropout if config.num_layers > 1 else 0.0)
-        out = config.hidden_size * (2 if config.bidirectional else 1)
-        self.attention = AdditiveAttention(out) if config.pooling == "attention" else None
-        self.pooling = config.pooling
-        self.drop = nn.Dropout(config.dropout)
-        self.head = nn.Linear(out, num_classes)
-
-    def forward(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor | None]:
-        x = self.drop(self.embedding(x)) if self.embedding is not None else x
-        if self.conv is not None:
-            x = self.conv(x, lengths)
-        outputs, state = self.encoder(x, lengths=lengths)  # outputs (B, T, D)
-        weights = None
-        if self.attention is not None:
-            pooled, weights = self.attention(outputs, lengths)
-        elif self.pooling == "last":  # the top layer's final state in each direction (the backward one read t=0 last)
-            h = state[0] if isinstance(state, tuple) else state  # (layers * directions, B, H)
-            directions = 2 if self.encoder.bidirectional else 1
-            pooled = torch.cat(list(h[-directions:]), dim=1)
-        else:
-            mask = padding_mask(lengths.to(x.device), x.shape[1]).unsqueeze(2)
-            if self.pooling == "mean":
-                pooled = (outputs * mask).sum(1) / mask.sum(1)
-            else:
-                pooled = outputs.masked_fill(~mask, float("-inf")).max(1).values
-        return self.head(self.drop(pooled)), weights
 
 
 class SequenceClassifier(Estimator):

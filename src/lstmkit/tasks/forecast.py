@@ -29,14 +29,13 @@ from lstmkit.data.windows import sliding_windows
 from lstmkit.errors import UserError
 from lstmkit.evaluation.baselines import all_baselines
 from lstmkit.evaluation.metrics import forecast_metrics, mase_scale
-from lstmkit.nn import GRU, LSTM
 from lstmkit.tasks.base import Estimator, check_sizes
 from lstmkit.tasks.defaults import forecast_training
+from lstmkit.tasks.networks import ForecastNet
 from lstmkit.training import TrainingOptions
 
 KIND = "forecaster"
 STRATEGIES = ("direct", "recursive", "seq2seq")
-MIN_SPREAD = 0.01  # floor of a window's spread, in scaled units (training rows have spread 1)
 LAG_WARNING = 0.25  # a 1-step forecast that moves less than this share of the series' own step is "shifted input"
 
 
@@ -86,64 +85,6 @@ def quantile_levels(config: ForecasterConfig) -> list[float]:
     if config.quantiles is None:
         return [0.5]
     return sorted(set(config.quantiles) | {0.5})
-
-
-class ForecastNet(nn.Module):
-    """Recurrent encoder + head. Inputs: x (B, L, C). Outputs: (B, S, K, Q), S = H (1 for recursive)."""
-
-    def __init__(self, n_inputs: int, n_targets: int, n_quantiles: int, config: ForecasterConfig) -> None:
-        super().__init__()
-        self.n_targets, self.n_quantiles = n_targets, n_quantiles
-        self.relative, self.strategy = config.relative, config.strategy
-        self.steps = 1 if config.strategy == "recursive" else config.horizon
-        rnn = LSTM if config.cell == "lstm" else GRU
-        directions = 2 if config.bidirectional else 1
-        between = config.dropout if config.num_layers > 1 else 0.0  # torch's inter-layer dropout needs 2+ layers
-        self.encoder = rnn(n_inputs, config.hidden_size, num_layers=config.num_layers, dropout=between,
-                           bidirectional=config.bidirectional)
-        self.drop = nn.Dropout(config.dropout)
-        width = n_targets * n_quantiles
-        if config.strategy == "seq2seq":
-            # The decoder reads one-hot step positions from the encoder's final state: non-autoregressive,
-            # so training and inference see the same inputs (no exposure bias).
-            self.decoder = rnn(self.steps, config.hidden_size, num_layers=config.num_layers, dropout=between)
-            self.head = nn.Linear(config.hidden_size, width)
-        else:
-            self.head = nn.Linear(directions * config.hidden_size, self.steps * width)
-
-    def forward(self, x: Tensor) -> Tensor:
-        batch, lookback = x.shape[:2]
-        if self.relative:
-            # Window normalisation: centre each window's targets on its last value and divide by its own
-            # spread, so level and volatility shifts (prices, CO2) stay in the range seen in training and
-            # interval widths follow the recent volatility.
-            targets = x[..., : self.n_targets]
-            anchor = targets[:, -1:]  # (B, 1, K)
-            spread = targets.std(dim=1, keepdim=True).clamp_min(MIN_SPREAD) if lookback > 1 else torch.ones_like(anchor)
-            x = torch.cat([(targets - anchor) / spread, x[..., self.n_targets :]], dim=2)
-        _, state = self.encoder(x)
-        if self.strategy == "seq2seq":
-            if isinstance(state, tuple):
-                state = tuple(_merge_directions(s, self.encoder) for s in state)
-            else:
-                state = _merge_directions(state, self.encoder)
-            positions = torch.eye(self.steps, device=x.device, dtype=x.dtype).expand(batch, -1, -1)  # (B, H, H)
-            out = self.head(self.drop(self.decoder(positions, state)[0]))  # (B, H, K*Q)
-        else:
-            h = state[0] if isinstance(state, tuple) else state  # (layers*D, B, hidden)
-            last = h[-2:] if self.encoder.bidirectional else h[-1:]
-            out = self.head(self.drop(torch.cat(list(last), dim=1)))  # (B, S*K*Q)
-        out = out.reshape(batch, self.steps, self.n_targets, self.n_quantiles)
-        if self.relative:
-            out = out * spread[..., None] + anchor[..., None]
-        return out
-
-
-def _merge_directions(state: Tensor, encoder: nn.RNNBase) -> Tensor:
-    """(layers*D, B, hidden) -> (layers, B, hidden): sum the two directions for a unidirectional decoder."""
-    if not encoder.bidirectional:
-        return state
-    return state.view(encoder.num_layers, 2, *state.shape[1:]).sum(dim=1)
 
 
 def pinball_loss(pred: Tensor, target: Tensor, levels: Tensor) -> Tensor:

@@ -17,19 +17,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 from torch.nn.utils.rnn import pad_sequence
 
 from lstmkit.data.tagging import Sentences, entities, to_bio, to_bioes
 from lstmkit.data.text import UNK, Vocab, detect_language, pad_ids, tokenize
 from lstmkit.errors import UserError
 from lstmkit.evaluation.metrics import entity_scores
-from lstmkit.nn import LSTM
-from lstmkit.nn.conv import CharCNN, padding_mask
-from lstmkit.nn.crf import CRF, allowed_transitions
 from lstmkit.tasks.base import Estimator, check_sizes, trim_padding, unpack_pair
 from lstmkit.tasks.defaults import tag_training
+from lstmkit.tasks.networks import TaggerModel
 from lstmkit.training import TrainingOptions
 
 KIND = "tagger"
@@ -62,46 +59,6 @@ class TaggerConfig:
         check_sizes(self, ("embedding_dim", "hidden_size", "num_layers", "max_len", "min_freq"))
         if not 0 < self.val_fraction < 1:
             raise UserError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
-
-
-class TaggerModel(nn.Module):
-    """Token ids (B, T) [+ character ids (B, T, W)] -> emission scores (B, T, K); the CRF or softmax decides."""
-
-    def __init__(self, vocab_size: int, num_chars: int, labels: list[str], config: TaggerConfig) -> None:
-        super().__init__()
-        self.embedding = nn.Embedding(vocab_size + 1, config.embedding_dim, padding_idx=0)  # id 0: padding
-        self.chars = CharCNN(num_chars + 1, config.char_dim, config.char_channels) if num_chars else None
-        features = config.embedding_dim + (config.char_channels if num_chars else 0)
-        self.drop = nn.Dropout(config.dropout)
-        self.lstm = LSTM(features, config.hidden_size, num_layers=config.num_layers, bidirectional=True,
-                         dropout=config.dropout if config.num_layers > 1 else 0.0)
-        self.emit = nn.Linear(2 * config.hidden_size, len(labels))
-        allowed = allowed_transitions(labels) if config.constrain else None
-        self.crf = CRF(len(labels), allowed) if config.decoder == "crf" else None
-
-    def forward(self, ids: Tensor, lengths: Tensor, chars: Tensor | None = None) -> Tensor:
-        x = self.embedding(ids)
-        if self.chars is not None:
-            x = torch.cat([x, self.chars(chars)], dim=2)
-        out, _ = self.lstm(self.drop(x), lengths=lengths)
-        return self.emit(self.drop(out))
-
-    def loss(self, ids: Tensor, lengths: Tensor, tags: Tensor, chars: Tensor | None = None) -> Tensor:
-        """Mean negative log-likelihood per token (CRF) or mean token cross-entropy (softmax)."""
-        emissions = self(ids, lengths, chars)
-        mask = padding_mask(lengths.to(ids.device), ids.shape[1])
-        if self.crf is not None:
-            return self.crf(emissions, tags, mask)
-        return F.cross_entropy(emissions[mask], tags[mask])
-
-    @torch.no_grad()
-    def decode(self, ids: Tensor, lengths: Tensor, chars: Tensor | None = None) -> Tensor:
-        """Best tag ids (B, T), -1 on padding."""
-        emissions = self(ids, lengths, chars)
-        mask = padding_mask(lengths.to(ids.device), ids.shape[1])
-        if self.crf is not None:
-            return self.crf.decode(emissions, mask)[0]
-        return emissions.argmax(2).masked_fill(~mask, -1)
 
 
 class SequenceTagger(Estimator):

@@ -28,9 +28,9 @@ from torch import Tensor, nn
 from lstmkit.data.text import Vocab
 from lstmkit.errors import UserError
 from lstmkit.evaluation.ngram import KneserNey, unigram_nats
-from lstmkit.nn import LSTM
 from lstmkit.tasks.base import Estimator, check_sizes
 from lstmkit.tasks.defaults import textgen_training
+from lstmkit.tasks.networks import LanguageModel
 from lstmkit.training import Callback, TrainingOptions
 
 KIND = "textgen"
@@ -71,24 +71,6 @@ class TextGenConfig:
         return self.hidden_size if self.tie_weights else 128
         if not (0 < self.val_fraction < 0.5 and 0 < self.test_fraction < 0.5):
             raise UserError(f"val_fraction and test_fraction must be in (0, 0.5), got {self.val_fraction} and {self.test_fraction}")
-
-
-class LanguageModel(nn.Module):
-    """Embedding + stacked LSTM + linear head. Inputs: ids (B, T). Outputs: logits (B, T, V) and the state."""
-
-    def __init__(self, vocab_size: int, config: TextGenConfig) -> None:
-        super().__init__()
-        self.embedding = nn.Embedding(vocab_size, config.embedding_size)
-        self.drop = nn.Dropout(config.dropout)
-        self.lstm = LSTM(config.embedding_size, config.hidden_size, num_layers=config.num_layers,
-                         dropout=config.dropout if config.num_layers > 1 else 0.0)
-        self.head = nn.Linear(config.hidden_size, vocab_size)
-        if config.tie_weights:  # Press & Wolf (2017): one matrix for reading and writing tokens
-            self.head.weight = self.embedding.weight
-
-    def forward(self, ids: Tensor, state=None):
-        out, state = self.lstm(self.drop(self.embedding(ids)), state)
-        return self.head(self.drop(out)), state
 
 
 class _CarriedState(Callback):

@@ -1,0 +1,183 @@
+"""The networks of the tasks, apart from their estimators: each is a plain ``torch.nn.Module`` built from
+its task's config and the sizes the estimator read off the data.
+
+Symbol key: B batch, T steps, L lookback, C input columns, K targets / classes / tags, Q quantiles,
+H horizon (forecast) or hidden size, V vocabulary, E embedding size, W characters per word.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from lstmkit.nn import GRU, LSTM
+from lstmkit.nn.attention import AdditiveAttention
+from lstmkit.nn.conv import CharCNN, ConvFrontEnd, padding_mask
+from lstmkit.nn.crf import CRF, allowed_transitions
+
+if TYPE_CHECKING:  # the configs only describe the networks; importing them at run time would be circular
+    from lstmkit.tasks.classify import ClassifierConfig
+    from lstmkit.tasks.forecast import ForecasterConfig
+    from lstmkit.tasks.tag import TaggerConfig
+    from lstmkit.tasks.textgen import TextGenConfig
+
+MIN_SPREAD = 0.01  # floor of a forecast window's spread, in scaled units (training rows have spread 1)
+
+
+class ForecastNet(nn.Module):
+    """Recurrent encoder + head. Inputs: x (B, L, C). Outputs: (B, S, K, Q), S = H (1 for recursive)."""
+
+    def __init__(self, n_inputs: int, n_targets: int, n_quantiles: int, config: ForecasterConfig) -> None:
+        super().__init__()
+        self.n_targets, self.n_quantiles = n_targets, n_quantiles
+        self.relative, self.strategy = config.relative, config.strategy
+        self.steps = 1 if config.strategy == "recursive" else config.horizon
+        rnn = LSTM if config.cell == "lstm" else GRU
+        directions = 2 if config.bidirectional else 1
+        between = config.dropout if config.num_layers > 1 else 0.0  # torch's inter-layer dropout needs 2+ layers
+        self.encoder = rnn(n_inputs, config.hidden_size, num_layers=config.num_layers, dropout=between,
+                           bidirectional=config.bidirectional)
+        self.drop = nn.Dropout(config.dropout)
+        width = n_targets * n_quantiles
+        if config.strategy == "seq2seq":
+            # The decoder reads one-hot step positions from the encoder's final state: non-autoregressive,
+            # so training and inference see the same inputs (no exposure bias).
+            self.decoder = rnn(self.steps, config.hidden_size, num_layers=config.num_layers, dropout=between)
+            self.head = nn.Linear(config.hidden_size, width)
+        else:
+            self.head = nn.Linear(directions * config.hidden_size, self.steps * width)
+
+    def forward(self, x: Tensor) -> Tensor:
+        batch, lookback = x.shape[:2]
+        if self.relative:
+            # Window normalisation: centre each window's targets on its last value and divide by its own
+            # spread, so level and volatility shifts (prices, CO2) stay in the range seen in training and
+            # interval widths follow the recent volatility.
+            targets = x[..., : self.n_targets]
+            anchor = targets[:, -1:]  # (B, 1, K)
+            spread = targets.std(dim=1, keepdim=True).clamp_min(MIN_SPREAD) if lookback > 1 else torch.ones_like(anchor)
+            x = torch.cat([(targets - anchor) / spread, x[..., self.n_targets :]], dim=2)
+        _, state = self.encoder(x)
+        if self.strategy == "seq2seq":
+            if isinstance(state, tuple):
+                state = tuple(_merge_directions(s, self.encoder) for s in state)
+            else:
+                state = _merge_directions(state, self.encoder)
+            positions = torch.eye(self.steps, device=x.device, dtype=x.dtype).expand(batch, -1, -1)  # (B, H, H)
+            out = self.head(self.drop(self.decoder(positions, state)[0]))  # (B, H, K*Q)
+        else:
+            h = state[0] if isinstance(state, tuple) else state  # (layers*D, B, hidden)
+            last = h[-2:] if self.encoder.bidirectional else h[-1:]
+            out = self.head(self.drop(torch.cat(list(last), dim=1)))  # (B, S*K*Q)
+        out = out.reshape(batch, self.steps, self.n_targets, self.n_quantiles)
+        if self.relative:
+            out = out * spread[..., None] + anchor[..., None]
+        return out
+
+
+def _merge_directions(state: Tensor, encoder: nn.RNNBase) -> Tensor:
+    """(layers*D, B, hidden) -> (layers, B, hidden): sum the two directions for a unidirectional decoder."""
+    if not encoder.bidirectional:
+        return state
+    return state.view(encoder.num_layers, 2, *state.shape[1:]).sum(dim=1)
+
+
+class LanguageModel(nn.Module):
+    """Embedding + stacked LSTM + linear head. Inputs: ids (B, T). Outputs: logits (B, T, V) and the state."""
+
+    def __init__(self, vocab_size: int, config: TextGenConfig) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, config.embedding_size)
+        self.drop = nn.Dropout(config.dropout)
+        self.lstm = LSTM(config.embedding_size, config.hidden_size, num_layers=config.num_layers,
+                         dropout=config.dropout if config.num_layers > 1 else 0.0)
+        self.head = nn.Linear(config.hidden_size, vocab_size)
+        if config.tie_weights:  # Press & Wolf (2017): one matrix for reading and writing tokens
+            self.head.weight = self.embedding.weight
+
+    def forward(self, ids: Tensor, state=None):
+        out, state = self.lstm(self.drop(self.embedding(ids)), state)
+        return self.head(self.drop(out)), state
+
+
+class ClassifierModel(nn.Module):
+    """Inputs: ids (B, T) long (0 = padding) or features (B, T, F); lengths (B,).
+    Outputs: class scores (B, K) and attention weights (B, T) (None unless pooling="attention")."""
+
+    def __init__(self, vocab_size: int | None, num_features: int, num_classes: int, config: ClassifierConfig) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size + 1, config.embedding_dim, padding_idx=0) if vocab_size else None
+        width = config.embedding_dim if vocab_size else num_features
+        self.conv = ConvFrontEnd(width, config.conv_channels, config.conv_kernel) if config.conv_channels else None
+        width = config.conv_channels or width
+        rnn = LSTM if config.cell == "lstm" else GRU
+        self.encoder = rnn(width, config.hidden_size, num_layers=config.num_layers, bidirectional=config.bidirectional,
+                           dropout=config.dropout if config.num_layers > 1 else 0.0)
+        out = config.hidden_size * (2 if config.bidirectional else 1)
+        self.attention = AdditiveAttention(out) if config.pooling == "attention" else None
+        self.pooling = config.pooling
+        self.drop = nn.Dropout(config.dropout)
+        self.head = nn.Linear(out, num_classes)
+
+    def forward(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor | None]:
+        x = self.drop(self.embedding(x)) if self.embedding is not None else x
+        if self.conv is not None:
+            x = self.conv(x, lengths)
+        outputs, state = self.encoder(x, lengths=lengths)  # outputs (B, T, D)
+        weights = None
+        if self.attention is not None:
+            pooled, weights = self.attention(outputs, lengths)
+        elif self.pooling == "last":  # the top layer's final state in each direction (the backward one read t=0 last)
+            h = state[0] if isinstance(state, tuple) else state  # (layers * directions, B, H)
+            directions = 2 if self.encoder.bidirectional else 1
+            pooled = torch.cat(list(h[-directions:]), dim=1)
+        else:
+            mask = padding_mask(lengths.to(x.device), x.shape[1]).unsqueeze(2)
+            if self.pooling == "mean":
+                pooled = (outputs * mask).sum(1) / mask.sum(1)
+            else:
+                pooled = outputs.masked_fill(~mask, float("-inf")).max(1).values
+        return self.head(self.drop(pooled)), weights
+
+
+class TaggerModel(nn.Module):
+    """Token ids (B, T) [+ character ids (B, T, W)] -> emission scores (B, T, K); the CRF or softmax decides."""
+
+    def __init__(self, vocab_size: int, num_chars: int, labels: list[str], config: TaggerConfig) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size + 1, config.embedding_dim, padding_idx=0)  # id 0: padding
+        self.chars = CharCNN(num_chars + 1, config.char_dim, config.char_channels) if num_chars else None
+        features = config.embedding_dim + (config.char_channels if num_chars else 0)
+        self.drop = nn.Dropout(config.dropout)
+        self.lstm = LSTM(features, config.hidden_size, num_layers=config.num_layers, bidirectional=True,
+                         dropout=config.dropout if config.num_layers > 1 else 0.0)
+        self.emit = nn.Linear(2 * config.hidden_size, len(labels))
+        allowed = allowed_transitions(labels) if config.constrain else None
+        self.crf = CRF(len(labels), allowed) if config.decoder == "crf" else None
+
+    def forward(self, ids: Tensor, lengths: Tensor, chars: Tensor | None = None) -> Tensor:
+        x = self.embedding(ids)
+        if self.chars is not None:
+            x = torch.cat([x, self.chars(chars)], dim=2)
+        out, _ = self.lstm(self.drop(x), lengths=lengths)
+        return self.emit(self.drop(out))
+
+    def loss(self, ids: Tensor, lengths: Tensor, tags: Tensor, chars: Tensor | None = None) -> Tensor:
+        """Mean negative log-likelihood per token (CRF) or mean token cross-entropy (softmax)."""
+        emissions = self(ids, lengths, chars)
+        mask = padding_mask(lengths.to(ids.device), ids.shape[1])
+        if self.crf is not None:
+            return self.crf(emissions, tags, mask)
+        return F.cross_entropy(emissions[mask], tags[mask])
+
+    @torch.no_grad()
+    def decode(self, ids: Tensor, lengths: Tensor, chars: Tensor | None = None) -> Tensor:
+        """Best tag ids (B, T), -1 on padding."""
+        emissions = self(ids, lengths, chars)
+        mask = padding_mask(lengths.to(ids.device), ids.shape[1])
+        if self.crf is not None:
+            return self.crf.decode(emissions, mask)[0]
+        return emissions.argmax(2).masked_fill(~mask, -1)
