@@ -88,8 +88,10 @@ def crf_part(repeats: int) -> None:
 
     crf = CRF(len(labels), allowed_transitions(labels))
     print(f"CRF, K={len(labels)} BIO tags, People's Daily dev sentence lengths; medians of {repeats}")
-    print(f"{'batch':>6}{'max T':>7}  {'NLL+grad ours':>14}{'per-sentence':>14}{'ratio':>8}  "
-          f"{'Viterbi ours':>13}{'per-sentence':>14}{'ratio':>8}")
+    print(
+        f"{'batch':>6}{'max T':>7}  {'NLL+grad ours':>14}{'per-sentence':>14}{'ratio':>8}  "
+        f"{'Viterbi ours':>13}{'per-sentence':>14}{'ratio':>8}"
+    )
     for batch in (32, 256):
         picked = [tags[i] for i in range(batch)]
         lengths = [len(t) for t in picked]
@@ -110,8 +112,10 @@ def crf_part(repeats: int) -> None:
         vit_ours = timed(lambda: crf.decode(emissions, mask), repeats)
         vit_loop = timed(lambda: loop_viterbi(crf, emissions, lengths), repeats)
         rate = lambda seconds: f"{batch / seconds:,.0f}/s"
-        print(f"{batch:>6}{T:>7}  {rate(nll_ours):>14}{rate(nll_loop):>14}{nll_loop / nll_ours:>7.1f}x  "
-              f"{rate(vit_ours):>13}{rate(vit_loop):>14}{vit_loop / vit_ours:>7.1f}x")
+        print(
+            f"{batch:>6}{T:>7}  {rate(nll_ours):>14}{rate(nll_loop):>14}{nll_loop / nll_ours:>7.1f}x  "
+            f"{rate(vit_ours):>13}{rate(vit_loop):>14}{vit_loop / vit_ours:>7.1f}x"
+        )
     print("(sentences per second; both sides agree on log Z and on every Viterbi path)")
 
 
@@ -148,9 +152,21 @@ def lstmkit_curve(chars, tags, dev, decoder: str, epochs: int) -> list[tuple[flo
     tagger = prepared(chars, tags, decoder)
     train = tagger._tensors(*_cut(chars, [to_bio(t) for t in tags], tagger.config.max_len, to_bio))
     probe = _DevF1(tagger, dev)
-    trainer = Trainer(TrainingOptions(epochs=epochs, batch_size=32, lr=tagger.config.training.lr, clip_grad_norm=5.0,
-                                      schedule="none", patience=None, seed=0, device="cpu", verbose=False), [probe],
-                      val_fraction=0.0)
+    trainer = Trainer(
+        TrainingOptions(
+            epochs=epochs,
+            batch_size=32,
+            lr=tagger.config.training.lr,
+            clip_grad_norm=5.0,
+            schedule="none",
+            patience=None,
+            seed=0,
+            device="cpu",
+            verbose=False,
+        ),
+        [probe],
+        val_fraction=0.0,
+    )
     # val_fraction 0: every sentence trains and no validation pass is timed, as on the per-sentence side
     trainer.fit(tagger.model, lambda model, batch: model.loss(*trim_padding(batch)), train)
     return probe.curve
@@ -185,19 +201,25 @@ def tagger_part(n: int, target: float) -> None:
     chars, tags = data["train"][0][:n], data["train"][1][:n]
     dev = data["dev"][0][:1000], data["dev"][1][:1000]
     total = sum(map(len, chars))
-    print(f"\nTagger training on the first {n} People's Daily training sentences ({total:,} characters); "
-          f"entity F1 on {len(dev[0])} dev sentences after every epoch (clock paused while scoring)")
-    curves = {"lstmkit BiLSTM-CRF, batch 32": lstmkit_curve(chars, tags, dev, "crf", 8),
-              "lstmkit BiLSTM-softmax, batch 32": lstmkit_curve(chars, tags, dev, "softmax", 8),
-              "same model, one sentence at a time": per_sentence_curve(chars, tags, dev, 3)}
+    print(
+        f"\nTagger training on the first {n} People's Daily training sentences ({total:,} characters); "
+        f"entity F1 on {len(dev[0])} dev sentences after every epoch (clock paused while scoring)"
+    )
+    curves = {
+        "lstmkit BiLSTM-CRF, batch 32": lstmkit_curve(chars, tags, dev, "crf", 8),
+        "lstmkit BiLSTM-softmax, batch 32": lstmkit_curve(chars, tags, dev, "softmax", 8),
+        "same model, one sentence at a time": per_sentence_curve(chars, tags, dev, 3),
+    }
     print(f"{'method':<36}{'s/epoch':>8}{'chars/s':>9}{'best F1':>9}{f'  s to F1 {target}':>14}   F1 after each epoch")
     reached = {}
     for name, curve in curves.items():
         per_epoch = curve[-1][0] / len(curve)
         reached[name] = next((s for s, f1 in curve if f1 >= target), None)
         when = f"{reached[name]:.1f}" if reached[name] is not None else "not reached"
-        print(f"{name:<36}{per_epoch:>8.1f}{total / per_epoch:>9,.0f}{max(f for _, f in curve):>9.3f}{when:>14}   "
-              + " ".join(f"{f:.2f}" for _, f in curve))
+        print(
+            f"{name:<36}{per_epoch:>8.1f}{total / per_epoch:>9,.0f}{max(f for _, f in curve):>9.3f}{when:>14}   "
+            + " ".join(f"{f:.2f}" for _, f in curve)
+        )
     ours, theirs = reached["lstmkit BiLSTM-CRF, batch 32"], reached["same model, one sentence at a time"]
     if ours and theirs:
         print(f"time to F1 {target}: per-sentence / lstmkit = {theirs / ours:.1f}x")

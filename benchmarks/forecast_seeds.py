@@ -107,17 +107,22 @@ def main() -> None:
         hand_s, hand_mse = hand_written(data, seed)
         ours_s, ours_mse, epochs, reached = with_lstmkit(data, seed, hand_mse)
         rows.append((hand_s, hand_mse, ours_s, ours_mse, epochs, reached if reached is not None else float("inf")))
-        print(f"seed {seed}: hand-written {hand_s:.2f}s MSE {hand_mse:.2e} | lstmkit {ours_s:.2f}s MSE {ours_mse:.2e} "
-              f"({epochs} epochs); reached the hand-written MSE after {rows[-1][5]:.2f}s", flush=True)
+        print(
+            f"seed {seed}: hand-written {hand_s:.2f}s MSE {hand_mse:.2e} | lstmkit {ours_s:.2f}s MSE {ours_mse:.2e} "
+            f"({epochs} epochs); reached the hand-written MSE after {rows[-1][5]:.2f}s",
+            flush=True,
+        )
     med = [statistics.median(r[i] for r in rows) for i in range(6)]
     print("\n| side | wall time (s) | test MSE | epochs | time to the hand-written MSE (s) |\n|---|---:|---:|---:|---:|")
     print(f"| hand-written PyTorch (tutorial settings) | {med[0]:.2f} | {med[1]:.2e} | 100 | {med[0]:.2f} |")
     print(f"| lstmkit Forecaster defaults (lookback 20) | {med[2]:.2f} | {med[3]:.2e} | {med[4]:.0f} | {med[5]:.2f} |")
     full, to_quality = med[0] / med[2], med[0] / med[5]
     print(f"\nfull default run: {full:.1f}x faster, test MSE {med[1] / med[3]:.0f}x lower than hand-written;")
-    print(f"time to quality (first epoch whose test MSE <= hand-written's): {to_quality:.1f}x faster; target >= 3x at "
-          f"equal or lower error: {'met' if to_quality >= 3 else 'NOT met'} by time to quality, "
-          f"{'met' if full >= 3 else 'NOT met'} by the full run. Medians of {args.repeats} seeds, {torch.get_num_threads()} threads.")
+    print(
+        f"time to quality (first epoch whose test MSE <= hand-written's): {to_quality:.1f}x faster; target >= 3x at "
+        f"equal or lower error: {'met' if to_quality >= 3 else 'NOT met'} by time to quality, "
+        f"{'met' if full >= 3 else 'NOT met'} by the full run. Medians of {args.repeats} seeds, {torch.get_num_threads()} threads."
+    )
 
 
 if __name__ == "__main__":

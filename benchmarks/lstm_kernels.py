@@ -35,13 +35,16 @@ def sync(device: torch.device) -> None:
 
 def make_call(module: torch.nn.Module, x: torch.Tensor, backward: bool):
     if backward:
+
         def call():
             module.zero_grad(set_to_none=True)
             module(x)[0].sum().backward()
     else:
+
         def call():
             with torch.no_grad():
                 module(x)
+
     return call
 
 
@@ -54,8 +57,7 @@ def time_round(call, inner: int, device: torch.device) -> float:
     return (time.perf_counter() - start) / inner
 
 
-def bench_point(batch: int, hidden: int, device: torch.device, min_rounds: int, sample_seconds: float,
-                budget_seconds: float) -> list[dict]:
+def bench_point(batch: int, hidden: int, device: torch.device, min_rounds: int, sample_seconds: float, budget_seconds: float) -> list[dict]:
     torch.manual_seed(0)
     reference = torch.nn.LSTM(hidden, hidden, batch_first=True).to(device)
     fused = LSTM(hidden, hidden, impl="fused").to(device)
@@ -89,13 +91,24 @@ def bench_point(batch: int, hidden: int, device: torch.device, min_rounds: int, 
         # Ratios are paired: each round's time over torch's time in the same round, then the median.
         # Pairing cancels the slow drifts of a shared machine that unpaired medians keep.
         ratio = {name: statistics.median(a / b for a, b in zip(samples[name], samples["torch"])) for name in ("fused", "explicit")}
-        rows.append({
-            "device": device.type, "B": batch, "H": hidden, "T": T,
-            "pass": "fwd+bwd" if backward else "fwd", "rounds": n_rounds, "calls_per_round": inner,
-            "torch_ms": median["torch"] * 1e3, "fused_ms": median["fused"] * 1e3, "explicit_ms": median["explicit"] * 1e3,
-            "fused_ratio": ratio["fused"], "explicit_ratio": ratio["explicit"],
-            "fused_max_abs_diff": error["fused"], "explicit_max_abs_diff": error["explicit"],
-        })
+        rows.append(
+            {
+                "device": device.type,
+                "B": batch,
+                "H": hidden,
+                "T": T,
+                "pass": "fwd+bwd" if backward else "fwd",
+                "rounds": n_rounds,
+                "calls_per_round": inner,
+                "torch_ms": median["torch"] * 1e3,
+                "fused_ms": median["fused"] * 1e3,
+                "explicit_ms": median["explicit"] * 1e3,
+                "fused_ratio": ratio["fused"],
+                "explicit_ratio": ratio["explicit"],
+                "fused_max_abs_diff": error["fused"],
+                "explicit_max_abs_diff": error["explicit"],
+            }
+        )
     return rows
 
 
@@ -117,8 +130,10 @@ def main() -> int:
         print("no CUDA device here; run with --device cpu", file=sys.stderr)
         return 2
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, T={T}, fp32, "
-          f"medians of {args.min_rounds} to 101 interleaved rounds")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, T={T}, fp32, "
+        f"medians of {args.min_rounds} to 101 interleaved rounds"
+    )
     header = "| device | B | H | pass | torch ms | fused ms | explicit ms | fused/torch | explicit/torch | max abs diff fused / explicit |"
     print(header)
     print("|---|---:|---:|---|---:|---:|---:|---:|---:|---|")
@@ -128,15 +143,19 @@ def main() -> int:
             for hidden in HIDDEN:
                 for row in bench_point(batch, hidden, device, args.min_rounds, args.sample_seconds, args.budget_seconds):
                     rows.append(row)
-                    print(f"| {row['device']} | {row['B']} | {row['H']} | {row['pass']} | {row['torch_ms']:.3f} | "
-                          f"{row['fused_ms']:.3f} | {row['explicit_ms']:.3f} | {row['fused_ratio']:.3f} | "
-                          f"{row['explicit_ratio']:.2f} | {row['fused_max_abs_diff']:.1e} / {row['explicit_max_abs_diff']:.1e} |",
-                          flush=True)
+                    print(
+                        f"| {row['device']} | {row['B']} | {row['H']} | {row['pass']} | {row['torch_ms']:.3f} | "
+                        f"{row['fused_ms']:.3f} | {row['explicit_ms']:.3f} | {row['fused_ratio']:.3f} | "
+                        f"{row['explicit_ratio']:.2f} | {row['fused_max_abs_diff']:.1e} / {row['explicit_max_abs_diff']:.1e} |",
+                        flush=True,
+                    )
     for device in devices:
         ratios = [r["fused_ratio"] for r in rows if r["device"] == device.type]
         verdict = "within" if max(ratios) <= 1.05 else "NOT within"
-        print(f"{device.type}: fused/torch ratio {min(ratios):.3f} .. {max(ratios):.3f} "
-              f"(median {statistics.median(ratios):.3f}): {verdict} the 5% target at every grid point")
+        print(
+            f"{device.type}: fused/torch ratio {min(ratios):.3f} .. {max(ratios):.3f} "
+            f"(median {statistics.median(ratios):.3f}): {verdict} the 5% target at every grid point"
+        )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
     return 0

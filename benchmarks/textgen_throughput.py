@@ -70,8 +70,19 @@ def hand_written(text: str, epochs: int, seed: int) -> tuple[float, float, int]:
 
 def with_lstmkit(text: str, epochs: int, seed: int) -> tuple[float, float, int]:
     start = time.perf_counter()
-    model = TextGenerator(epochs=epochs, patience=epochs, seed=seed, verbose=False, seq_len=SEQ, batch_size=STREAMS,
-                          hidden_size=HIDDEN, embedding_dim=EMB, num_layers=2, dropout=0.2, device="cpu").fit(text)
+    model = TextGenerator(
+        epochs=epochs,
+        patience=epochs,
+        seed=seed,
+        verbose=False,
+        seq_len=SEQ,
+        batch_size=STREAMS,
+        hidden_size=HIDDEN,
+        embedding_dim=EMB,
+        num_layers=2,
+        dropout=0.2,
+        device="cpu",
+    ).fit(text)
     seconds = time.perf_counter() - start
     train_x, _ = _blocks(model.vocab.encode(model.train_text)[0], STREAMS, SEQ)
     return seconds, model.history.epochs[-1]["val_loss"], train_x.numel() * epochs
@@ -88,14 +99,19 @@ def main() -> None:
         hand = hand_written(text, args.epochs, seed)
         ours = with_lstmkit(text, args.epochs, seed)
         rows.append((hand[2] / hand[0], hand[1], ours[2] / ours[0], ours[1]))
-        print(f"seed {seed}: hand-written {rows[-1][0]:.0f} chars/s (val CE {hand[1]:.3f}) | "
-              f"lstmkit {rows[-1][2]:.0f} chars/s (val CE {ours[1]:.3f})", flush=True)
+        print(
+            f"seed {seed}: hand-written {rows[-1][0]:.0f} chars/s (val CE {hand[1]:.3f}) | "
+            f"lstmkit {rows[-1][2]:.0f} chars/s (val CE {ours[1]:.3f})",
+            flush=True,
+        )
     hand_rate, hand_ce, our_rate, our_ce = (statistics.median(r[i] for r in rows) for i in range(4))
     print(f"\n| side | training chars/s | validation CE (nats/char) after {args.epochs} epochs |\n|---|---:|---:|")
     print(f"| hand-written PyTorch | {hand_rate:.0f} | {hand_ce:.3f} |")
     print(f"| lstmkit TextGenerator | {our_rate:.0f} | {our_ce:.3f} |")
-    print(f"\nthroughput ratio lstmkit / hand-written: {our_rate / hand_rate:.2f} (medians of {args.repeats}, "
-          f"{torch.get_num_threads()} threads)")
+    print(
+        f"\nthroughput ratio lstmkit / hand-written: {our_rate / hand_rate:.2f} (medians of {args.repeats}, "
+        f"{torch.get_num_threads()} threads)"
+    )
 
 
 if __name__ == "__main__":

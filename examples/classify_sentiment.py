@@ -12,17 +12,21 @@ Run: .venv/bin/python examples/classify_sentiment.py     (about 7 minutes on 2 C
 from lstmkit.data.text import labelled_texts
 from lstmkit.tasks.classify import SequenceClassifier, three_way_split
 
-NEW = {"sentiment_en": ["A warm, funny and beautifully acted film.", "Two hours of my life I will never get back."],
-       "sentiment_zh": ["质量很好，物流也快，非常满意", "太差了，用了两天就坏了"]}
+NEW = {
+    "sentiment_en": ["A warm, funny and beautifully acted film.", "Two hours of my life I will never get back."],
+    "sentiment_zh": ["质量很好，物流也快，非常满意", "太差了，用了两天就坏了"],
+}
 
 for corpus in ("sentiment_en", "sentiment_zh"):
     parts = three_way_split(*labelled_texts(corpus), seed=0)
     clf = SequenceClassifier(max_minutes=5, verbose=False).fit(parts["train"], parts["dev"])
     result = clf.evaluate(*parts["test"], baseline_data=(*parts["train"], *parts["dev"]))
     m = result["metrics"]
-    print(f"{corpus}: test accuracy {m['model']['accuracy']:.3f} (bow_logreg {m['bow_logreg']['accuracy']:.3f}), "
-          f"macro F1 {m['model']['f1']:.3f} (bow_logreg {m['bow_logreg']['f1']:.3f}) on {result['samples']} reviews; "
-          f"{len(clf.history.epochs)} epochs")
+    print(
+        f"{corpus}: test accuracy {m['model']['accuracy']:.3f} (bow_logreg {m['bow_logreg']['accuracy']:.3f}), "
+        f"macro F1 {m['model']['f1']:.3f} (bow_logreg {m['bow_logreg']['f1']:.3f}) on {result['samples']} reviews; "
+        f"{len(clf.history.epochs)} epochs"
+    )
     for text, label, (tokens, weights) in zip(NEW[corpus], clf.predict(NEW[corpus]), clf.attention(NEW[corpus])):
         top = sorted(zip(weights, tokens), reverse=True)[:3]
         print(f"  {label:>6}  {text}   most attended: {', '.join(t for _, t in top)}")

@@ -22,6 +22,8 @@ for strategy in ("recursive", "direct"):
     forecast = model.predict()["value"].to_numpy()
     test = model.metrics["metrics"]
     print(f"{strategy:>9}: next 10 points {np.round(forecast, 3).tolist()}")
-    print(f"{'':>9}  max error vs the true wave {np.abs(forecast - truth).max():.4f}; test RMSE over all 10-step "
-          f"forecasts {test['model']['rmse']:.4f} (naive {test['naive']['rmse']:.4f}, "
-          f"seasonal naive {test['seasonal_naive']['rmse']:.4f}); {len(model.history.epochs)} epochs")
+    print(
+        f"{'':>9}  max error vs the true wave {np.abs(forecast - truth).max():.4f}; test RMSE over all 10-step "
+        f"forecasts {test['model']['rmse']:.4f} (naive {test['naive']['rmse']:.4f}, "
+        f"seasonal naive {test['seasonal_naive']['rmse']:.4f}); {len(model.history.epochs)} epochs"
+    )

@@ -13,8 +13,7 @@ from pathlib import Path
 
 from lstmkit.tasks.forecast import Forecaster
 
-model = Forecaster(targets=["adj_close"], lookback=100, horizon=1, hidden_size=50, num_layers=2, scaler="minmax",
-                   verbose=False).fit("aapl")
+model = Forecaster(targets=["adj_close"], lookback=100, horizon=1, hidden_size=50, num_layers=2, scaler="minmax", verbose=False).fit("aapl")
 result = model.metrics
 print(f"test origins {result['first_origin']} .. {result['last_origin']} ({result['origins']} trading days)")
 for name, m in result["metrics"].items():

@@ -17,11 +17,28 @@ used in the field of deep learning. Unlike standard feedforward neural networks,
 It can not only process single data points (such as images), but also entire sequences of data (such as speech or video).
 """
 
-model = TextGenerator(level="word", lower=True, mode="window", seq_len=5, embedding_dim=50, hidden_size=100,
-                      num_layers=1, dropout=0.0, batch_size=8, epochs=100, patience=100, lr=1e-2,
-                      val_fraction=0.1, test_fraction=0.15, verbose=False).fit(data)
+model = TextGenerator(
+    level="word",
+    lower=True,
+    mode="window",
+    seq_len=5,
+    embedding_dim=50,
+    hidden_size=100,
+    num_layers=1,
+    dropout=0.0,
+    batch_size=8,
+    epochs=100,
+    patience=100,
+    lr=1e-2,
+    val_fraction=0.1,
+    test_fraction=0.15,
+    verbose=False,
+).fit(data)
 print("vocabulary:", len(model.vocab), "words")
 print(model.generate("lstm networks are", length=10, method="greedy"))
 scores = model.evaluate()["metrics"]
-print("test perplexity: model {:.1f}, unigram {:.1f}, 3-gram {:.1f} (a 60-word text: expect little)".format(
-    scores["model"]["perplexity"], scores["unigram"]["perplexity"], scores["ngram"]["perplexity"]))
+print(
+    "test perplexity: model {:.1f}, unigram {:.1f}, 3-gram {:.1f} (a 60-word text: expect little)".format(
+        scores["model"]["perplexity"], scores["unigram"]["perplexity"], scores["ngram"]["perplexity"]
+    )
+)

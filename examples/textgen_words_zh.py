@@ -16,9 +16,21 @@ sentence = "长短期记忆网络是一种特殊的循环神经网络"
 print(f"split on spaces: {len(sentence.split())} 'word'; jieba: {tokenize(sentence, 'word', 'zh')}")
 
 text = "\n".join(read_text("peoples_daily").splitlines()[:3000])
-model = TextGenerator(level="word", language="zh", min_freq=3, seq_len=35, batch_size=32, embedding_dim=128,
-                      hidden_size=256, num_layers=1, epochs=4, verbose=False).fit(text)
+model = TextGenerator(
+    level="word",
+    language="zh",
+    min_freq=3,
+    seq_len=35,
+    batch_size=32,
+    embedding_dim=128,
+    hidden_size=256,
+    num_layers=1,
+    epochs=4,
+    verbose=False,
+).fit(text)
 scores = model.evaluate()["metrics"]
-print(f"vocabulary {len(model.vocab)} words; test perplexity per word: model {scores['model']['perplexity']:.0f}, "
-      f"unigram {scores['unigram']['perplexity']:.0f}, 3-gram KN {scores['ngram']['perplexity']:.0f}")
+print(
+    f"vocabulary {len(model.vocab)} words; test perplexity per word: model {scores['model']['perplexity']:.0f}, "
+    f"unigram {scores['unigram']['perplexity']:.0f}, 3-gram KN {scores['ngram']['perplexity']:.0f}"
+)
 print(model.generate("中国", length=30, temperature=0.7, seed=0))

@@ -24,15 +24,44 @@ def write_reviews(path):
 def test_classify_train_predict_evaluate(tmp_path):
     data, out = tmp_path / "reviews.csv", tmp_path / "clf"
     write_reviews(data)
-    trained = lstmkit("classify", "train", "--data", str(data), "--text-column", "review", "--label-column", "verdict",
-                      "--hidden-size", "16", "--embedding-dim", "16", "--epochs", "8", "--lr", "0.01", "--out", str(out), "--json")
+    trained = lstmkit(
+        "classify",
+        "train",
+        "--data",
+        str(data),
+        "--text-column",
+        "review",
+        "--label-column",
+        "verdict",
+        "--hidden-size",
+        "16",
+        "--embedding-dim",
+        "16",
+        "--epochs",
+        "8",
+        "--lr",
+        "0.01",
+        "--out",
+        str(out),
+        "--json",
+    )
     assert trained.returncode == 0, trained.stderr
     report = json.loads(trained.stdout)
     assert set(report["metrics"]) == {"model", "bow_logreg"} and report["split"] == {"train": 160, "dev": 20, "test": 20}
     assert report["metrics"]["model"]["accuracy"] >= 0.9 and set(report["metrics"]["model"]) == {"accuracy", "precision", "recall", "f1"}
     assert json.loads((out / "metrics.json").read_text())["confusion"] == report["confusion"]
-    predicted = lstmkit("classify", "predict", "--model", str(out), "--text", "superb fun cast", "--text", "awful dull plot",
-                        "--output", str(tmp_path / "p.csv"))
+    predicted = lstmkit(
+        "classify",
+        "predict",
+        "--model",
+        str(out),
+        "--text",
+        "superb fun cast",
+        "--text",
+        "awful dull plot",
+        "--output",
+        str(tmp_path / "p.csv"),
+    )
     assert predicted.returncode == 0, predicted.stderr
     lines = predicted.stdout.splitlines()
     assert lines[0].startswith("up ") and lines[1].startswith("down ") and "attention:" in lines[0]
@@ -83,8 +112,23 @@ def write_conll(path, n, seed):
 def test_tag_train_predict_evaluate(tmp_path):
     data, out = tmp_path / "train.conll", tmp_path / "ner"
     write_conll(data, 150, 0)
-    trained = lstmkit("tag", "train", "--data", str(data), "--hidden-size", "16", "--embedding-dim", "16", "--epochs", "10",
-                      "--lr", "0.01", "--out", str(out), "--json")
+    trained = lstmkit(
+        "tag",
+        "train",
+        "--data",
+        str(data),
+        "--hidden-size",
+        "16",
+        "--embedding-dim",
+        "16",
+        "--epochs",
+        "10",
+        "--lr",
+        "0.01",
+        "--out",
+        str(out),
+        "--json",
+    )
     assert trained.returncode == 0, trained.stderr
     report = json.loads(trained.stdout)
     assert report["split"] == {"train": 120, "dev": 15, "test": 15}
@@ -111,15 +155,19 @@ def test_tag_errors(tmp_path):
     assert few.returncode == 2 and "too few to hold out" in few.stderr
     bundled = lstmkit("tag", "train", "--data", "peoples_daily_ner", "--dev", str(tmp_path / "few.conll"), "--out", str(tmp_path / "o"))
     assert bundled.returncode == 2 and "has its own fixed split" in bundled.stderr
-    missing = lstmkit("tag", "train", "--data", str(tmp_path / "few.conll"), "--dev", str(tmp_path / "nope.conll"),
-                      "--out", str(tmp_path / "o"))
+    missing = lstmkit(
+        "tag", "train", "--data", str(tmp_path / "few.conll"), "--dev", str(tmp_path / "nope.conll"), "--out", str(tmp_path / "o")
+    )
     assert missing.returncode == 2 and "--dev" in missing.stderr and "is not a file" in missing.stderr
 
 
 def test_text_datasets_are_listed_and_shown():
     listed = json.loads(lstmkit("datasets", "list", "--json").stdout)["text"]
-    assert {r["name"]: r["task"] for r in listed if r["task"] != "textgen"} == \
-        {"sentiment_en": "classify", "sentiment_zh": "classify", "peoples_daily_ner": "tag"}
+    assert {r["name"]: r["task"] for r in listed if r["task"] != "textgen"} == {
+        "sentiment_en": "classify",
+        "sentiment_zh": "classify",
+        "peoples_daily_ner": "tag",
+    }
     shown = json.loads(lstmkit("datasets", "show", "sentiment_en", "--json").stdout)
     assert set(shown["labels"]) == {"fresh", "rotten"} and shown["texts"] == sum(shown["labels"].values())
     ner = json.loads(lstmkit("datasets", "show", "peoples_daily_ner", "--json").stdout)

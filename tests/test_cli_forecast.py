@@ -25,16 +25,37 @@ def test_datasets_list_and_show():
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "sine"
-    result = lstmkit("forecast", "train", "--data", "sine", "--horizon", "5", "--lookback", "20", "--epochs", "5",
-                     "--quantiles", "0.1,0.9", "--out", str(out), "--json")
+    result = lstmkit(
+        "forecast",
+        "train",
+        "--data",
+        "sine",
+        "--horizon",
+        "5",
+        "--lookback",
+        "20",
+        "--epochs",
+        "5",
+        "--quantiles",
+        "0.1,0.9",
+        "--out",
+        str(out),
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     return out, json.loads(result.stdout)
 
 
 def test_train_writes_the_run_directory_and_reports_against_baselines(run_dir):
     out, report = run_dir
-    assert {p.name for p in out.iterdir()} >= {"config.json", "model.safetensors", "preprocessing.json", "metrics.json",
-                                               "forecast.png", "loss.png"}
+    assert {p.name for p in out.iterdir()} >= {
+        "config.json",
+        "model.safetensors",
+        "preprocessing.json",
+        "metrics.json",
+        "forecast.png",
+        "loss.png",
+    }
     assert set(report["metrics"]) == {"model", "naive", "drift", "seasonal_naive"}
     assert set(report["metrics"]["model"]) == {"mae", "rmse", "mape", "smape", "mase"}
     assert report["run_dir"] == str(out) and report["epochs"] >= 1 and report["seconds"] > 0
@@ -65,8 +86,21 @@ def test_train_prints_a_table_and_where_the_plot_is(tmp_path):
 def test_backtest_on_a_user_file_with_nothing_but_the_target(tmp_path):
     t = pd.date_range("2020-01-01", periods=500, freq="D")
     pd.DataFrame({"day": t, "load": 10 + np.sin(np.arange(500) * 2 * np.pi / 7)}).to_csv(tmp_path / "load.csv", index=False)
-    result = lstmkit("forecast", "backtest", "--data", str(tmp_path / "load.csv"), "--target", "load", "--horizon", "3",
-                     "--folds", "2", "--epochs", "3", "--json")
+    result = lstmkit(
+        "forecast",
+        "backtest",
+        "--data",
+        str(tmp_path / "load.csv"),
+        "--target",
+        "load",
+        "--horizon",
+        "3",
+        "--folds",
+        "2",
+        "--epochs",
+        "3",
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["season"] == 7 and len(report["folds"]) == 2 and "seasonal_naive" in report["metrics"]
@@ -107,8 +141,21 @@ def test_anomaly_detect_reports_precision_and_recall(tmp_path):
     labels[[600, 700, 800]] = 1
     y[[600, 700, 800]] += 1.5
     pd.DataFrame({"y": y, "label": labels}).to_csv(tmp_path / "s.csv", index=False)
-    result = lstmkit("anomaly", "detect", "--data", str(tmp_path / "s.csv"), "--target", "y", "--labels", "label",
-                     "--epochs", "30", "--out", str(tmp_path / "a"), "--json")
+    result = lstmkit(
+        "anomaly",
+        "detect",
+        "--data",
+        str(tmp_path / "s.csv"),
+        "--target",
+        "y",
+        "--labels",
+        "label",
+        "--epochs",
+        "30",
+        "--out",
+        str(tmp_path / "a"),
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["recall"] == 1.0 and report["precision"] >= 0.75
@@ -126,8 +173,7 @@ def test_labels_stay_aligned_when_rows_are_sorted_and_text_labels_are_refused(tm
     labels[[450, 520]] = 1
     frame = pd.DataFrame({"date": t, "y": y, "lab": labels}).sample(frac=1.0, random_state=0)  # shuffled rows
     frame.to_csv(tmp_path / "s.csv", index=False)
-    result = lstmkit("anomaly", "detect", "--data", str(tmp_path / "s.csv"), "--target", "y", "--labels", "lab",
-                     "--epochs", "20", "--json")
+    result = lstmkit("anomaly", "detect", "--data", str(tmp_path / "s.csv"), "--target", "y", "--labels", "lab", "--epochs", "20", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["recall"] == 1.0
     frame.assign(lab=np.where(frame["lab"] > 0, "yes", "no")).to_csv(tmp_path / "t.csv", index=False)

@@ -12,19 +12,33 @@ import pytest
 from lstmkit.io.artifacts import CHECKPOINT, CONFIG
 
 # 100 epochs of about 6 batches, a checkpoint after nearly every batch: long enough to be killed mid-run
-TRAIN = ["forecast", "train", "--data", "sine", "--lookback", "20", "--hidden-size", "16", "--epochs", "100",
-         "--patience", "1000", "--checkpoint-every", "0.001", "--seed", "3"]
+TRAIN = [
+    "forecast",
+    "train",
+    "--data",
+    "sine",
+    "--lookback",
+    "20",
+    "--hidden-size",
+    "16",
+    "--epochs",
+    "100",
+    "--patience",
+    "1000",
+    "--checkpoint-every",
+    "0.001",
+    "--seed",
+    "3",
+]
 
 
 def lstmkit(*args, timeout=300):
     env = {**os.environ, "COLUMNS": "250"}  # --help is not cut to a terminal's width
-    return subprocess.run([sys.executable, "-m", "lstmkit.cli", *args], capture_output=True, text=True, timeout=timeout,
-                          env=env)
+    return subprocess.run([sys.executable, "-m", "lstmkit.cli", *args], capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def start(*args):
-    return subprocess.Popen([sys.executable, "-m", "lstmkit.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    return subprocess.Popen([sys.executable, "-m", "lstmkit.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def wait_for_training(process, run, seconds=60.0):
@@ -111,8 +125,21 @@ def test_overwrite_replaces_a_run_and_bad_data_leaves_it_alone(tmp_path):
 
 
 def test_training_flags_are_the_same_in_every_task():
-    flags = ("--epochs", "--steps", "--max-minutes", "--batch-size", "--lr", "--patience", "--min-improvement",
-             "--clip-grad-norm", "--seed", "--device", "--precision", "--checkpoint-every", "--resume")
+    flags = (
+        "--epochs",
+        "--steps",
+        "--max-minutes",
+        "--batch-size",
+        "--lr",
+        "--patience",
+        "--min-improvement",
+        "--clip-grad-norm",
+        "--seed",
+        "--device",
+        "--precision",
+        "--checkpoint-every",
+        "--resume",
+    )
     for task in ("forecast", "textgen", "classify", "tag", "anomaly"):
         command = "detect" if task == "anomaly" else "train"
         shown = lstmkit(task, command, "--help", timeout=60).stdout
@@ -135,8 +162,14 @@ def test_anomaly_detect_writes_a_run_directory_with_a_reloadable_detector(tmp_pa
     result = lstmkit("anomaly", "detect", "--data", "sine", "--epochs", "3", "--out", str(run), "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert {p.name for p in run.iterdir()} >= {CONFIG, "model.safetensors", "preprocessing.json", "metrics.json",
-                                               "anomalies.csv", "anomalies.png"}
+    assert {p.name for p in run.iterdir()} >= {
+        CONFIG,
+        "model.safetensors",
+        "preprocessing.json",
+        "metrics.json",
+        "anomalies.csv",
+        "anomalies.png",
+    }
     assert json.loads((run / "metrics.json").read_text())["anomalies"] == report["anomalies"]
     flagged = AnomalyDetector.load(run).predict("sine")["anomaly"]
     assert int(flagged.sum()) == report["anomalies"]

@@ -9,8 +9,7 @@ def lstmkit(*args):
     return subprocess.run([sys.executable, "-m", "lstmkit.cli", *args], capture_output=True, text=True, timeout=300)
 
 
-SMALL = ["--hidden-size", "32", "--embedding-dim", "16", "--layers", "1", "--seq-len", "30", "--batch-size", "4",
-         "--epochs", "2"]
+SMALL = ["--hidden-size", "32", "--embedding-dim", "16", "--layers", "1", "--seq-len", "30", "--batch-size", "4", "--epochs", "2"]
 
 
 def test_train_sample_evaluate_on_a_text_file(tmp_path):

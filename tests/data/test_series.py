@@ -66,8 +66,9 @@ def test_bad_tables_are_user_errors(make, kwargs, message):
         to_series(make(), **kwargs)
 
 
-@pytest.mark.parametrize("fill,expected", [("ffill", [0, 0, 2, 3]), ("interpolate", [0, 1, 2, 3]), ("zero", [0, 0, 2, 3]),
-                                           ("drop", [0, 2, 3])])
+@pytest.mark.parametrize(
+    "fill,expected", [("ffill", [0, 0, 2, 3]), ("interpolate", [0, 1, 2, 3]), ("zero", [0, 0, 2, 3]), ("drop", [0, 2, 3])]
+)
 def test_fill_rules(fill, expected):
     s = to_series(frame(4, y=[0.0, np.nan, 2.0, 3.0]), fill=fill)
     assert s.values[:, 0].tolist() == expected

@@ -11,8 +11,7 @@ from lstmkit.errors import UserError
 from lstmkit.evaluation.metrics import entity_scores
 from lstmkit.nn.crf import allowed_transitions
 
-any_tags = st.lists(st.sampled_from(["O", "B-PER", "I-PER", "E-PER", "S-PER", "B-LOC", "I-LOC", "E-LOC", "S-LOC"]),
-                    min_size=1, max_size=12)
+any_tags = st.lists(st.sampled_from(["O", "B-PER", "I-PER", "E-PER", "S-PER", "B-LOC", "I-LOC", "E-LOC", "S-LOC"]), min_size=1, max_size=12)
 bio_tags = st.lists(st.sampled_from(["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]), min_size=1, max_size=12)
 
 

@@ -15,8 +15,12 @@ from lstmkit.nn import LSTM
 def saved(tmp_path, **overrides):
     torch.manual_seed(0)
     model = LSTM(3, 5, num_layers=2, proj_size=2)
-    args = dict(kind="forecaster", config={"hidden_size": 5, "layers": 2}, state_dict=model.state_dict(),
-                preprocessing={"scaler": {"min": [0.0], "scale": [2.0]}, "columns": ["收盘价"]})
+    args = dict(
+        kind="forecaster",
+        config={"hidden_size": 5, "layers": 2},
+        state_dict=model.state_dict(),
+        preprocessing={"scaler": {"min": [0.0], "scale": [2.0]}, "columns": ["收盘价"]},
+    )
     args.update(overrides)
     return save_model(tmp_path / "run", **args), model
 
@@ -158,8 +162,13 @@ def test_a_crash_between_renames_is_detected_not_silently_used(tmp_path, monkeyp
 
     monkeypatch.setattr(artifacts.os, "replace", crash_on_second_rename)
     with pytest.raises(KeyboardInterrupt):
-        save_model(directory, kind="forecaster", config={"hidden_size": 5, "layers": 2},
-                   state_dict={k: v + 1 for k, v in model.state_dict().items()}, preprocessing={"changed": True})
+        save_model(
+            directory,
+            kind="forecaster",
+            config={"hidden_size": 5, "layers": 2},
+            state_dict={k: v + 1 for k, v in model.state_dict().items()},
+            preprocessing={"changed": True},
+        )
     monkeypatch.undo()
     assert not [p for p in directory.iterdir() if p.name.endswith(".tmp")]  # no debris
     # the new weights landed but config.json still describes the old save: detected, not silently used

@@ -87,9 +87,11 @@ def test_gradients_by_gradcheck():
     tags = torch.randint(0, 3, mask.shape)
     emissions.requires_grad_(True)
 
-    params = [crf.transitions.detach().clone().requires_grad_(True),
-              crf.start_transitions.detach().clone().requires_grad_(True),
-              crf.end_transitions.detach().clone().requires_grad_(True)]
+    params = [
+        crf.transitions.detach().clone().requires_grad_(True),
+        crf.start_transitions.detach().clone().requires_grad_(True),
+        crf.end_transitions.detach().clone().requires_grad_(True),
+    ]
     assert torch.autograd.gradcheck(lambda e: crf.nll(e, tags, mask), (emissions,))
 
     def with_params(e, trans, start, end):

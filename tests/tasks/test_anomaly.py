@@ -61,7 +61,8 @@ def test_saved_detector_flags_the_same_points(tmp_path):
     loaded = AnomalyDetector.load(tmp_path / "run")
     pd.testing.assert_frame_equal(loaded.predict(frame), detector.predict(frame))
     assert loaded.evaluate(frame, truth.astype(int))["metrics"]["model"] == precision_recall(
-        detector.predict(frame)["anomaly"].to_numpy(), truth)
+        detector.predict(frame)["anomaly"].to_numpy(), truth
+    )
     with pytest.raises(UserError, match="needs the data to scan"):
         loaded.predict()
 

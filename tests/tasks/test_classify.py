@@ -69,7 +69,7 @@ def test_text_attention_and_baseline():
     texts = ["a truly great film", "great acting and a great story", "dull , slow and long", "a slow dull mess"] * 25
     labels = ["pos", "pos", "neg", "neg"] * 25
     clf = SequenceClassifier(hidden_size=16, embedding_dim=16, epochs=15, min_freq=1, verbose=False).fit((texts, labels))
-    (tokens, weights), = clf.attention(["a great story"])
+    ((tokens, weights),) = clf.attention(["a great story"])
     assert tokens == ["a", "great", "story"] and weights.shape == (3,) and abs(weights.sum() - 1) < 1e-5
     result = clf.evaluate(["great story", "slow mess"], ["pos", "neg"], baseline_data=(texts, labels))
     assert result["metrics"]["model"]["accuracy"] == 1.0 and result["metrics"]["bow_logreg"]["accuracy"] == 1.0

@@ -34,8 +34,7 @@ def test_sine_forecast_beats_naive_and_drift_tenfold(sine_model):
 
 
 @settings(max_examples=50, deadline=None)
-@given(n=st.integers(60, 400), lookback=st.integers(1, 10), horizon=st.integers(1, 5),
-       val=st.floats(0.05, 0.3), test=st.floats(0.0, 0.3))
+@given(n=st.integers(60, 400), lookback=st.integers(1, 10), horizon=st.integers(1, 5), val=st.floats(0.05, 0.3), test=st.floats(0.0, 0.3))
 def test_no_training_target_reaches_into_validation_or_test(n, lookback, horizon, val, test):
     f = Forecaster(ForecasterConfig(lookback=lookback, horizon=horizon, val_fraction=val, test_fraction=test))
     f.lookback = lookback
@@ -114,8 +113,9 @@ def test_save_load_round_trip_predicts_the_same(tmp_path, sine_model):
     loaded = Forecaster.load(tmp_path / "run")
     pd.testing.assert_frame_equal(loaded.predict(), sine_model.predict())
     assert loaded.predict().index[0] == 1000  # the step numbering continues after the fitted rows
-    np.testing.assert_allclose(loaded.evaluate(sine_wave(), start=800)["metrics"]["model"]["rmse"],
-                               sine_model.metrics["metrics"]["model"]["rmse"], rtol=1e-6)
+    np.testing.assert_allclose(
+        loaded.evaluate(sine_wave(), start=800)["metrics"]["model"]["rmse"], sine_model.metrics["metrics"]["model"]["rmse"], rtol=1e-6
+    )
     with pytest.raises(UserError, match="no held-out test rows"):
         loaded.evaluate()
 
@@ -139,17 +139,20 @@ def test_series_too_short_for_lookback_and_horizon():
         Forecaster(quick(lookback=20, horizon=5)).fit(pd.DataFrame({"y": np.arange(30.0)}))
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    ({"strategy": "beam"}, "strategy must be one of direct, recursive, seq2seq"),
-    ({"quantiles": [0.1, 1.5]}, "quantiles must lie strictly between 0 and 1"),
-    ({"quantiles": [0.1], "strategy": "recursive"}, "quantiles need strategy 'direct' or 'seq2seq'"),
-    ({"cell": "rnn"}, "cell must be 'lstm' or 'gru'"),
-    ({"horizon": 0}, "horizon must be at least 1"),
-    ({"batch_size": 0}, "batch_size must be a whole number of at least 1"),
-    ({"epochs": 0}, "epochs must be a whole number of at least 1"),
-    ({"season": 0}, "season must be a whole number of rows of at least 1"),
-    ({"dropout": 2.0}, r"dropout must be in \[0, 1\)"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"strategy": "beam"}, "strategy must be one of direct, recursive, seq2seq"),
+        ({"quantiles": [0.1, 1.5]}, "quantiles must lie strictly between 0 and 1"),
+        ({"quantiles": [0.1], "strategy": "recursive"}, "quantiles need strategy 'direct' or 'seq2seq'"),
+        ({"cell": "rnn"}, "cell must be 'lstm' or 'gru'"),
+        ({"horizon": 0}, "horizon must be at least 1"),
+        ({"batch_size": 0}, "batch_size must be a whole number of at least 1"),
+        ({"epochs": 0}, "epochs must be a whole number of at least 1"),
+        ({"season": 0}, "season must be a whole number of rows of at least 1"),
+        ({"dropout": 2.0}, r"dropout must be in \[0, 1\)"),
+    ],
+)
 def test_bad_configuration(kwargs, message):
     with pytest.raises(UserError, match=message):
         Forecaster(**kwargs)

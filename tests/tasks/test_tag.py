@@ -52,8 +52,10 @@ def test_padding_does_not_change_emissions(chars):
 
 def test_constrained_decoding_never_breaks_the_scheme():
     torch.manual_seed(1)
-    for labels in (["O", "B-PER", "I-PER", "B-LOC", "I-LOC"],
-                   ["O", "B-PER", "I-PER", "E-PER", "S-PER", "B-LOC", "I-LOC", "E-LOC", "S-LOC"]):
+    for labels in (
+        ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"],
+        ["O", "B-PER", "I-PER", "E-PER", "S-PER", "B-LOC", "I-LOC", "E-LOC", "S-LOC"],
+    ):
         model = TaggerModel(30, 0, labels, TaggerConfig(hidden_size=4, embedding_dim=4)).eval()
         with torch.no_grad():
             model.emit.bias.normal_(0, 5)  # strong random preferences, scheme-blind
@@ -97,8 +99,12 @@ def test_round_trip_softmax_and_errors(trained, tmp_path):
 
 def test_character_level_chinese():
     tokens = [list("江泽民在北京"), list("李鹏到上海"), list("朱镕基离开北京"), list("江泽民到上海")] * 20
-    tags = [["B-PER", "I-PER", "I-PER", "O", "B-LOC", "I-LOC"], ["B-PER", "I-PER", "O", "B-LOC", "I-LOC"],
-            ["B-PER", "I-PER", "I-PER", "O", "O", "B-LOC", "I-LOC"], ["B-PER", "I-PER", "I-PER", "O", "B-LOC", "I-LOC"]] * 20
+    tags = [
+        ["B-PER", "I-PER", "I-PER", "O", "B-LOC", "I-LOC"],
+        ["B-PER", "I-PER", "O", "B-LOC", "I-LOC"],
+        ["B-PER", "I-PER", "I-PER", "O", "O", "B-LOC", "I-LOC"],
+        ["B-PER", "I-PER", "I-PER", "O", "B-LOC", "I-LOC"],
+    ] * 20
     tagger = SequenceTagger(hidden_size=16, embedding_dim=16, epochs=15, lr=1e-2, verbose=False).fit((tokens, tags))
     assert tagger.level == "char" and not tagger.use_chars
     text_tokens = tagger.tokenize("李鹏 在北京")
@@ -116,8 +122,10 @@ def test_long_sentences_are_cut_between_entities():
     # an entity longer than a piece is cut, and each piece is well formed in the scheme
     _, long_tags = _cut([list("abcdef")], [["B-X", "I-X", "I-X", "I-X", "I-X", "O"]], 3, to_bioes)
     assert long_tags == [["B-X", "I-X", "E-X"], ["B-X", "E-X", "O"]]
-    assert mark_entities(["John", "Smith", "lives", "in", "Rome"], ["B-PER", "I-PER", "O", "O", "B-LOC"]) == \
-        "[John Smith]PER lives in [Rome]LOC"
+    assert (
+        mark_entities(["John", "Smith", "lives", "in", "Rome"], ["B-PER", "I-PER", "O", "O", "B-LOC"])
+        == "[John Smith]PER lives in [Rome]LOC"
+    )
 
 
 def test_labels_cover_every_tag_of_a_type_seen_only_in_one_token_entities():

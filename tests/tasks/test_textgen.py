@@ -15,8 +15,7 @@ TEXT = "the cat sat on the mat. the dog sat on the log. " * 60
 
 
 def tiny(**kwargs):
-    base = dict(hidden_size=48, embedding_dim=16, num_layers=1, seq_len=25, batch_size=4, epochs=8, lr=1e-2,
-                dropout=0.0, verbose=False)
+    base = dict(hidden_size=48, embedding_dim=16, num_layers=1, seq_len=25, batch_size=4, epochs=8, lr=1e-2, dropout=0.0, verbose=False)
     return TextGenerator(**{**base, **kwargs}).config
 
 
@@ -159,12 +158,15 @@ def test_tied_weights_share_one_matrix():
     assert g.model.head.weight is g.model.embedding.weight
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    ({"mode": "stateful"}, "mode must be 'tbptt' or 'window'"),
-    ({"tie_weights": True, "embedding_dim": 8}, "tie_weights needs embedding_dim == hidden_size"),
-    ({"seq_len": 0}, "seq_len must be at least 1"),
-    ({"dropout": 1.5}, r"dropout must be in \[0, 1\)"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"mode": "stateful"}, "mode must be 'tbptt' or 'window'"),
+        ({"tie_weights": True, "embedding_dim": 8}, "tie_weights needs embedding_dim == hidden_size"),
+        ({"seq_len": 0}, "seq_len must be at least 1"),
+        ({"dropout": 1.5}, r"dropout must be in \[0, 1\)"),
+    ],
+)
 def test_bad_configuration(kwargs, message):
     with pytest.raises(UserError, match=message):
         TextGenerator(tiny(**kwargs))

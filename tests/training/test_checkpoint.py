@@ -28,8 +28,15 @@ def net():
 
 
 def options(tmp_path=None, **kwargs):
-    base = dict(epochs=6, batch_size=16, lr=1e-2, verbose=False, device="cpu", patience=None,
-                checkpoint_dir=None if tmp_path is None else str(tmp_path))
+    base = dict(
+        epochs=6,
+        batch_size=16,
+        lr=1e-2,
+        verbose=False,
+        device="cpu",
+        patience=None,
+        checkpoint_dir=None if tmp_path is None else str(tmp_path),
+    )
     return TrainingOptions(**{**base, **kwargs})
 
 
@@ -120,8 +127,9 @@ def test_kept_weights_are_the_lowest_validation_loss_even_below_the_improvement_
     with torch.no_grad():
         model.weight.zero_()
         model.bias.fill_(0.0)
-    history = Trainer(options(epochs=8, lr=0.01, batch_size=64, patience=3, min_improvement=0.5, schedule="none",
-                              clip_grad_norm=None)).fit(model, mse, (x, torch.ones(64, 1)), (x[:8], torch.ones(8, 1)))
+    history = Trainer(options(epochs=8, lr=0.01, batch_size=64, patience=3, min_improvement=0.5, schedule="none", clip_grad_norm=None)).fit(
+        model, mse, (x, torch.ones(64, 1)), (x[:8], torch.ones(8, 1))
+    )
     losses = [r["val_loss"] for r in history.epochs]
     assert history.stopped_because == "no validation improvement for 3 epochs" and len(losses) == 4
     assert history.best_epoch == 4 and history.best_val_loss == min(losses)  # the last epoch, though below the threshold

@@ -34,8 +34,14 @@ app.add_typer(classify.app, name="classify")
 app.add_typer(tag.app, name="tag")
 
 # library parameter names whose flag is not simply --name-with-dashes
-FLAG_NAMES = {"targets": "--target", "covariates": "--covariate", "time_column": "--time", "num_layers": "--layers",
-              "text_column": "--text-column", "label_column": "--label-column"}
+FLAG_NAMES = {
+    "targets": "--target",
+    "covariates": "--covariate",
+    "time_column": "--time",
+    "num_layers": "--layers",
+    "text_column": "--text-column",
+    "label_column": "--label-column",
+}
 
 
 def _flags() -> dict[str, str]:

@@ -23,8 +23,11 @@ def detect(
     threshold: float = typer.Option(5.0, help="Robust z-score of the 1-step residual above which a point is flagged."),
     train_fraction: float = typer.Option(0.5, "--train-fraction", help="Leading share of rows to learn normal behaviour from."),
     labels: str = typer.Option(None, "--labels", help="A 0/1 column of known anomalies: report precision and recall."),
-    out: Path = typer.Option(None, "--out", help="Run directory: the detector (reusable with Python's AnomalyDetector.load), "
-                             "anomalies.csv, anomalies.png, metrics.json."),
+    out: Path = typer.Option(
+        None,
+        "--out",
+        help="Run directory: the detector (reusable with Python's AnomalyDetector.load), anomalies.csv, anomalies.png, metrics.json.",
+    ),
     overwrite: bool = OVERWRITE_OPTION,
     as_json: bool = JSON_OPTION,
     training=None,
@@ -43,8 +46,9 @@ def detect(
         from lstmkit.errors import UserError
 
         raise UserError("--resume continues a run directory: give its --out")
-    config = AnomalyConfig(threshold=threshold, train_fraction=train_fraction, target=target, time_column=time, fill=fill,
-                           training=training)
+    config = AnomalyConfig(
+        threshold=threshold, train_fraction=train_fraction, target=target, time_column=time, fill=fill, training=training
+    )
     detector = AnomalyDetector(config)
     series, truth = read_labelled(data, labels, target, time, fill) if labels else (detector.read(data), None)
     detector.fit(series)
@@ -53,24 +57,35 @@ def detect(
     report = {"rows": len(result), "anomalies": len(found), **detector.settings()}
     if truth is not None:
         report.update(precision_recall(result["anomaly"].to_numpy(), truth > 0))
-    report["flagged"] = [{"at": str(i), "value": r.value, "expected": r.expected, "score": r.score}
-                         for i, r in found.iterrows()]
+    report["flagged"] = [{"at": str(i), "value": r.value, "expected": r.expected, "score": r.score} for i, r in found.iterrows()]
     if out is not None:
         write_csv(out / "anomalies.csv", result)
 
         def plots() -> dict:
             train_end = result.index[int(len(result) * train_fraction) - 1]
-            return {"anomalies": str(plot_anomalies(out / "anomalies.png", f"{data}: {series.targets[0]}",
-                                                    result.index, result["value"].to_numpy(), result["expected"].to_numpy(),
-                                                    result["anomaly"].to_numpy(), train_end))}
+            return {
+                "anomalies": str(
+                    plot_anomalies(
+                        out / "anomalies.png",
+                        f"{data}: {series.targets[0]}",
+                        result.index,
+                        result["value"].to_numpy(),
+                        result["expected"].to_numpy(),
+                        result["anomaly"].to_numpy(),
+                        train_end,
+                    )
+                )
+            }
 
         report = write_run(out, detector, report, plots)
     finish(report, as_json, lambda: _text(report, found, len(result), threshold, train_fraction, labels, out))
 
 
 def _text(report: dict, found, rows: int, threshold: float, train_fraction: float, labels, out) -> None:
-    print(f"{len(found)} of {rows} points flagged (robust z > {threshold:g}; normal behaviour learned "
-          f"from the first {train_fraction:.0%} of rows)")
+    print(
+        f"{len(found)} of {rows} points flagged (robust z > {threshold:g}; normal behaviour learned "
+        f"from the first {train_fraction:.0%} of rows)"
+    )
     if len(found):
         print(found[["value", "expected", "score"]].to_string(float_format=lambda v: f"{v:.4g}"))
     if labels is not None:

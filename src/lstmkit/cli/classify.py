@@ -23,8 +23,9 @@ from lstmkit.cli.common import (
 from lstmkit.errors import UserError
 from lstmkit.tasks.defaults import classify_training
 
-app = typer.Typer(help="Sequence classification (sentiment, ...): LSTM/GRU with attention, next to a bag-of-words baseline.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Sequence classification (sentiment, ...): LSTM/GRU with attention, next to a bag-of-words baseline.", no_args_is_help=True
+)
 LABELLED_DATA = typer.Option(..., "--data", help="sentiment_en, sentiment_zh, or a CSV/TSV/Parquet file with text and label columns.")
 TEXT_COLUMN = typer.Option("text", "--text-column", help="The column holding the texts.")
 LABEL_COLUMN = typer.Option("label", "--label-column", help="The column holding the labels.")
@@ -71,8 +72,18 @@ def train(
     """
     from lstmkit.tasks.classify import ClassifierConfig, SequenceClassifier, labelled_splits
 
-    options: dict[str, Any] = dict(level=level, pooling=pooling, cell=cell, conv_channels=conv_channels, bidirectional=not unidirectional,
-                   hidden_size=hidden_size, num_layers=layers, embedding_dim=embedding_dim, dropout=dropout, max_len=max_len)
+    options: dict[str, Any] = dict(
+        level=level,
+        pooling=pooling,
+        cell=cell,
+        conv_channels=conv_channels,
+        bidirectional=not unidirectional,
+        hidden_size=hidden_size,
+        num_layers=layers,
+        embedding_dim=embedding_dim,
+        dropout=dropout,
+        max_len=max_len,
+    )
     config = ClassifierConfig(**{k: v for k, v in options.items() if v is not None}, training=training)
     config.check()
     prepare_out(out, training, overwrite)
@@ -113,7 +124,7 @@ def predict(
     clf = SequenceClassifier.load(model)
     texts = list(text or []) + (texts_from(data, text_column) if data else [])
     if not texts:
-        raise UserError("nothing to classify; give --text \"...\" (repeatable) or --data FILE")
+        raise UserError('nothing to classify; give --text "..." (repeatable) or --data FILE')
     rows = clf.explain(texts)
     if output is not None:
         write_csv(output, pd.DataFrame([{k: r[k] for k in ("text", "label", "probability")} for r in rows]), index=False)

@@ -24,9 +24,23 @@ INTERRUPTED_EXIT = 130  # the shell's code for a run stopped by Ctrl-C
 
 # TrainingOptions fields that are not flags: the run directory is --out, progress always goes to stderr
 _NOT_FLAGS = ("checkpoint_dir", "verbose")
-_FLAG_TYPES = {"epochs": int, "steps": int, "batch_size": int, "patience": int, "seed": int, "max_minutes": float,
-               "lr": float, "weight_decay": float, "min_improvement": float, "clip_grad_norm": float,
-               "checkpoint_every": float, "schedule": str, "device": str, "precision": str, "resume": bool}
+_FLAG_TYPES = {
+    "epochs": int,
+    "steps": int,
+    "batch_size": int,
+    "patience": int,
+    "seed": int,
+    "max_minutes": float,
+    "lr": float,
+    "weight_decay": float,
+    "min_improvement": float,
+    "clip_grad_norm": float,
+    "checkpoint_every": float,
+    "schedule": str,
+    "device": str,
+    "precision": str,
+    "resume": bool,
+}
 
 
 def emit(payload: dict, as_json: bool) -> None:
@@ -64,17 +78,21 @@ def training_flags(defaults: Callable[[], Any], exclude: tuple[str, ...] = ()) -
                 added.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=bool))
                 continue
             shown = "none" if default is None else default
-            option = typer.Option(None, "--" + f.name.replace("_", "-"), help=f"{f.metadata['help']} (default: {shown})",
-                                  show_default=False)
-            added.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=option,
-                                           annotation=_FLAG_TYPES[f.name] | None))
+            option = typer.Option(
+                None, "--" + f.name.replace("_", "-"), help=f"{f.metadata['help']} (default: {shown})", show_default=False
+            )
+            added.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=_FLAG_TYPES[f.name] | None))
 
         @functools.wraps(command)
         def wrapper(**kwargs):
             given = {f.name: kwargs.pop(f.name) for f in flags}
             out = kwargs.get("out")
-            options = replace(task_defaults, **{k: v for k, v in given.items() if v is not None and k != "resume"},
-                              resume=bool(given.get("resume")), checkpoint_dir=None if out is None else str(out))
+            options = replace(
+                task_defaults,
+                **{k: v for k, v in given.items() if v is not None and k != "resume"},
+                resume=bool(given.get("resume")),
+                checkpoint_dir=None if out is None else str(out),
+            )
             return command(training=options, **kwargs)
 
         wrapper.__signature__ = signature.replace(parameters=own + added)  # type: ignore[attr-defined]
@@ -100,12 +118,14 @@ def prepare_out(out: Path, training, overwrite: bool = False) -> None:
             raise UserError(f"--resume: nothing to continue in {str(out)!r} ({done}); drop --resume to train a new run")
         return
     if (has_model or has_checkpoint) and not overwrite:
-        raise UserError(f"--out {str(out)!r} already holds a run; pass --resume to continue it, --overwrite to replace it, "
-                        "or choose another directory")
+        raise UserError(
+            f"--out {str(out)!r} already holds a run; pass --resume to continue it, --overwrite to replace it, or choose another directory"
+        )
     existing = next(p for p in (out, *out.absolute().parents) if p.exists())
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise UserError(f"--out {str(out)!r} cannot be written ({str(existing)!r} is not a writable directory); "
-                        "choose a writable directory")
+        raise UserError(
+            f"--out {str(out)!r} cannot be written ({str(existing)!r} is not a writable directory); choose a writable directory"
+        )
 
 
 class Clock:
@@ -128,8 +148,15 @@ def write_run(out: Path, estimator, report: dict, plots: Callable[[], dict] | No
 
     estimator.save(out)
     history = estimator.history
-    full = {"run_dir": str(out), **report, "epochs": len(history.epochs), "best_epoch": history.best_epoch,
-            "stopped_because": history.stopped_because, "interrupted": history.interrupted, "device": history.device}
+    full = {
+        "run_dir": str(out),
+        **report,
+        "epochs": len(history.epochs),
+        "best_epoch": history.best_epoch,
+        "stopped_because": history.stopped_because,
+        "interrupted": history.interrupted,
+        "device": history.device,
+    }
     if plots is not None:
         full["plots"] = plots()
     atomic_write_json(out / METRICS, full)
@@ -143,8 +170,10 @@ def finish(report: dict, as_json: bool, text: Callable[[], None]) -> None:
     else:
         text()
     if report.get("interrupted"):
-        print(f"training was interrupted: {report['run_dir']} holds the best weights so far; continue with the same "
-              "command and --resume", file=sys.stderr)
+        print(
+            f"training was interrupted: {report['run_dir']} holds the best weights so far; continue with the same command and --resume",
+            file=sys.stderr,
+        )
         raise typer.Exit(INTERRUPTED_EXIT)
 
 

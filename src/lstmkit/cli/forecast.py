@@ -27,8 +27,9 @@ DATA = typer.Option(..., "--data", help="A bundled dataset name (lstmkit dataset
 TARGET = typer.Option(None, "--target", help="Column to forecast; repeat for several. Default: the dataset's target.")
 COVARIATE = typer.Option(None, "--covariate", help="Past covariate column (known up to the forecast origin); repeatable.")
 TIME = typer.Option(None, "--time", help="Time column. Default: a datetime column or one named date/time/timestamp.")
-FILL = typer.Option(None, "--fill", help="Missing values: ffill (causal), interpolate (reads the next observed value), "
-                    "drop or zero. Default: refuse them.")
+FILL = typer.Option(
+    None, "--fill", help="Missing values: ffill (causal), interpolate (reads the next observed value), drop or zero. Default: refuse them."
+)
 SEASON = typer.Option(None, "--season", help="Seasonal period in rows. Default: from the time column's frequency.")
 HORIZON = typer.Option(1, help="Steps to forecast from each origin.")
 LOOKBACK = typer.Option(None, help="Input steps. Default: three seasonal periods, within 8..200.")
@@ -55,16 +56,17 @@ def forecast_config(training, quantiles: str | None = None, **options):
 
 def metrics_table(result: dict, title: str) -> str:
     """The model's and the baselines' errors, one method per row."""
+
     def cell(value, digits=4):
         return "-" if value is None else f"{value:.{digits}g}"
 
     lines = [title, f"{'method':<16}{'MAE':>11}{'RMSE':>11}{'MAPE%':>9}{'sMAPE%':>9}{'MASE':>8}"]
     for name, m in result["metrics"].items():
-        lines.append(f"{name:<16}{cell(m['mae']):>11}{cell(m['rmse']):>11}{cell(m['mape'], 3):>9}"
-                     f"{cell(m['smape'], 3):>9}{cell(m['mase'], 3):>8}")
+        lines.append(
+            f"{name:<16}{cell(m['mae']):>11}{cell(m['rmse']):>11}{cell(m['mape'], 3):>9}{cell(m['smape'], 3):>9}{cell(m['mase'], 3):>8}"
+        )
     if result.get("skill") is not None:
-        lines.append(f"skill vs best baseline ({result['best_baseline']}): {result['skill']:+.1%} in RMSE "
-                     "(positive: the model is better)")
+        lines.append(f"skill vs best baseline ({result['best_baseline']}): {result['skill']:+.1%} in RMSE (positive: the model is better)")
     if "interval" in result:
         lo, hi = result["interval"]["levels"]
         lines.append(f"{lo:g}-{hi:g} interval coverage on test: {result['interval']['coverage']:.1%} (nominal {hi - lo:.0%})")
@@ -74,8 +76,10 @@ def metrics_table(result: dict, title: str) -> str:
 
 
 def _describe(result: dict, series_name: str) -> str:
-    return (f"{series_name}: horizon {result['horizon']}, {result['origins']} forecast origins "
-            f"{result['first_origin']} .. {result['last_origin']}, season {result['season']}")
+    return (
+        f"{series_name}: horizon {result['horizon']}, {result['origins']} forecast origins "
+        f"{result['first_origin']} .. {result['last_origin']}, season {result['season']}"
+    )
 
 
 @app.command("train")
@@ -110,10 +114,25 @@ def train(
     from lstmkit.tasks.forecast import Forecaster
     from lstmkit.viz.plots import plot_loss
 
-    config = forecast_config(training, quantiles, targets=target or None, covariates=covariate or None, time_column=time,
-                             fill=fill, season=season, horizon=horizon, lookback=lookback, hidden_size=hidden_size,
-                             num_layers=layers, dropout=dropout, cell=cell, bidirectional=bidirectional, strategy=strategy,
-                             scaler=scaler, test_fraction=test_fraction)
+    config = forecast_config(
+        training,
+        quantiles,
+        targets=target or None,
+        covariates=covariate or None,
+        time_column=time,
+        fill=fill,
+        season=season,
+        horizon=horizon,
+        lookback=lookback,
+        hidden_size=hidden_size,
+        num_layers=layers,
+        dropout=dropout,
+        cell=cell,
+        bidirectional=bidirectional,
+        strategy=strategy,
+        scaler=scaler,
+        test_fraction=test_fraction,
+    )
     prepare_out(out, training, overwrite)
     model = Forecaster(config)
     series = model.read(data, fitted=False)
@@ -124,8 +143,10 @@ def train(
     def plots() -> dict:
         history = model.history
         assert history is not None  # fit() just ran
-        return {"forecast": str(model.plot(out / "forecast.png")),
-                "loss": str(plot_loss(out / "loss.png", history.epochs, history.best_epoch))}
+        return {
+            "forecast": str(model.plot(out / "forecast.png")),
+            "loss": str(plot_loss(out / "loss.png", history.epochs, history.best_epoch)),
+        }
 
     report = write_run(out, model, {"seconds": seconds, "lookback": model.lookback, **(model.metrics or {})}, plots)
 
@@ -211,17 +232,34 @@ def backtest(
     """
     from lstmkit.tasks.forecast import backtest as run_backtest
 
-    config = forecast_config(training, targets=target or None, covariates=covariate or None, time_column=time, fill=fill,
-                             season=season, horizon=horizon, lookback=lookback, hidden_size=hidden_size, num_layers=layers,
-                             dropout=dropout, cell=cell, strategy=strategy)
+    config = forecast_config(
+        training,
+        targets=target or None,
+        covariates=covariate or None,
+        time_column=time,
+        fill=fill,
+        season=season,
+        horizon=horizon,
+        lookback=lookback,
+        hidden_size=hidden_size,
+        num_layers=layers,
+        dropout=dropout,
+        cell=cell,
+        strategy=strategy,
+    )
     result = run_backtest(data, config, folds)
     if as_json:
         emit(result, True)
         return
     origins = sum(f["origins"] for f in result["folds"])
-    print(metrics_table(result, f"{data}: {folds}-fold rolling-origin backtest, horizon {horizon}, "
-                                f"{origins} origins, season {result['season']}"))
+    print(
+        metrics_table(
+            result, f"{data}: {folds}-fold rolling-origin backtest, horizon {horizon}, {origins} origins, season {result['season']}"
+        )
+    )
     for i, fold in enumerate(result["folds"], 1):
-        print(f"fold {i}: trained on {fold['train_rows']} rows; origins {fold['first_origin']} .. {fold['last_origin']}; "
-              f"model RMSE {fold['metrics']['model']['rmse']:.4g} vs {fold['best_baseline']} "
-              f"{fold['metrics'][fold['best_baseline']]['rmse']:.4g}")
+        print(
+            f"fold {i}: trained on {fold['train_rows']} rows; origins {fold['first_origin']} .. {fold['last_origin']}; "
+            f"model RMSE {fold['metrics']['model']['rmse']:.4g} vs {fold['best_baseline']} "
+            f"{fold['metrics'][fold['best_baseline']]['rmse']:.4g}"
+        )

@@ -51,9 +51,17 @@ def inspect(
     from lstmkit.io.artifacts import load_model
 
     artifact = load_model(model)
-    emit({"directory": str(model), "kind": artifact.kind, "written_by": f"lstmkit {artifact.lstmkit_version}",
-          "parameters": sum(t.numel() for t in artifact.state_dict.values()), "training": artifact.training,
-          "config": artifact.config}, as_json)
+    emit(
+        {
+            "directory": str(model),
+            "kind": artifact.kind,
+            "written_by": f"lstmkit {artifact.lstmkit_version}",
+            "parameters": sum(t.numel() for t in artifact.state_dict.values()),
+            "training": artifact.training,
+            "config": artifact.config,
+        },
+        as_json,
+    )
 
 
 @datasets_app.command("list")

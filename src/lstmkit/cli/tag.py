@@ -45,8 +45,9 @@ def train(
     test: str = typer.Option(None, "--test", help="A CoNLL test file (reported). Default: held out from --data."),
     decoder: str = typer.Option("crf", help="crf or softmax."),
     scheme: str = typer.Option("BIO", help="BIO or BIOES: the tags the model learns."),
-    char_features: bool = typer.Option(None, "--char-features/--no-char-features",
-                                       help="A character CNN per word (default: on for word tokens, off for characters)."),
+    char_features: bool = typer.Option(
+        None, "--char-features/--no-char-features", help="A character CNN per word (default: on for word tokens, off for characters)."
+    ),
     hidden_size: int = typer.Option(None, "--hidden-size", help="Units per direction (default 128)."),
     layers: int = typer.Option(None, "--layers", help="Stacked BiLSTM layers (default 1)."),
     embedding_dim: int = typer.Option(None, "--embedding-dim", help="Token embedding size (default 100)."),
@@ -62,8 +63,15 @@ def train(
     from lstmkit.data.tagging import tagged_splits
     from lstmkit.tasks.tag import SequenceTagger, TaggerConfig
 
-    options: dict[str, Any] = dict(decoder=decoder, scheme=scheme, char_features=char_features, hidden_size=hidden_size, num_layers=layers,
-                   embedding_dim=embedding_dim, dropout=dropout)
+    options: dict[str, Any] = dict(
+        decoder=decoder,
+        scheme=scheme,
+        char_features=char_features,
+        hidden_size=hidden_size,
+        num_layers=layers,
+        embedding_dim=embedding_dim,
+        dropout=dropout,
+    )
     config = TaggerConfig(**{k: v for k, v in options.items() if v is not None}, training=training)
     config.check()
     prepare_out(out, training, overwrite)
@@ -102,9 +110,15 @@ def predict(
     if output is not None:
         write_conll(output_file(output), sentences, tags)
     joiner = "" if tagger.level == "char" else " "
-    rows = [{"tokens": s, "tags": t, "marked": mark_entities(s, t, joiner),
-             "entities": [{"type": k, "text": joiner.join(s[a:b]), "start": a, "end": b} for k, a, b in entities(t)]}
-            for s, t in zip(sentences, tags)]
+    rows = [
+        {
+            "tokens": s,
+            "tags": t,
+            "marked": mark_entities(s, t, joiner),
+            "entities": [{"type": k, "text": joiner.join(s[a:b]), "start": a, "end": b} for k, a, b in entities(t)],
+        }
+        for s, t in zip(sentences, tags)
+    ]
     if as_json:
         emit({"predictions": rows}, True)
         return

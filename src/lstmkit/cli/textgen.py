@@ -27,8 +27,10 @@ def lm_table(result: dict, title: str) -> str:
 
 
 def _title(result: dict, what: str) -> str:
-    return (f"{what}: {result['tokens']} {result['level']}-level tokens ({result['language']}), "
-            f"{result['characters']} characters, vocabulary {result['vocab_size']}; cross-entropy in nats per token")
+    return (
+        f"{what}: {result['tokens']} {result['level']}-level tokens ({result['language']}), "
+        f"{result['characters']} characters, vocabulary {result['vocab_size']}; cross-entropy in nats per token"
+    )
 
 
 @app.command("train")
@@ -58,9 +60,19 @@ def train(
     from lstmkit.data.text import read_text
     from lstmkit.tasks.textgen import TextGenConfig, TextGenerator
 
-    options: dict[str, Any] = dict(level=level, language=language, mode=mode, seq_len=seq_len, hidden_size=hidden_size, num_layers=layers,
-                   embedding_dim=embedding_dim, dropout=dropout, tie_weights=tie_weights, min_freq=min_freq,
-                   max_vocab=max_vocab)
+    options: dict[str, Any] = dict(
+        level=level,
+        language=language,
+        mode=mode,
+        seq_len=seq_len,
+        hidden_size=hidden_size,
+        num_layers=layers,
+        embedding_dim=embedding_dim,
+        dropout=dropout,
+        tie_weights=tie_weights,
+        min_freq=min_freq,
+        max_vocab=max_vocab,
+    )
     config = TextGenConfig(**{k: v for k, v in options.items() if v is not None}, training=training)
     config.check()
     prepare_out(out, training, overwrite)
@@ -104,8 +116,11 @@ def sample(
     generator = TextGenerator.load(model)
 
     def warn(unknown: list[str]) -> None:
-        print(f"note: the prompt has {len(unknown)} token(s) not in the vocabulary, read as <unk>: "
-              + ", ".join(repr(t) for t in unknown[:10]), file=sys.stderr)
+        print(
+            f"note: the prompt has {len(unknown)} token(s) not in the vocabulary, read as <unk>: "
+            + ", ".join(repr(t) for t in unknown[:10]),
+            file=sys.stderr,
+        )
 
     if as_json:
         text = generator.generate(prompt, length, method, temperature, top_k, top_p, beam, seed, on_unknown=warn)

@@ -81,22 +81,32 @@ DATASETS: dict[str, DatasetInfo] = {
     info.name: info
     for info in [
         *(
-            DatasetInfo(sym.lower(), f"{sym} daily prices: open/high/low/close/volume/adj_close (trading days)",
-                        _STOCK_SOURCE, "adj_close", _stock(sym), install="pip install --no-deps bokeh_sampledata")
+            DatasetInfo(
+                sym.lower(),
+                f"{sym} daily prices: open/high/low/close/volume/adj_close (trading days)",
+                _STOCK_SOURCE,
+                "adj_close",
+                _stock(sym),
+                install="pip install --no-deps bokeh_sampledata",
+            )
             for sym in ("AAPL", "IBM", "MSFT", "GOOG")
         ),
-        DatasetInfo("seattle_weather", "Seattle daily weather 2012-2015: precipitation, temp_max, temp_min, wind",
-                    "vega_datasets (MIT)", "temp_max", _seattle_weather),
-        DatasetInfo("seattle_temps", "Seattle hourly temperature 2010 (degrees F)", "vega_datasets (MIT)", "temp",
-                    _seattle_temps),
-        DatasetInfo("sunspots", "Yearly mean sunspot numbers 1700-2008 (about 11-year cycle)", "statsmodels",
-                    "sunactivity", _sunspots, season=11),
-        DatasetInfo("co2", "Weekly atmospheric CO2 at Mauna Loa 1958-2001 (ppm; 59 weeks missing)", "statsmodels",
-                    "co2", _co2),
-        DatasetInfo("sine", "Generated: sin(linspace(0, 20*pi, 1000)), 100 points per cycle", "generated", "value",
-                    sine_wave, time=None, season=100),
-        DatasetInfo("ramp", "Generated: 0.0, 0.1, ..., 9.9 (the tutorials' first example)", "generated", "value",
-                    ramp, time=None),
+        DatasetInfo(
+            "seattle_weather",
+            "Seattle daily weather 2012-2015: precipitation, temp_max, temp_min, wind",
+            "vega_datasets (MIT)",
+            "temp_max",
+            _seattle_weather,
+        ),
+        DatasetInfo("seattle_temps", "Seattle hourly temperature 2010 (degrees F)", "vega_datasets (MIT)", "temp", _seattle_temps),
+        DatasetInfo(
+            "sunspots", "Yearly mean sunspot numbers 1700-2008 (about 11-year cycle)", "statsmodels", "sunactivity", _sunspots, season=11
+        ),
+        DatasetInfo("co2", "Weekly atmospheric CO2 at Mauna Loa 1958-2001 (ppm; 59 weeks missing)", "statsmodels", "co2", _co2),
+        DatasetInfo(
+            "sine", "Generated: sin(linspace(0, 20*pi, 1000)), 100 points per cycle", "generated", "value", sine_wave, time=None, season=100
+        ),
+        DatasetInfo("ramp", "Generated: 0.0, 0.1, ..., 9.9 (the tutorials' first example)", "generated", "value", ramp, time=None),
     ]
 }
 
@@ -117,11 +127,12 @@ def catalog() -> dict[str, list[dict]]:
     from lstmkit.data.tagging import NER_CORPORA
     from lstmkit.data.text import CORPORA, LABELLED
 
-    series = [{"name": d.name, "target": d.target, "description": d.description, "source": d.source}
-              for d in DATASETS.values()]
-    text = [{"name": name, "task": task, "description": description}
-            for task, table in (("textgen", CORPORA), ("classify", LABELLED), ("tag", NER_CORPORA))
-            for name, description in table.items()]
+    series = [{"name": d.name, "target": d.target, "description": d.description, "source": d.source} for d in DATASETS.values()]
+    text = [
+        {"name": name, "task": task, "description": description}
+        for task, table in (("textgen", CORPORA), ("classify", LABELLED), ("tag", NER_CORPORA))
+        for name, description in table.items()
+    ]
     return {"datasets": series, "text": text}
 
 
@@ -135,18 +146,31 @@ def describe(name: str) -> tuple[dict, pd.DataFrame | None]:
 
     if name in CORPORA:
         text = read_text(name)
-        return {"name": name, "description": CORPORA[name], "characters": len(text), "lines": text.count("\n"),
-                "first_line": text.strip().splitlines()[0]}, None
+        return {
+            "name": name,
+            "description": CORPORA[name],
+            "characters": len(text),
+            "lines": text.count("\n"),
+            "first_line": text.strip().splitlines()[0],
+        }, None
     if name in LABELLED:
         texts, labels = labelled_texts(name)
-        return {"name": name, "description": LABELLED[name], "texts": len(texts), "labels": dict(Counter(labels)),
-                "first": f"{labels[0]}: {texts[0]}"}, None
+        return {
+            "name": name,
+            "description": LABELLED[name],
+            "texts": len(texts),
+            "labels": dict(Counter(labels)),
+            "first": f"{labels[0]}: {texts[0]}",
+        }, None
     if name in NER_CORPORA:
         parts = peoples_daily_ner()
-        return {"name": name, "description": NER_CORPORA[name],
-                "sentences": {k: len(v[0]) for k, v in parts.items()},
-                "entities": {k: dict(Counter(e[0] for t in v[1] for e in entities(t))) for k, v in parts.items()},
-                "example": mark_entities(parts["train"][0][1], parts["train"][1][1], "")}, None
+        return {
+            "name": name,
+            "description": NER_CORPORA[name],
+            "sentences": {k: len(v[0]) for k, v in parts.items()},
+            "entities": {k: dict(Counter(e[0] for t in v[1] for e in entities(t))) for k, v in parts.items()},
+            "example": mark_entities(parts["train"][0][1], parts["train"][1][1], ""),
+        }, None
     info = get_dataset(name)
     frame = info.loader()
     return {

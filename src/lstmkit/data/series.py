@@ -44,22 +44,35 @@ class Series:
 
     def slice(self, start: int, stop: int) -> Series:
         time = None if self.time is None else self.time[start:stop]
-        return Series(self.values[start:stop], self.targets, self.covariates, time, self.season, self.time_column,
-                      self.offset + start, self.freq)
+        return Series(
+            self.values[start:stop], self.targets, self.covariates, time, self.season, self.time_column, self.offset + start, self.freq
+        )
 
     def concat(self, later: Series) -> Series:
         """This series followed by ``later`` (the same columns, later rows), e.g. training then validation rows."""
         if (later.targets, later.covariates) != (self.targets, self.covariates):
-            raise UserError(f"validation has columns {later.targets + later.covariates}, the training data "
-                            f"{self.targets + self.covariates}; give both the same columns")
+            raise UserError(
+                f"validation has columns {later.targets + later.covariates}, the training data "
+                f"{self.targets + self.covariates}; give both the same columns"
+            )
         time = None
         if self.time is not None and later.time is not None:
             if len(self) and len(later) and later.time[0] <= self.time[-1]:
-                raise UserError(f"validation starts at {later.time[0]}, not after the training data's end "
-                                f"{self.time[-1]}; give the rows that follow the training rows")
+                raise UserError(
+                    f"validation starts at {later.time[0]}, not after the training data's end "
+                    f"{self.time[-1]}; give the rows that follow the training rows"
+                )
             time = self.time.append(later.time)
-        return Series(np.concatenate([self.values, later.values]), self.targets, self.covariates, time, self.season,
-                      self.time_column, self.offset, self.freq)
+        return Series(
+            np.concatenate([self.values, later.values]),
+            self.targets,
+            self.covariates,
+            time,
+            self.season,
+            self.time_column,
+            self.offset,
+            self.freq,
+        )
 
     def label(self, row: int):
         """A printable name for a row: its date/time, or its step number."""
@@ -77,7 +90,7 @@ def read_table(data: str | os.PathLike | pd.DataFrame) -> tuple[pd.DataFrame, Da
     if text.lower() in DATASETS:
         info = get_dataset(text)
         return info.loader(), info
-    return read_file(text, known=', '.join(DATASETS)), None
+    return read_file(text, known=", ".join(DATASETS)), None
 
 
 def to_series(
@@ -122,8 +135,9 @@ def to_series(
         bad = stamps.isna() & frame[time].notna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise UserError(f"time column {time!r} has a value that is not a date/time: {frame[time].iloc[row]!r} "
-                            f"(row {row + 2} of the file)")
+            raise UserError(
+                f"time column {time!r} has a value that is not a date/time: {frame[time].iloc[row]!r} (row {row + 2} of the file)"
+            )
         frame = frame.assign(**{time: stamps}).sort_values(time, kind="stable").reset_index(drop=True)
         duplicated = frame[time].duplicated()
         if duplicated.any():
@@ -175,8 +189,9 @@ def _parse_time(column: pd.Series, name: str) -> pd.Series:
         values = column.dropna()
         if len(values) and (values == values.round()).all() and values.between(1000, 2999).all():
             return pd.to_datetime(column.astype("Int64").astype(str), format="%Y", errors="coerce")
-        raise UserError(f"time column {name!r} holds numbers, not dates; leave out time_column= to use the row order, "
-                        "or give dates such as 2024-01-31")
+        raise UserError(
+            f"time column {name!r} holds numbers, not dates; leave out time_column= to use the row order, or give dates such as 2024-01-31"
+        )
     with warnings.catch_warnings():  # pandas warns when it must guess each format; bad values are reported later
         warnings.simplefilter("ignore", UserWarning)
         return pd.to_datetime(column, errors="coerce")

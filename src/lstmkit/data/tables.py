@@ -28,8 +28,7 @@ def read_file(source: str | os.PathLike, known: str = "", text: bool = False) ->
             frame = pd.read_parquet(path)
         else:
             sep = "\t" if suffix in (".tsv", ".tab") else ","
-            frame = (pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""]) if text
-                     else pd.read_csv(path, sep=sep))
+            frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""]) if text else pd.read_csv(path, sep=sep)
     except pd.errors.EmptyDataError:
         raise UserError(f"data={str(source)!r} is empty; give a file with a header row and at least one data row") from None
     except UnicodeDecodeError:

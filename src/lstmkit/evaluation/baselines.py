@@ -43,6 +43,7 @@ def all_baselines(y: np.ndarray, origins: np.ndarray, horizon: int, season: int)
         forecasts["seasonal_naive"] = seasonal_naive(y, origins, horizon, season)
     return forecasts
 
+
 def bow_logreg(classifier: SequenceClassifier, train_X, train_y, dev_X=None, dev_y=None):
     """The baseline: tf-idf of token unigrams and bigrams (the classifier's own tokens) + logistic
     regression, with C picked on the dev texts from 0.1..100 when they are given (else C = 1)."""
@@ -51,8 +52,9 @@ def bow_logreg(classifier: SequenceClassifier, train_X, train_y, dev_X=None, dev
     from sklearn.pipeline import make_pipeline
 
     def fitted(c: float):
-        vectorizer = TfidfVectorizer(tokenizer=classifier.tokens, lowercase=False, token_pattern=None,
-                                     ngram_range=(1, 2), min_df=1, sublinear_tf=True)
+        vectorizer = TfidfVectorizer(
+            tokenizer=classifier.tokens, lowercase=False, token_pattern=None, ngram_range=(1, 2), min_df=1, sublinear_tf=True
+        )
         return make_pipeline(vectorizer, LogisticRegression(C=c, max_iter=2000)).fit(train_X, train_y)
 
     if dev_X is None:

@@ -59,6 +59,7 @@ def forecast_metrics(y: np.ndarray, p: np.ndarray, scale: float | None) -> dict[
         "mase": None if scale is None else error / scale,
     }
 
+
 def entity_scores(true: Sentences, predicted: Sentences) -> dict:
     """Entity-level precision, recall and F1 (exact type and span), micro-averaged, with per-type scores.
 
@@ -86,16 +87,24 @@ def entity_scores(true: Sentences, predicted: Sentences) -> dict:
     overall = prf(sum(correct.values()), sum(found.values()), sum(gold.values()))
     return {**overall, "per_type": per_type}
 
+
 def classification_scores(true: list, predicted: list, classes: list) -> dict:
     """Accuracy, macro-averaged precision / recall / F1, per-class scores and the confusion matrix."""
     from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
     p, r, f, support = precision_recall_fscore_support(true, predicted, labels=classes, zero_division=0)
-    return {"accuracy": float(accuracy_score(true, predicted)), "precision": float(p.mean()),
-            "recall": float(r.mean()), "f1": float(f.mean()),
-            "per_class": {str(c): {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
-                                   "support": int(support[i])} for i, c in enumerate(classes)},
-            "confusion": confusion_matrix(true, predicted, labels=classes).tolist()}
+    return {
+        "accuracy": float(accuracy_score(true, predicted)),
+        "precision": float(p.mean()),
+        "recall": float(r.mean()),
+        "f1": float(f.mean()),
+        "per_class": {
+            str(c): {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(support[i])}
+            for i, c in enumerate(classes)
+        },
+        "confusion": confusion_matrix(true, predicted, labels=classes).tolist(),
+    }
+
 
 def precision_recall(flagged: np.ndarray, truth: np.ndarray, tolerance: int = 0) -> dict:
     """Point-wise precision and recall; a flag within ``tolerance`` rows of a true anomaly counts as a hit."""
@@ -114,4 +123,3 @@ def precision_recall(flagged: np.ndarray, truth: np.ndarray, tolerance: int = 0)
         "flagged": int(flagged.sum()),
         "true_anomalies": int(truth.sum()),
     }
-

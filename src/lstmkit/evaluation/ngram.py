@@ -86,7 +86,7 @@ class KneserNey:
 
     def nats(self, ids: np.ndarray, context: np.ndarray | None = None) -> float:
         """Total negative log-likelihood of ``ids``; ``context`` (e.g. the end of the training text) primes the first tokens."""
-        tokens = ([int(t) for t in context[-(self.order - 1) :]] if context is not None and self.order > 1 else [])
+        tokens = [int(t) for t in context[-(self.order - 1) :]] if context is not None and self.order > 1 else []
         start = len(tokens)
         tokens += [int(t) for t in ids]
         total = 0.0

@@ -98,14 +98,16 @@ def save_model(
     # Clones: safetensors refuses tensors that share memory (tied weights) or are non-contiguous.
     tensors = {name: t.detach().to("cpu").contiguous().clone() for name, t in state_dict.items()}
     payloads = {WEIGHTS: save_safetensors(tensors), PREPROCESSING: to_json_bytes(dict(preprocessing or {}))}
-    header = to_json_bytes({  # serialised before anything is written: a bad config must not break the old model
-        "format_version": FORMAT_VERSION,
-        "lstmkit_version": __version__,
-        "kind": kind,
-        "config": dict(config),
-        "training": None if training is None else dict(training),
-        "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)} for name, data in payloads.items()},
-    })
+    header = to_json_bytes(
+        {  # serialised before anything is written: a bad config must not break the old model
+            "format_version": FORMAT_VERSION,
+            "lstmkit_version": __version__,
+            "kind": kind,
+            "config": dict(config),
+            "training": None if training is None else dict(training),
+            "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)} for name, data in payloads.items()},
+        }
+    )
     for name, data in payloads.items():
         atomic_write_bytes(directory / name, data)
     atomic_write_bytes(directory / CONFIG, header)  # last: it vouches for the files written before it
@@ -159,8 +161,10 @@ def _read_config(directory: Path) -> dict:
     path, checkpoint = directory / CONFIG, directory / CHECKPOINT
     # a checkpoint newer than the model: a run (perhaps replacing this model) is training or was killed
     if checkpoint.is_file() and (not path.is_file() or checkpoint.stat().st_mtime_ns > path.stat().st_mtime_ns):
-        raise ArtifactError(f"training in {str(directory)!r} did not finish; resume it with --resume "
-                            "(Python: resume=True with checkpoint_dir) or train again")
+        raise ArtifactError(
+            f"training in {str(directory)!r} did not finish; resume it with --resume "
+            "(Python: resume=True with checkpoint_dir) or train again"
+        )
     if not path.is_file():
         raise ArtifactError(
             f"{str(directory)!r} has no {CONFIG}: it is not an lstmkit model directory, or its save was interrupted; "
@@ -169,12 +173,18 @@ def _read_config(directory: Path) -> dict:
     try:
         header = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ArtifactError(f"{CONFIG} in {str(directory)!r} is not valid JSON ({e}); it was truncated or edited: "
-                            "save the model again") from None
-    if (not isinstance(header, dict) or not {"format_version", "kind", "config", "files"} <= header.keys()
-            or not isinstance(header["files"], dict) or not isinstance(header["config"], dict)):
-        raise ArtifactError(f"{CONFIG} in {str(directory)!r} lacks format_version/kind/config/files: "
-                            "it was not written by lstmkit or was edited")
+        raise ArtifactError(
+            f"{CONFIG} in {str(directory)!r} is not valid JSON ({e}); it was truncated or edited: save the model again"
+        ) from None
+    if (
+        not isinstance(header, dict)
+        or not {"format_version", "kind", "config", "files"} <= header.keys()
+        or not isinstance(header["files"], dict)
+        or not isinstance(header["config"], dict)
+    ):
+        raise ArtifactError(
+            f"{CONFIG} in {str(directory)!r} lacks format_version/kind/config/files: it was not written by lstmkit or was edited"
+        )
     version = header["format_version"]
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ArtifactError(
@@ -190,9 +200,14 @@ def load_state_dict_checked(module: nn.Module, state_dict: Mapping[str, Tensor])
     unexpected = sorted(state_dict.keys() - own.keys())
     wrong = sorted(k for k in own.keys() & state_dict.keys() if own[k].shape != state_dict[k].shape)
     if missing or unexpected or wrong:
-        parts = [f"{label}: {', '.join(names[:5])}" for label, names in
-                 (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong)) if names]
-        raise ArtifactError(f"the weights do not fit the model described by config.json ({'; '.join(parts)}); "
-                            "the files come from different runs: train or save the model again")
+        parts = [
+            f"{label}: {', '.join(names[:5])}"
+            for label, names in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
+            if names
+        ]
+        raise ArtifactError(
+            f"the weights do not fit the model described by config.json ({'; '.join(parts)}); "
+            "the files come from different runs: train or save the model again"
+        )
     with torch.no_grad():
         module.load_state_dict(state_dict)

@@ -159,9 +159,7 @@ class LSTMCell(nn.Module):
             zeros = x.new_zeros(x.shape[0], self.hidden_size)
             state = (x.new_zeros(x.shape[0], self.proj_size or self.hidden_size), zeros)
         xw = gate_projection(x, self.weight_ih, self.bias_ih, self.ln_weight_ih, 4)
-        return lstm_step(
-            xw, state[0], state[1], self.weight_hh, self.bias_hh, self.weight_hr, self.peephole_weight, self.ln_weight_hh
-        )
+        return lstm_step(xw, state[0], state[1], self.weight_hh, self.bias_hh, self.weight_hr, self.peephole_weight, self.ln_weight_hh)
 
 
 class GRUCell(nn.Module):

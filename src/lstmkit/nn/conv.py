@@ -30,8 +30,7 @@ class ConvFrontEnd(nn.Module):
         if kernel_size < 1 or kernel_size % 2 == 0:
             raise UserError(f"conv kernel_size must be odd (it keeps the sequence length), got {kernel_size}")
         self.convs = nn.ModuleList(
-            nn.Conv1d(in_features if i == 0 else channels, channels, kernel_size, padding=kernel_size // 2)
-            for i in range(layers)
+            nn.Conv1d(in_features if i == 0 else channels, channels, kernel_size, padding=kernel_size // 2) for i in range(layers)
         )
         self.drop = nn.Dropout(dropout)
 

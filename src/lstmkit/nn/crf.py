@@ -52,8 +52,11 @@ class CRF(nn.Module):
         self.transitions = nn.Parameter(torch.empty(num_tags, num_tags).uniform_(-0.1, 0.1))  # [from, to]
         self.start_transitions = nn.Parameter(torch.empty(num_tags).uniform_(-0.1, 0.1))
         self.end_transitions = nn.Parameter(torch.empty(num_tags).uniform_(-0.1, 0.1))
-        ok = allowed or (torch.ones(num_tags, num_tags, dtype=torch.bool), torch.ones(num_tags, dtype=torch.bool),
-                         torch.ones(num_tags, dtype=torch.bool))
+        ok = allowed or (
+            torch.ones(num_tags, num_tags, dtype=torch.bool),
+            torch.ones(num_tags, dtype=torch.bool),
+            torch.ones(num_tags, dtype=torch.bool),
+        )
         shapes = [(num_tags, num_tags), (num_tags,), (num_tags,)]
         if [tuple(a.shape) for a in ok] != shapes:
             raise UserError(f"allowed must be boolean tensors of shapes {shapes}, got {[tuple(a.shape) for a in ok]}")
@@ -66,8 +69,11 @@ class CRF(nn.Module):
     end_penalty: Tensor
 
     def _scores(self) -> tuple[Tensor, Tensor, Tensor]:
-        return (self.transitions + self.transition_penalty, self.start_transitions + self.start_penalty,
-                self.end_transitions + self.end_penalty)
+        return (
+            self.transitions + self.transition_penalty,
+            self.start_transitions + self.start_penalty,
+            self.end_transitions + self.end_penalty,
+        )
 
     def _check(self, emissions: Tensor, mask: Tensor | None) -> Tensor:
         if emissions.dim() != 3 or emissions.shape[2] != self.num_tags:
@@ -92,8 +98,7 @@ class CRF(nn.Module):
         zero = emissions.new_zeros(())
         last = tags.gather(1, mask.sum(1, keepdim=True) - 1).squeeze(1)  # each sequence's final tag
         # torch.where, not multiplication by the mask: a forbidden (-inf) score on padding must not give nan
-        return (start[tags[:, 0]] + torch.where(mask, emitted, zero).sum(1)
-                + torch.where(mask[:, 1:], moved, zero).sum(1) + end[last])
+        return start[tags[:, 0]] + torch.where(mask, emitted, zero).sum(1) + torch.where(mask[:, 1:], moved, zero).sum(1) + end[last]
 
     def log_partition(self, emissions: Tensor, mask: Tensor | None = None) -> Tensor:
         """log Z by the forward algorithm: (B,)."""
@@ -138,6 +143,7 @@ class CRF(nn.Module):
                 previous = pointers[t - 1].gather(1, current.unsqueeze(1)).squeeze(1)
                 current = torch.where(t <= last, previous, current)
         return path, scores
+
 
 def allowed_transitions(labels: list[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Which tag may follow which, start or end a sentence, under BIO or BIOES (chosen by the labels' prefixes).

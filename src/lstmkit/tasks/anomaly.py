@@ -79,12 +79,14 @@ class AnomalyDetector(Estimator):
         self.series = series
         train_rows = int(len(series) * cfg.train_fraction)
         if train_rows < MIN_TRAIN_ROWS:
-            raise UserError(f"anomaly detection learns normal behaviour from the first {cfg.train_fraction:.0%} of the rows: "
-                            f"{train_rows} of {len(series)}, fewer than {MIN_TRAIN_ROWS}; give more data or a larger train_fraction=")
-        self.forecaster = Forecaster(ForecasterConfig(horizon=1, lookback=cfg.lookback, hidden_size=cfg.hidden_size,
-                                                      test_fraction=0.0, training=cfg.training))
-        self.forecaster.fit(series.slice(0, train_rows), None if validation is None else self.read(validation),
-                            callbacks=callbacks)
+            raise UserError(
+                f"anomaly detection learns normal behaviour from the first {cfg.train_fraction:.0%} of the rows: "
+                f"{train_rows} of {len(series)}, fewer than {MIN_TRAIN_ROWS}; give more data or a larger train_fraction="
+            )
+        self.forecaster = Forecaster(
+            ForecasterConfig(horizon=1, lookback=cfg.lookback, hidden_size=cfg.hidden_size, test_fraction=0.0, training=cfg.training)
+        )
+        self.forecaster.fit(series.slice(0, train_rows), None if validation is None else self.read(validation), callbacks=callbacks)
         self.model, self.history = self.forecaster.model, self.forecaster.history
         residuals = self._residuals(series.values[:train_rows, 0], clean=False)[0][self.forecaster.lookback :]
         self.center = float(np.median(residuals))
@@ -145,8 +147,10 @@ class AnomalyDetector(Estimator):
         residuals, predicted = self._residuals(values, clean=True)
         scores = self._scores(residuals)
         index = series.time if series.time is not None else pd.RangeIndex(series.offset, series.offset + len(series))
-        return pd.DataFrame({"value": values, "expected": predicted, "residual": residuals, "score": scores,
-                             "anomaly": scores > self.config.threshold}, index=index)
+        return pd.DataFrame(
+            {"value": values, "expected": predicted, "residual": residuals, "score": scores, "anomaly": scores > self.config.threshold},
+            index=index,
+        )
 
     detect = predict
 
@@ -161,13 +165,21 @@ class AnomalyDetector(Estimator):
         return {"metrics": {"model": precision_recall(flags, truth > 0)}, "rows": len(flags)}
 
     def settings(self) -> dict:
-        return {**{k: v for k, v in asdict(self.config).items() if k != "training"}, "lookback": self.forecaster.lookback,
-                "residual_median": self.center, "residual_scale": self.spread}
+        return {
+            **{k: v for k, v in asdict(self.config).items() if k != "training"},
+            "lookback": self.forecaster.lookback,
+            "residual_median": self.center,
+            "residual_scale": self.spread,
+        }
 
     # -------------------------------------------------------------------------------- save/load
     def _preprocessing(self) -> dict:
-        return {"forecaster": self.forecaster._preprocessing(), "forecaster_config": self.forecaster._saved_config(),
-                "residual_median": self.center, "residual_scale": self.spread}
+        return {
+            "forecaster": self.forecaster._preprocessing(),
+            "forecaster_config": self.forecaster._saved_config(),
+            "residual_median": self.center,
+            "residual_scale": self.spread,
+        }
 
     def _restore(self, config: dict, pre: dict) -> None:
         saved = pre["forecaster_config"]
@@ -181,8 +193,9 @@ class AnomalyDetector(Estimator):
         return self.forecaster.model
 
 
-def read_labelled(data, labels: str, target: str | None = None, time_column: str | None = None,
-                  fill: str | None = None) -> tuple[Series, np.ndarray]:
+def read_labelled(
+    data, labels: str, target: str | None = None, time_column: str | None = None, fill: str | None = None
+) -> tuple[Series, np.ndarray]:
     """A one-column series and its 0/1 anomaly labels from the column ``labels`` of the same table.
 
     The labels ride along as a covariate while reading, so that sorting by time and dropping rows keep
@@ -192,6 +205,5 @@ def read_labelled(data, labels: str, target: str | None = None, time_column: str
     truth = series.values[:, 1]
     if not np.isin(truth, (0, 1)).all():
         raise UserError(f"labels={labels!r} must hold 0 (normal) or 1 (anomaly) only")
-    values = Series(series.values[:, :1], series.targets, [], series.time, series.season, series.time_column,
-                    freq=series.freq)
+    values = Series(series.values[:, :1], series.targets, [], series.time, series.season, series.time_column, freq=series.freq)
     return values, truth

@@ -45,8 +45,7 @@ class Estimator:
         tensors, val_tensors = self._prepare(train, validation)
         torch.manual_seed(self.config.training.seed)  # the same seed builds the same initial weights
         self.model = self._build()
-        trainer = Trainer(self._training_options(), [*self._callbacks(), *callbacks], describe=self._describe(),
-                          **self.trainer_options)
+        trainer = Trainer(self._training_options(), [*self._callbacks(), *callbacks], describe=self._describe(), **self.trainer_options)
         self.history = trainer.fit(self.model, self._loss, tensors, val_tensors)
         self._after_fit()
         return self
@@ -92,12 +91,27 @@ class Estimator:
         Saving a model whose training finished retires the training checkpoint in that directory."""
         model = self._need_model()
         history = self.history
-        training = None if history is None else {
-            "epochs": len(history.epochs), "best_epoch": history.best_epoch, "steps": history.steps,
-            "stopped_because": history.stopped_because, "interrupted": history.interrupted,
-            "seconds": round(history.seconds, 3), "device": history.device}
-        path = save_model(directory, kind=self.kind, config=self._saved_config(), state_dict=model.state_dict(),
-                          preprocessing=self._preprocessing(), training=training)
+        training = (
+            None
+            if history is None
+            else {
+                "epochs": len(history.epochs),
+                "best_epoch": history.best_epoch,
+                "steps": history.steps,
+                "stopped_because": history.stopped_because,
+                "interrupted": history.interrupted,
+                "seconds": round(history.seconds, 3),
+                "device": history.device,
+            }
+        )
+        path = save_model(
+            directory,
+            kind=self.kind,
+            config=self._saved_config(),
+            state_dict=model.state_dict(),
+            preprocessing=self._preprocessing(),
+            training=training,
+        )
         if history is not None and not history.interrupted:
             remove_checkpoint(path)
         return path
@@ -136,8 +150,7 @@ def configure(cls, config, overrides: dict, owner: str):
     training_names = training_field_names()
     unknown = sorted(set(overrides) - own - training_names)
     if unknown:
-        raise UserError(f"unknown {owner} option(s) {unknown}; the options are the fields of {cls.__name__} "
-                        "and of TrainingOptions")
+        raise UserError(f"unknown {owner} option(s) {unknown}; the options are the fields of {cls.__name__} and of TrainingOptions")
     config = config or cls()
     if not isinstance(config, cls):
         raise UserError(f"{owner} takes a {cls.__name__}, got {type(config).__name__}")

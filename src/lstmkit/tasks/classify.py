@@ -153,8 +153,10 @@ class SequenceClassifier(Estimator):
     def _known(self, y: list, where: str) -> list:
         unknown = sorted(set(y) - set(self.classes), key=str)
         if unknown:
-            raise UserError(f"{where} has label(s) {unknown[:5]} that the training data does not have "
-                            f"(the model knows {self.classes}); use the same label set")
+            raise UserError(
+                f"{where} has label(s) {unknown[:5]} that the training data does not have "
+                f"(the model knows {self.classes}); use the same label set"
+            )
         return y
 
     # -------------------------------------------------------------------------------- predict
@@ -223,15 +225,25 @@ class SequenceClassifier(Estimator):
             metrics["bow_logreg"] = classification_scores(y, bow_logreg(self, *baseline_data).predict(X), self.classes)
         per_class = {name: m.pop("per_class") for name, m in metrics.items()}
         confusion = {name: m.pop("confusion") for name, m in metrics.items()}
-        return {"metrics": metrics, "per_class": per_class["model"], "confusion": confusion["model"],
-                "classes": self.classes, "samples": len(y)}
+        return {
+            "metrics": metrics,
+            "per_class": per_class["model"],
+            "confusion": confusion["model"],
+            "classes": self.classes,
+            "samples": len(y),
+        }
 
     # ------------------------------------------------------------------------------ save/load
     def _preprocessing(self) -> dict:
-        return {"classes": self.classes, "text": self.text, "num_features": self.num_features,
-                "vocab": self.vocab.to_dict() if self.vocab else None,
-                "mean": None if self.mean is None else self.mean.tolist(),
-                "std": None if self.std is None else self.std.tolist(), **self.provenance}
+        return {
+            "classes": self.classes,
+            "text": self.text,
+            "num_features": self.num_features,
+            "vocab": self.vocab.to_dict() if self.vocab else None,
+            "mean": None if self.mean is None else self.mean.tolist(),
+            "std": None if self.std is None else self.std.tolist(),
+            **self.provenance,
+        }
 
     def _restore(self, config: dict, p: dict) -> None:
         self.classes, self.text, self.num_features = list(p["classes"]), p["text"], p["num_features"]
@@ -253,8 +265,9 @@ def _stratified_holdout(X, y: list, fraction: float, seed: int):
     try:
         train_i, val_i = train_test_split(np.arange(len(y)), test_size=fraction, random_state=seed, stratify=y)
     except ValueError as e:  # a class with a single sample, or too few samples for the fraction
-        raise UserError(f"cannot hold out val_fraction={fraction} with every class in both parts: {e}; "
-                        "give more samples per class or a validation set") from None
+        raise UserError(
+            f"cannot hold out val_fraction={fraction} with every class in both parts: {e}; give more samples per class or a validation set"
+        ) from None
     pick = (lambda idx: [X[i] for i in idx]) if isinstance(X, list) else (lambda idx: X[idx])
     return pick(train_i), [y[i] for i in train_i], (pick(val_i), [y[i] for i in val_i])
 
@@ -290,10 +303,6 @@ def _check_labels(X, y) -> list:
     return y
 
 
-
-
-
-
 def three_way_split(X: list, y: list, val_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = 0) -> dict:
     """A fixed stratified split {"train" | "dev" | "test": (X, y)}; the same seed gives the same split."""
     from sklearn.model_selection import train_test_split
@@ -301,13 +310,12 @@ def three_way_split(X: list, y: list, val_fraction: float = 0.1, test_fraction: 
     indices = np.arange(len(y))
     try:
         rest, test = train_test_split(indices, test_size=test_fraction, random_state=seed, stratify=y)
-        train, dev = train_test_split(rest, test_size=val_fraction / (1 - test_fraction), random_state=seed,
-                                      stratify=[y[i] for i in rest])
+        train, dev = train_test_split(rest, test_size=val_fraction / (1 - test_fraction), random_state=seed, stratify=[y[i] for i in rest])
     except ValueError as e:  # a class too rare to appear in every part
-        raise UserError(f"the data cannot be split into train/dev/test with every class in each: {e}; "
-                        "give more samples of each class") from None
-    return {name: ([X[i] for i in part], [y[i] for i in part]) for name, part in
-            (("train", train), ("dev", dev), ("test", test))}
+        raise UserError(
+            f"the data cannot be split into train/dev/test with every class in each: {e}; give more samples of each class"
+        ) from None
+    return {name: ([X[i] for i in part], [y[i] for i in part]) for name, part in (("train", train), ("dev", dev), ("test", test))}
 
 
 def labelled_splits(source: str, text_column: str = "text", label_column: str = "label") -> tuple[dict, dict]:
@@ -320,8 +328,7 @@ def labelled_splits(source: str, text_column: str = "text", label_column: str = 
 
     texts, labels = labelled_texts(source, text_column, label_column)
     fingerprint = hashlib.sha256(json.dumps([texts, labels], ensure_ascii=False).encode("utf-8")).hexdigest()
-    provenance = {"source": source_name(source), "data_sha256": fingerprint, "text_column": text_column,
-                  "label_column": label_column}
+    provenance = {"source": source_name(source), "data_sha256": fingerprint, "text_column": text_column, "label_column": label_column}
     return three_way_split(texts, labels, seed=0), provenance
 
 

@@ -74,8 +74,9 @@ class ForecasterConfig:
             if self.strategy == "recursive":
                 raise UserError("quantiles need strategy 'direct' or 'seq2seq': a recursive model feeds back point forecasts only")
         if not (0 <= self.test_fraction < 1 and 0 < self.val_fraction < 1 and self.val_fraction + self.test_fraction < 1):
-            raise UserError(f"need 0 < val_fraction, 0 <= test_fraction and their sum < 1, "
-                            f"got {self.val_fraction} and {self.test_fraction}")
+            raise UserError(
+                f"need 0 < val_fraction, 0 <= test_fraction and their sum < 1, got {self.val_fraction} and {self.test_fraction}"
+            )
         if self.season is not None and self.season < 1:
             raise UserError(f"season must be a whole number of rows of at least 1 (1: no season), got {self.season}")
 
@@ -139,12 +140,18 @@ class Forecaster(Estimator):
         self.scaler = Scaler.fit(series.values[:val_start], cfg.scaler)
         self.levels = quantile_levels(cfg)
         # what later evaluations need to know about the fitted rows: where unseen rows begin, the MASE scale
-        self.fitted = {"rows": n, "test_start": test_start, "seen_until": _stamp(series, test_start - 1),
-                       "mase_scale": mase_scale(series.values[:val_start, : series.n_targets], series.season)}
+        self.fitted = {
+            "rows": n,
+            "test_start": test_start,
+            "seen_until": _stamp(series, test_start - 1),
+            "mase_scale": mase_scale(series.values[:val_start, : series.n_targets], series.season),
+        }
         if cfg.test_fraction > 0 and validation is None and n - test_start < cfg.horizon:
-            raise UserError(f"test_fraction={cfg.test_fraction} holds out {n - test_start} rows, fewer than the horizon "
-                            f"{cfg.horizon}: nothing could be scored; raise test_fraction=, lower horizon=, "
-                            "or use test_fraction=0 to train on all rows")
+            raise UserError(
+                f"test_fraction={cfg.test_fraction} holds out {n - test_start} rows, fewer than the horizon "
+                f"{cfg.horizon}: nothing could be scored; raise test_fraction=, lower horizon=, "
+                "or use test_fraction=0 to train on all rows"
+            )
         x, y = self._windows(series)
         split = self._split(n, val_start, test_start)
         steps = self.model_steps
@@ -187,8 +194,11 @@ class Forecaster(Estimator):
         lookback, horizon = self.lookback, self.config.horizon
         first = lambda origin: max(origin - lookback, 0)
         last = lambda stop: stop - horizon - lookback + 1
-        return _Split(range(0, last(val_start)), range(first(val_start), max(first(val_start), last(test_start))),
-                      range(first(test_start), max(first(test_start), last(n))))
+        return _Split(
+            range(0, last(val_start)),
+            range(first(val_start), max(first(val_start), last(test_start))),
+            range(first(test_start), max(first(test_start), last(n))),
+        )
 
     def _windows(self, series: Series) -> tuple[Tensor, Tensor]:
         scaled = torch.as_tensor(self.scaler.transform(series.values), dtype=torch.float32)
@@ -281,8 +291,7 @@ class Forecaster(Estimator):
         }
         if len(self.levels) > 1:
             lo, hi = forecast[..., 0], forecast[..., -1]
-            result["interval"] = {"levels": [self.levels[0], self.levels[-1]],
-                                  "coverage": float(np.mean((truth >= lo) & (truth <= hi)))}
+            result["interval"] = {"levels": [self.levels[0], self.levels[-1]], "coverage": float(np.mean((truth >= lo) & (truth <= hi)))}
         if result["lag_ratio"] is not None and result["lag_ratio"] < LAG_WARNING:
             skill = "" if result["skill"] is None else f" (skill over the best baseline: {result['skill']:+.1%})"
             result["warning"] = (
@@ -299,8 +308,10 @@ class Forecaster(Estimator):
         else:
             start = int(seen) + 1 - series.offset
         if start > len(series) - self.config.horizon:
-            raise UserError(f"the data has no rows after those the model was trained and validated on (up to {seen}); "
-                            "give newer data, or start= to score earlier rows (they were seen in training)")
+            raise UserError(
+                f"the data has no rows after those the model was trained and validated on (up to {seen}); "
+                "give newer data, or start= to score earlier rows (they were seen in training)"
+            )
         return max(start, 0)
 
     def forecast_origins(self, series: Series, start: int) -> tuple[np.ndarray, np.ndarray]:
@@ -339,8 +350,9 @@ class Forecaster(Estimator):
             low, high = future[f"{name}_q{self.levels[0]:g}"], future[f"{name}_q{self.levels[-1]:g}"]
             label = f"{self.levels[0]:g}-{self.levels[-1]:g} quantiles"
         title = f"{name}: {self.config.cell.upper()} forecast, horizon {horizon}, lookback {self.lookback}"
-        return plot_forecast(path, title, index, series.values[:, 0], test_time, test_forecast,
-                             future.index, future[name].to_numpy(), low, high, label)
+        return plot_forecast(
+            path, title, index, series.values[:, 0], test_time, test_forecast, future.index, future[name].to_numpy(), low, high, label
+        )
 
     def read(self, data, fitted: bool = True, like: Series | None = None) -> Series:
         """``data`` as a checked ``Series``: a dataset name, a file, a DataFrame or a Series.
@@ -369,14 +381,15 @@ class Forecaster(Estimator):
             "freq": s.freq,
             "fitted": self.fitted,
             # the last lookback rows, so that `predict` works without data
-            "context": {"values": context.values.tolist(),
-                        "time": None if context.time is None else [t.isoformat() for t in context.time],
-                        "rows": len(s)},
+            "context": {
+                "values": context.values.tolist(),
+                "time": None if context.time is None else [t.isoformat() for t in context.time],
+                "rows": len(s),
+            },
         }
 
     def _saved_config(self) -> dict:
-        return {**asdict(self.config), "lookback": self.lookback, "epochs": self.epochs,
-                "n_inputs": self.series.values.shape[1]}
+        return {**asdict(self.config), "lookback": self.lookback, "epochs": self.epochs, "n_inputs": self.series.values.shape[1]}
 
     def _restore(self, config: dict, pre: dict) -> None:
         self.lookback, self.epochs = config["lookback"], config["epochs"]
@@ -385,8 +398,16 @@ class Forecaster(Estimator):
         ctx = pre["context"]
         time = None if ctx["time"] is None else pd.DatetimeIndex(pd.to_datetime(ctx["time"]))
         values = np.asarray(ctx["values"], dtype=np.float64)
-        self.series = Series(values, pre["targets"], pre["covariates"], time, pre["season"], pre["time_column"],
-                             offset=ctx["rows"] - len(values), freq=pre["freq"])
+        self.series = Series(
+            values,
+            pre["targets"],
+            pre["covariates"],
+            time,
+            pre["season"],
+            pre["time_column"],
+            offset=ctx["rows"] - len(values),
+            freq=pre["freq"],
+        )
         self.fitted = pre["fitted"]
         self.config.test_fraction = 0.0  # only the context rows came back: nothing held out to evaluate on
 
@@ -447,8 +468,7 @@ def backtest(data, config: ForecasterConfig | None = None, folds: int = 3) -> di
     weights = np.array([r["origins"] for r in results], dtype=float)
     methods = list(results[0]["metrics"])
     pooled = {
-        m: {key: _weighted([r["metrics"][m][key] for r in results], weights, key) for key in results[0]["metrics"][m]}
-        for m in methods
+        m: {key: _weighted([r["metrics"][m][key] for r in results], weights, key) for key in results[0]["metrics"][m]} for m in methods
     }
     best = min((m for m in methods if m != "model"), key=lambda m: pooled[m]["rmse"])
     return {

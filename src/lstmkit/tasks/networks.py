@@ -38,8 +38,7 @@ class ForecastNet(nn.Module):
         rnn = LSTM if config.cell == "lstm" else GRU
         directions = 2 if config.bidirectional else 1
         between = config.dropout if config.num_layers > 1 else 0.0  # torch's inter-layer dropout needs 2+ layers
-        self.encoder = rnn(n_inputs, config.hidden_size, num_layers=config.num_layers, dropout=between,
-                           bidirectional=config.bidirectional)
+        self.encoder = rnn(n_inputs, config.hidden_size, num_layers=config.num_layers, dropout=between, bidirectional=config.bidirectional)
         self.drop = nn.Dropout(config.dropout)
         width = n_targets * n_quantiles
         if config.strategy == "seq2seq":
@@ -92,8 +91,12 @@ class LanguageModel(nn.Module):
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, config.embedding_size)
         self.drop = nn.Dropout(config.dropout)
-        self.lstm = LSTM(config.embedding_size, config.hidden_size, num_layers=config.num_layers,
-                         dropout=config.dropout if config.num_layers > 1 else 0.0)
+        self.lstm = LSTM(
+            config.embedding_size,
+            config.hidden_size,
+            num_layers=config.num_layers,
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+        )
         self.head = nn.Linear(config.hidden_size, vocab_size)
         if config.tie_weights:  # Press & Wolf (2017): one matrix for reading and writing tokens
             self.head.weight = self.embedding.weight
@@ -114,8 +117,13 @@ class ClassifierModel(nn.Module):
         self.conv = ConvFrontEnd(width, config.conv_channels, config.conv_kernel) if config.conv_channels else None
         width = config.conv_channels or width
         rnn = LSTM if config.cell == "lstm" else GRU
-        self.encoder = rnn(width, config.hidden_size, num_layers=config.num_layers, bidirectional=config.bidirectional,
-                           dropout=config.dropout if config.num_layers > 1 else 0.0)
+        self.encoder = rnn(
+            width,
+            config.hidden_size,
+            num_layers=config.num_layers,
+            bidirectional=config.bidirectional,
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+        )
         out = config.hidden_size * (2 if config.bidirectional else 1)
         self.attention = AdditiveAttention(out) if config.pooling == "attention" else None
         self.pooling = config.pooling
@@ -152,8 +160,13 @@ class TaggerModel(nn.Module):
         self.chars = CharCNN(num_chars + 1, config.char_dim, config.char_channels) if num_chars else None
         features = config.embedding_dim + (config.char_channels if num_chars else 0)
         self.drop = nn.Dropout(config.dropout)
-        self.lstm = LSTM(features, config.hidden_size, num_layers=config.num_layers, bidirectional=True,
-                         dropout=config.dropout if config.num_layers > 1 else 0.0)
+        self.lstm = LSTM(
+            features,
+            config.hidden_size,
+            num_layers=config.num_layers,
+            bidirectional=True,
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+        )
         self.emit = nn.Linear(2 * config.hidden_size, len(labels))
         allowed = allowed_transitions(labels) if config.constrain else None
         self.crf = CRF(len(labels), allowed) if config.decoder == "crf" else None

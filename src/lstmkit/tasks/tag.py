@@ -93,8 +93,7 @@ class SequenceTagger(Estimator):
         self.language = detect_language("".join(tok for s in tokens[:2000] for tok in s))
         self.use_chars = cfg.char_features if cfg.char_features is not None else self.level == "word"
         words = Counter(self._key(tok) for s in tokens for tok in s)
-        self.vocab = Vocab("word", "en", [UNK] + sorted((w for w, c in words.items() if c >= cfg.min_freq),
-                                                        key=lambda w: (-words[w], w)))
+        self.vocab = Vocab("word", "en", [UNK] + sorted((w for w, c in words.items() if c >= cfg.min_freq), key=lambda w: (-words[w], w)))
         chars = Counter(ch for s in tokens for tok in s for ch in tok)
         self.char_vocab = [UNK] + sorted(chars, key=lambda c: (-chars[c], c)) if self.use_chars else []
         tokens, tags = _cut(tokens, tags, cfg.max_len, self._convert)
@@ -145,8 +144,10 @@ class SequenceTagger(Estimator):
         known = {t.partition("-")[2] for t in self.labels} - {""}
         given = {e[0] for s in tags for e in entities(s)}
         if given - known:
-            raise UserError(f"{where} has entity type(s) {sorted(given - known)} that the model was not trained on "
-                            f"(it knows {sorted(known)}); retrain with them or map them to known types")
+            raise UserError(
+                f"{where} has entity type(s) {sorted(given - known)} that the model was not trained on "
+                f"(it knows {sorted(known)}); retrain with them or map them to known types"
+            )
 
     def read_inputs(self, texts: Sequence[str] = (), data: str | None = None) -> tuple[list[str], Sentences]:
         """Sentences to tag, as the model's tokens, and the line each came from: raw ``texts``, then ``data``
@@ -211,13 +212,23 @@ class SequenceTagger(Estimator):
         correct = sum(a == b for t, p in zip(tags, predicted) for a, b in zip(self._convert(t), p))
         total = sum(map(len, tags))
         per_type = scores.pop("per_type")
-        return {"metrics": {"model": {**scores, "accuracy": correct / total}}, "per_type": per_type,
-                "sentences": len(tokens), "tokens": total}
+        return {
+            "metrics": {"model": {**scores, "accuracy": correct / total}},
+            "per_type": per_type,
+            "sentences": len(tokens),
+            "tokens": total,
+        }
 
     # ------------------------------------------------------------------------------ save/load
     def _preprocessing(self) -> dict:
-        return {"tokens": self.vocab.tokens, "chars": self.char_vocab, "labels": self.labels,
-                "use_chars": self.use_chars, "level": self.level, "language": self.language}
+        return {
+            "tokens": self.vocab.tokens,
+            "chars": self.char_vocab,
+            "labels": self.labels,
+            "use_chars": self.use_chars,
+            "level": self.level,
+            "language": self.language,
+        }
 
     def _restore(self, config: dict, p: dict) -> None:
         self.vocab = Vocab("word", "en", list(p["tokens"]))

@@ -61,8 +61,10 @@ class TextGenConfig:
             raise UserError(f"mode must be 'tbptt' or 'window', got {self.mode!r}")
         check_sizes(self, ("seq_len", "embedding_dim", "hidden_size", "num_layers", "ngram_order"))
         if self.tie_weights and self.embedding_size != self.hidden_size:
-            raise UserError(f"tie_weights needs embedding_dim == hidden_size, got {self.embedding_dim} and {self.hidden_size}; "
-                            "leave embedding_dim out to take hidden_size")
+            raise UserError(
+                f"tie_weights needs embedding_dim == hidden_size, got {self.embedding_dim} and {self.hidden_size}; "
+                "leave embedding_dim out to take hidden_size"
+            )
 
     @property
     def embedding_size(self) -> int:
@@ -95,13 +97,13 @@ def _blocks(ids: np.ndarray, streams: int, seq_len: int) -> tuple[Tensor, Tensor
     per_stream = (len(ids) - 1) // streams
     n = per_stream // seq_len
     if n < 1:
-        raise UserError(f"{len(ids)} tokens are too few for {streams} streams of seq_len {seq_len}; "
-                        "lower seq_len= or batch_size=, or give more text")
+        raise UserError(
+            f"{len(ids)} tokens are too few for {streams} streams of seq_len {seq_len}; lower seq_len= or batch_size=, or give more text"
+        )
     data = torch.as_tensor(ids[: streams * per_stream + 1])
     x = data[:-1].view(streams, per_stream)[:, : n * seq_len]
     y = data[1:].view(streams, per_stream)[:, : n * seq_len]
-    return (x.view(streams, n, seq_len).transpose(0, 1).contiguous(),
-            y.view(streams, n, seq_len).transpose(0, 1).contiguous())  # (n, B, T)
+    return (x.view(streams, n, seq_len).transpose(0, 1).contiguous(), y.view(streams, n, seq_len).transpose(0, 1).contiguous())  # (n, B, T)
 
 
 class TextGenerator(Estimator):
@@ -129,8 +131,9 @@ class TextGenerator(Estimator):
         test (the test part is what ``evaluate()`` scores); with it, nothing is held out for testing."""
         cfg = self.config
         if not isinstance(train, str) or (validation is not None and not isinstance(validation, str)):
-            raise UserError("TextGenerator.fit takes the text itself (str); read corpora and files with "
-                            "lstmkit.data.text.read_text(name_or_path)")
+            raise UserError(
+                "TextGenerator.fit takes the text itself (str); read corpora and files with lstmkit.data.text.read_text(name_or_path)"
+            )
         if validation is None:
             self.splits = split_points(train, cfg.val_fraction, cfg.test_fraction)
             self.train_text, self.val_text, self.test_text = corpus_parts(train, self.splits)
@@ -141,8 +144,9 @@ class TextGenerator(Estimator):
         train_ids, _ = self.vocab.encode(self.train_text)
         val_ids, _ = self.vocab.encode(self.val_text)
         if len(train_ids) <= cfg.seq_len:
-            raise UserError(f"the training text has {len(train_ids)} tokens, not more than seq_len={cfg.seq_len}; "
-                            "lower seq_len= or give more text")
+            raise UserError(
+                f"the training text has {len(train_ids)} tokens, not more than seq_len={cfg.seq_len}; lower seq_len= or give more text"
+            )
         streams = cfg.training.batch_size
         if cfg.mode == "tbptt":
             self._carried = _CarriedState()
@@ -217,8 +221,10 @@ class TextGenerator(Estimator):
         self._need_model()
         if text is None:
             if self.test_text is None:
-                raise UserError("no held-out test part here (a loaded model keeps no corpus, and fit(train, validation) "
-                                "holds none out): pass the text to evaluate on")
+                raise UserError(
+                    "no held-out test part here (a loaded model keeps no corpus, and fit(train, validation) "
+                    "holds none out): pass the text to evaluate on"
+                )
             text, context = self.test_text, (self.train_text or "") + (self.val_text or "")
         training_text = training_text if training_text is not None else self.train_text
         held_out = text
@@ -240,15 +246,32 @@ class TextGenerator(Estimator):
             name: {"cross_entropy": n / scored, "perplexity": math.exp(n / scored), "bpc": n / math.log(2) / scored_chars}
             for name, n in nats.items()
         }
-        return {"metrics": metrics, "tokens": scored, "characters": scored_chars, "unknown_tokens": len(unknown),
-                "level": self.vocab.level, "language": self.vocab.language, "vocab_size": len(self.vocab),
-                "ngram_order": order}
+        return {
+            "metrics": metrics,
+            "tokens": scored,
+            "characters": scored_chars,
+            "unknown_tokens": len(unknown),
+            "level": self.vocab.level,
+            "language": self.vocab.language,
+            "vocab_size": len(self.vocab),
+            "ngram_order": order,
+        }
 
     # --------------------------------------------------------------------------------- generate
     @torch.no_grad()
-    def generate(self, prompt: str = "", length: int = 200, method: str = "sample", temperature: float = 1.0,
-                 top_k: int | None = None, top_p: float | None = None, beam: int = 4, seed: int | None = None,
-                 on_text: Callable[[str], None] | None = None, on_unknown: Callable[[list[str]], None] | None = None) -> str:
+    def generate(
+        self,
+        prompt: str = "",
+        length: int = 200,
+        method: str = "sample",
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        beam: int = 4,
+        seed: int | None = None,
+        on_text: Callable[[str], None] | None = None,
+        on_unknown: Callable[[list[str]], None] | None = None,
+    ) -> str:
         """Continue ``prompt`` by ``length`` tokens and return prompt + continuation.
 
         method: "sample" (with temperature, top_k, top_p), "greedy" or "beam" (``beam`` hypotheses).
@@ -295,8 +318,14 @@ class TextGenerator(Estimator):
     def _continuation(self, prompt: str, tokens: list[int]) -> str:
         """The generated tokens as text to append to the prompt (English words get a separating space)."""
         text = self.vocab.decode(tokens)
-        if (self.vocab.level == "word" and self.vocab.language == "en" and prompt and not prompt[-1].isspace()
-                and text and text[0] not in ".,;:!?')]"):
+        if (
+            self.vocab.level == "word"
+            and self.vocab.language == "en"
+            and prompt
+            and not prompt[-1].isspace()
+            and text
+            and text[0] not in ".,;:!?')]"
+        ):
             text = " " + text
         return text
 

@@ -29,24 +29,30 @@ def _option(default, help: str):
 
 @dataclass
 class TrainingOptions:
-    epochs: int | None = _option(None, "Most passes over the training data; early stopping usually ends sooner; "
-                                 "none: chosen from the data size.")
+    epochs: int | None = _option(
+        None, "Most passes over the training data; early stopping usually ends sooner; none: chosen from the data size."
+    )
     steps: int | None = _option(None, "Most optimiser steps in all; none: no limit besides the epochs.")
-    max_minutes: float | None = _option(None, "Stop training cleanly after this many minutes (checked after every batch), "
-                                        "keeping the best weights.")
+    max_minutes: float | None = _option(
+        None, "Stop training cleanly after this many minutes (checked after every batch), keeping the best weights."
+    )
     batch_size: int = _option(64, "Samples per optimiser step (text generation: parallel streams).")
     lr: float = _option(1e-3, "Adam learning rate.")
     weight_decay: float = _option(0.0, "Decoupled (AdamW) weight decay; 0 is plain Adam.")
     schedule: str = _option("plateau", "Learning-rate schedule: none, cosine or plateau (halve after 3 flat epochs).")
     patience: int | None = _option(10, "Epochs without validation improvement before stopping.")
-    min_improvement: float = _option(0.0, "Relative decrease of the validation loss that resets patience (0.05 = 5%). "
-                                     "The kept weights are always those of the lowest validation loss.")
+    min_improvement: float = _option(
+        0.0,
+        "Relative decrease of the validation loss that resets patience (0.05 = 5%). "
+        "The kept weights are always those of the lowest validation loss.",
+    )
     clip_grad_norm: float | None = _option(1.0, "Rescale gradients whose global L2 norm exceeds this.")
     seed: int = _option(0, "Seeds initialisation, shuffling and dropout: the same seed gives the same model on CPU.")
     device: str = _option("auto", "auto (CUDA, then MPS, when present), cpu, cuda, cuda:N or mps.")
     precision: str = _option("32", "32, bf16 (autocast) or 16-mixed (float16 autocast with loss scaling; CUDA only).")
-    checkpoint_every: float = _option(60.0, "Seconds between training checkpoints in the run directory "
-                                      "(one is also written after every epoch).")
+    checkpoint_every: float = _option(
+        60.0, "Seconds between training checkpoints in the run directory (one is also written after every epoch)."
+    )
     checkpoint_dir: str | None = _option(None, "Where checkpoint.safetensors goes; None: no checkpoints.")
     resume: bool = _option(False, "Continue the unfinished run in the run directory from its checkpoint.")
     verbose: bool = _option(True, "Progress on stderr.")

@@ -104,9 +104,17 @@ class Trainer:
         3
     """
 
-    def __init__(self, options: TrainingOptions | None = None, callbacks: Sequence[Callback] = (), *,
-                 val_fraction: float = 0.1, val_from_end: bool = True, shuffle: bool = True,
-                 progress: bool | None = None, describe: dict | None = None) -> None:
+    def __init__(
+        self,
+        options: TrainingOptions | None = None,
+        callbacks: Sequence[Callback] = (),
+        *,
+        val_fraction: float = 0.1,
+        val_from_end: bool = True,
+        shuffle: bool = True,
+        progress: bool | None = None,
+        describe: dict | None = None,
+    ) -> None:
         self.options = options or TrainingOptions()
         self.callbacks = list(callbacks)
         self.val_fraction, self.val_from_end, self.shuffle = val_fraction, val_from_end, shuffle
@@ -135,18 +143,22 @@ class Trainer:
         torch.manual_seed(opt.seed)
         generator = torch.Generator().manual_seed(opt.seed)
         train, val = self._split(_check_tensors(train, "train"), val, generator)
-        run_id = fingerprint([*train, *(val or ())], {
-            "options": {k: v for k, v in asdict(opt).items() if k not in NOT_FINGERPRINTED},
-            "model": {k: list(v.shape) for k, v in model.state_dict().items()},
-            "task": self.describe, "val_fraction": self.val_fraction, "shuffle": self.shuffle,
-        })
+        run_id = fingerprint(
+            [*train, *(val or ())],
+            {
+                "options": {k: v for k, v in asdict(opt).items() if k not in NOT_FINGERPRINTED},
+                "model": {k: list(v.shape) for k, v in model.state_dict().items()},
+                "task": self.describe,
+                "val_fraction": self.val_fraction,
+                "shuffle": self.shuffle,
+            },
+        )
         train = tuple(t.to(device) for t in train)
         val = tuple(t.to(device) for t in val) if val is not None else None
         was_training = model.training
         model.to(device)
         self.model = model
-        self.optimizer = optimizer = torch.optim.AdamW(model.parameters(), lr=opt.lr, weight_decay=opt.weight_decay,
-                                                       foreach=True)
+        self.optimizer = optimizer = torch.optim.AdamW(model.parameters(), lr=opt.lr, weight_decay=opt.weight_decay, foreach=True)
         epochs = opt.epochs or (10**9 if opt.steps or opt.max_minutes else 100)
         scheduler = _make_schedule(opt.schedule, optimizer, epochs)
         scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
@@ -175,9 +187,19 @@ class Trainer:
             if checkpoint is None:
                 return
             history.seconds = time.monotonic() - start
-            self._write_checkpoint(checkpoint, run_id, model, optimizer, scheduler, scaler, generator,
-                                   {"epoch": epoch, "batch": batch, "seen": seen, "patience_ref": patience_ref,
-                                    "since_best": since_best}, order, loss_sum, best_state)
+            self._write_checkpoint(
+                checkpoint,
+                run_id,
+                model,
+                optimizer,
+                scheduler,
+                scaler,
+                generator,
+                {"epoch": epoch, "batch": batch, "seen": seen, "patience_ref": patience_ref, "since_best": since_best},
+                order,
+                loss_sum,
+                best_state,
+            )
 
         for cb in callbacks:
             cb.on_fit_start(self)
@@ -244,8 +266,13 @@ class Trainer:
                         f"the validation loss became {val_loss} in epoch {epoch}; check the validation data for NaN/inf "
                         f"and extreme values, or lower the learning rate (lr={opt.lr:g})"
                     )
-                record = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
-                          "lr": optimizer.param_groups[0]["lr"], "seconds": time.monotonic() - epoch_start}
+                record = {
+                    "epoch": epoch,
+                    "train_loss": train_loss,
+                    "val_loss": val_loss,
+                    "lr": optimizer.param_groups[0]["lr"],
+                    "seconds": time.monotonic() - epoch_start,
+                }
                 history.epochs.append(record)
                 if val_loss is not None:
                     if history.best_val_loss is None or val_loss < history.best_val_loss:
@@ -280,8 +307,7 @@ class Trainer:
             cb.on_fit_end(self)
         return history
 
-    def _stop_reason(self, validated: bool, since_best: int, deadline: float, last_epoch: bool,
-                     val_seconds: float | None) -> str | None:
+    def _stop_reason(self, validated: bool, since_best: int, deadline: float, last_epoch: bool, val_seconds: float | None) -> str | None:
         opt = self.options
         if self.interrupted:
             return "interrupted (Ctrl-C); resume to continue"
@@ -298,14 +324,28 @@ class Trainer:
         return None
 
     # -------------------------------------------------------------------------------- checkpoints
-    def _write_checkpoint(self, path: Path, run_id: str, model, optimizer, scheduler, scaler, generator,
-                          position: dict, order: Tensor | None, loss_sum: Tensor, best_state) -> None:
+    def _write_checkpoint(
+        self,
+        path: Path,
+        run_id: str,
+        model,
+        optimizer,
+        scheduler,
+        scaler,
+        generator,
+        position: dict,
+        order: Tensor | None,
+        loss_sum: Tensor,
+        best_state,
+    ) -> None:
         optimizer_tensors, optimizer_json = split_optimizer_state(optimizer.state_dict())
         tensors: dict[str, Tensor] = {
             **{f"model/{k}": v for k, v in model.state_dict().items()},
             **optimizer_tensors,
             **{f"best/{k}": v for k, v in (best_state or {}).items()},
-            "rng/torch": torch.get_rng_state(), "rng/generator": generator.get_state(), "loss_sum": loss_sum,
+            "rng/torch": torch.get_rng_state(),
+            "rng/generator": generator.get_state(),
+            "loss_sum": loss_sum,
         }
         if torch.cuda.is_available():
             tensors.update({f"rng/cuda/{i}": s for i, s in enumerate(torch.cuda.get_rng_state_all())})
@@ -313,10 +353,14 @@ class Trainer:
             tensors["order"] = order
         for i, cb in enumerate(self.callbacks):
             tensors.update({f"callback/{i}/{k}": v for k, v in cb.state_dict().items()})
-        state = {"fingerprint": run_id, "position": position, "optimizer": optimizer_json,
-                 "scheduler": scheduler.state_dict() if scheduler is not None else None,
-                 "scaler": scaler.state_dict() if scaler.is_enabled() else None,
-                 "history": self.history.to_dict()}
+        state = {
+            "fingerprint": run_id,
+            "position": position,
+            "optimizer": optimizer_json,
+            "scheduler": scheduler.state_dict() if scheduler is not None else None,
+            "scaler": scaler.state_dict() if scaler.is_enabled() else None,
+            "history": self.history.to_dict(),
+        }
         save_checkpoint(path, tensors, state)
 
     def _restore_checkpoint(self, path: Path, run_id: str, model, optimizer, scheduler, scaler, generator):
@@ -324,9 +368,11 @@ class Trainer:
             raise UserError(f"resume: {str(path.parent)!r} has no checkpoint to continue; start the run without --resume")
         tensors, state = load_checkpoint(path)
         if state.get("fingerprint") != run_id:
-            raise UserError(f"resume: the data or options differ from those the checkpoint in {str(path.parent)!r} was "
-                            "written with; resume with the same data and options, or start a new run in another directory")
-        part = lambda prefix: {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+            raise UserError(
+                f"resume: the data or options differ from those the checkpoint in {str(path.parent)!r} was "
+                "written with; resume with the same data and options, or start a new run in another directory"
+            )
+        part = lambda prefix: {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
         model.load_state_dict(part("model/"))
         optimizer.load_state_dict(join_optimizer_state(tensors, state["optimizer"]))
         if scheduler is not None and state["scheduler"] is not None:
@@ -344,8 +390,16 @@ class Trainer:
         self.history = History(**{**saved, "device": self.history.device})
         best = part("best/") or None
         pos = state["position"]
-        return (pos["epoch"], pos["batch"], tensors.get("order"), tensors["loss_sum"], pos["seen"], best,
-                pos["patience_ref"], pos["since_best"])
+        return (
+            pos["epoch"],
+            pos["batch"],
+            tensors.get("order"),
+            tensors["loss_sum"],
+            pos["seen"],
+            best,
+            pos["patience_ref"],
+            pos["since_best"],
+        )
 
     # -------------------------------------------------------------------------------------- data
     def _split(self, train: tuple[Tensor, ...], val, generator: torch.Generator):
@@ -432,15 +486,20 @@ class _Progress(Callback):
     def on_fit_start(self, trainer: Trainer) -> None:
         if trainer.history.resumed:
             done = len(trainer.history.epochs)
-            print(f"resuming after epoch {done} ({trainer.history.steps} steps, {trainer.history.seconds:.1f}s)",
-                  file=sys.stderr, flush=True)
+            print(
+                f"resuming after epoch {done} ({trainer.history.steps} steps, {trainer.history.seconds:.1f}s)", file=sys.stderr, flush=True
+            )
         if self.show_bar:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
             self.bar = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                console=Console(stderr=True), transient=True,
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
             )
             self.bar.start()
             self.task = self.bar.add_task(f"epoch {len(trainer.history.epochs) + 1}", total=None)
@@ -468,5 +527,4 @@ class _Progress(Callback):
 def _format_record(record: dict, epochs: int | None) -> str:
     val = f"  val_loss {record['val_loss']:.4g}" if record["val_loss"] is not None else ""
     total = "" if epochs is None else f"/{epochs}"
-    return (f"epoch {record['epoch']:>3}{total}  train_loss {record['train_loss']:.4g}{val}"
-            f"  lr {record['lr']:.2g}  {record['seconds']:.1f}s")
+    return f"epoch {record['epoch']:>3}{total}  train_loss {record['train_loss']:.4g}{val}  lr {record['lr']:.2g}  {record['seconds']:.1f}s"

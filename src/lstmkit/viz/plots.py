@@ -66,8 +66,7 @@ def plot_forecast(
     detail.plot(time[tail], actual[tail], color="black", linewidth=1, marker=".", markersize=3, label="actual")
     if test_forecast is not None:
         shown = test_time >= time[tail][0]
-        detail.plot(test_time[shown], test_forecast[shown], color="tab:orange", linewidth=1,
-                    label="model, 1 step ahead (test)")
+        detail.plot(test_time[shown], test_forecast[shown], color="tab:orange", linewidth=1, label="model, 1 step ahead (test)")
     if future is not None:
         detail.plot(future_time, future, color="tab:blue", marker="o", markersize=3, label="forecast")
         if future_low is not None:
@@ -81,8 +80,9 @@ def plot_forecast(
     return _save(fig, path)
 
 
-def plot_anomalies(path: str | Path, title: str, time, values: np.ndarray, expected: np.ndarray,
-                   flagged: np.ndarray, train_end=None) -> Path:
+def plot_anomalies(
+    path: str | Path, title: str, time, values: np.ndarray, expected: np.ndarray, flagged: np.ndarray, train_end=None
+) -> Path:
     """The series, its 1-step forecasts, and the flagged points in red."""
     fig = Figure(figsize=(10, 4))
     ax = fig.subplots()
