@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 # The main job: an LSTM forecaster on bundled AAPL adjusted close, scored against baselines.
 demo: $(STAMP)
-	$(VENV)/bin/lstmkit forecast train --data aapl --target adj_close --horizon 5 --quantiles 0.1,0.9 --out runs/demo
+	$(VENV)/bin/lstmkit forecast train --data aapl --target adj_close --horizon 5 --quantiles 0.1,0.9 --out runs/demo --overwrite
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -176,7 +176,7 @@ def per_sentence_curve(chars, tags, dev, epochs: int) -> list[tuple[float, float
     """The same model trained one sentence at a time with the per-sentence CRF loss."""
     tagger = prepared(chars, tags, "crf")
     model: TaggerModel = tagger.model
-    optimizer = torch.optim.Adam(model.parameters(), lr=tagger.config.lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=tagger.config.training.lr)
     index = {label: i for i, label in enumerate(tagger.labels)}
     curve, seconds = [], 0.0
     for epoch in range(epochs):

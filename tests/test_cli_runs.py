@@ -11,25 +11,8 @@ import pytest
 
 from lstmkit.io.artifacts import CHECKPOINT, CONFIG
 
-# 100 epochs of about 6 batches, a checkpoint after nearly every batch: long enough to be killed mid-run
-TRAIN = [
-    "forecast",
-    "train",
-    "--data",
-    "sine",
-    "--lookback",
-    "20",
-    "--hidden-size",
-    "16",
-    "--epochs",
-    "100",
-    "--patience",
-    "1000",
-    "--checkpoint-every",
-    "0.001",
-    "--seed",
-    "3",
-]
+# 60 epochs of about 6 batches, checkpoints every 0.05 s and after every epoch: long enough to be killed mid-run
+TRAIN = ("forecast train --data sine --lookback 20 --hidden-size 16 --epochs 60 --patience 1000 --checkpoint-every 0.05 --seed 3").split()
 
 
 def lstmkit(*args, timeout=300):

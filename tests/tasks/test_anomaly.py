@@ -77,3 +77,13 @@ def test_bad_settings():
         AnomalyDetector(train_fraction=1.0)
     with pytest.raises(UserError, match="not fitted yet"):
         AnomalyDetector().detect()
+
+
+def test_new_data_is_read_with_the_detectors_fill_rule(tmp_path):
+    frame, _ = injected(3, count=1)
+    detector = AnomalyDetector(epochs=2, verbose=False, fill="ffill").fit(frame)
+    gappy = frame.copy()
+    gappy.loc[700, "y"] = np.nan
+    detector.save(tmp_path / "run")
+    for model in (detector, AnomalyDetector.load(tmp_path / "run")):
+        assert len(model.predict(gappy)) == len(frame)

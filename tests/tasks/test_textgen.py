@@ -202,3 +202,19 @@ def test_kneser_ney_without_singletons_keeps_every_probability_positive():
     lm = KneserNey(3, 5).fit(np.array([1, 2, 3, 4] * 2 + [1, 2]))
     assert all(0.1 <= d <= 0.9 for d in lm.discount[1:])
     assert np.isfinite(lm.nats(np.array([1, 2, 4])))
+
+
+def test_evaluating_on_a_corpus_that_changed_since_training_is_refused(tmp_path):
+    from lstmkit.tasks.textgen import evaluate_on
+
+    path = tmp_path / "t.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    g = TextGenerator(tiny(epochs=1))
+    g.source = str(path)
+    g.fit(TEXT).save(tmp_path / "lm")
+    path.write_text(TEXT.replace("cat", "cow"), encoding="utf-8")
+    with pytest.raises(UserError, match="has changed since training"):
+        evaluate_on(TextGenerator.load(tmp_path / "lm"), None)
+    path.unlink()
+    with pytest.raises(UserError, match="cannot be read here; give data="):
+        evaluate_on(TextGenerator.load(tmp_path / "lm"), None)

@@ -166,3 +166,40 @@ def test_trains_on_cuda(precision):
     history = Trainer(options(epochs=3, device="cuda", precision=precision)).fit(model, mse, data())
     assert history.device.startswith("cuda") and next(model.parameters()).is_cuda
     assert history.epochs[-1]["train_loss"] < history.epochs[0]["train_loss"]
+
+
+def test_a_run_that_died_after_training_resumes_without_training_more(tmp_path):
+    # the process died after fit() (while evaluating or saving): its last checkpoint says training had ended
+    model = net()
+    first = Trainer(options(tmp_path, epochs=40, patience=2, min_improvement=0.5)).fit(model, mse, data())
+    assert (tmp_path / CHECKPOINT).is_file() and first.stopped_because.startswith("no validation improvement")
+    resumed = net()
+    again = Trainer(options(tmp_path, epochs=40, patience=2, min_improvement=0.5, resume=True)).fit(resumed, mse, data())
+    assert again.stopped_because == first.stopped_because and len(again.epochs) == len(first.epochs)
+    a, b = weights(model), weights(resumed)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_text_generation_resumes_mid_epoch_with_its_carried_state(tmp_path):
+    from lstmkit.tasks.textgen import TextGenerator
+
+    text = "the cat sat on the mat. the dog sat on the log. " * 80
+    settings = dict(
+        hidden_size=24,
+        embedding_dim=8,
+        num_layers=1,
+        seq_len=10,
+        batch_size=4,
+        epochs=3,
+        lr=1e-2,
+        verbose=False,
+        device="cpu",
+        checkpoint_every=1e-9,
+    )
+    reference = TextGenerator(**settings, checkpoint_dir=str(tmp_path / "a")).fit(text)
+    blocks_per_epoch = reference.history.steps // 3
+    with pytest.raises(SystemExit):  # killed in the middle of the second epoch, the streams' state mid-way
+        TextGenerator(**settings, checkpoint_dir=str(tmp_path / "b")).fit(text, callbacks=[Crash(blocks_per_epoch + 5)])
+    resumed = TextGenerator(**settings, checkpoint_dir=str(tmp_path / "b"), resume=True).fit(text)
+    a, b = weights(reference.model), weights(resumed.model)
+    assert all(torch.equal(a[k], b[k]) for k in a)

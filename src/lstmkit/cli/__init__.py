@@ -13,7 +13,7 @@ import sys
 import typer
 
 from lstmkit.cli import anomaly, classify, forecast, info, tag, textgen
-from lstmkit.cli.common import emit
+from lstmkit.cli.common import INTERRUPTED_EXIT, emit
 from lstmkit.errors import UserError
 
 __all__ = ["app", "emit", "main"]
@@ -68,7 +68,8 @@ def as_flags(message: str) -> str:
         name, after = match.group(1), match.group(2)
         if name not in flags:
             return match.group(0)
-        return flags[name] + (" " if after and not after.isspace() else "") + after
+        # "fill='x'" -> "--fill 'x'", "lookback=," -> "--lookback,"
+        return flags[name] + (" " if after and (after.isalnum() or after in "'\"[(-.") else "") + after
 
     return re.sub(r"\b([a-z][a-z_]*)=(\S?)", swap, message)
 
@@ -79,3 +80,6 @@ def main() -> None:
     except UserError as e:
         print(f"error: {as_flags(str(e))}", file=sys.stderr)
         sys.exit(2)
+    except KeyboardInterrupt:  # a second Ctrl-C, or one outside training: what was written stays whole (atomic)
+        print("interrupted", file=sys.stderr)
+        sys.exit(INTERRUPTED_EXIT)

@@ -54,7 +54,13 @@ def detect(
     detector.fit(series)
     result = detector.predict()
     found = result[result["anomaly"]]
-    report = {"rows": len(result), "anomalies": len(found), **detector.settings()}
+    history = detector.history
+    report = {
+        "rows": len(result),
+        "anomalies": len(found),
+        **detector.settings(),
+        "interrupted": history is not None and history.interrupted,
+    }
     if truth is not None:
         report.update(precision_recall(result["anomaly"].to_numpy(), truth > 0))
     report["flagged"] = [{"at": str(i), "value": r.value, "expected": r.expected, "score": r.score} for i, r in found.iterrows()]

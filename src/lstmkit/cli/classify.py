@@ -93,8 +93,12 @@ def train(
     clf.provenance = provenance
     clf.fit(parts["train"], parts["dev"])
     seconds = clock.seconds
-    result = clf.evaluate(parts["test"][0], parts["test"][1], baseline_data=(*parts["train"], *parts["dev"]))
-    report = write_run(out, clf, {"seconds": seconds, "split": {k: len(v[1]) for k, v in parts.items()}, **result})
+
+    def measure() -> dict:
+        result = clf.evaluate(parts["test"][0], parts["test"][1], baseline_data=(*parts["train"], *parts["dev"]))
+        return {"seconds": seconds, "split": {k: len(v[1]) for k, v in parts.items()}, **result}
+
+    report = result = write_run(out, clf, measure)
 
     def show() -> None:
         print(classify_table(result, f"{data}, test part: {result['samples']} texts"))

@@ -139,18 +139,19 @@ class Clock:
         return round(time.monotonic() - self.started, 2)
 
 
-def write_run(out: Path, estimator, report: dict, plots: Callable[[], dict] | None = None) -> dict:
-    """Save the model into ``out``, draw its plots and write metrics.json (last, atomically).
+def write_run(out: Path, estimator, report: dict | Callable[[], dict], plots: Callable[[], dict] | None = None) -> dict:
+    """Save the model into ``out`` first (a Ctrl-C after that leaves a loadable model), then measure, draw
+    the plots and write metrics.json (last, atomically).
 
-    ``report`` is what the command measured; the run's history (epochs, kept epoch, why it stopped,
-    interrupted) is added. Returns the full report."""
+    ``report`` is what the command measured, or a function that measures it once the model is saved; the
+    run's history (epochs, kept epoch, why it stopped, interrupted) is added. Returns the full report."""
     from lstmkit.io.artifacts import METRICS, atomic_write_json
 
     estimator.save(out)
     history = estimator.history
     full = {
         "run_dir": str(out),
-        **report,
+        **(report() if callable(report) else report),
         "epochs": len(history.epochs),
         "best_epoch": history.best_epoch,
         "stopped_because": history.stopped_because,
@@ -170,10 +171,13 @@ def finish(report: dict, as_json: bool, text: Callable[[], None]) -> None:
     else:
         text()
     if report.get("interrupted"):
-        print(
-            f"training was interrupted: {report['run_dir']} holds the best weights so far; continue with the same command and --resume",
-            file=sys.stderr,
+        where = report.get("run_dir")
+        told = (
+            f"{where} holds the best weights so far; continue with the same command and --resume"
+            if where
+            else "the results above come from the best weights so far"
         )
+        print(f"training was interrupted: {told}", file=sys.stderr)
         raise typer.Exit(INTERRUPTED_EXIT)
 
 

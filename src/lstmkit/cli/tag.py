@@ -79,8 +79,11 @@ def train(
     clock = Clock()
     tagger = SequenceTagger(config).fit(parts["train"], parts["dev"])
     seconds = clock.seconds
-    result = tagger.evaluate(*parts["test"])
-    report = write_run(out, tagger, {"seconds": seconds, "split": {k: len(v[0]) for k, v in parts.items()}, **result})
+
+    def measure() -> dict:
+        return {"seconds": seconds, "split": {k: len(v[0]) for k, v in parts.items()}, **tagger.evaluate(*parts["test"])}
+
+    report = result = write_run(out, tagger, measure)
 
     def show() -> None:
         print(tag_table(result, f"{data}, test part: {result['sentences']} sentences, {result['tokens']} tokens"))

@@ -82,9 +82,13 @@ def train(
     model.source = data if Path(data).suffix == "" and not Path(data).exists() else str(Path(data).resolve())
     model.fit(text)
     seconds = clock.seconds
-    result = model.evaluate()
-    sample = model.generate(length=200, seed=config.training.seed, temperature=0.8)
-    report = write_run(out, model, {"seconds": seconds, **result, "sample": sample})
+
+    def measure() -> dict:
+        sample = model.generate(length=200, seed=config.training.seed, temperature=0.8)
+        return {"seconds": seconds, **model.evaluate(), "sample": sample}
+
+    report = write_run(out, model, measure)
+    result, sample = report, report["sample"]
 
     def show() -> None:
         print(lm_table(result, _title(result, f"{data}, test part (the last {config.test_fraction:.0%})")))

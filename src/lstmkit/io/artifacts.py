@@ -163,7 +163,7 @@ def _read_config(directory: Path) -> dict:
     if checkpoint.is_file() and (not path.is_file() or checkpoint.stat().st_mtime_ns > path.stat().st_mtime_ns):
         raise ArtifactError(
             f"training in {str(directory)!r} did not finish; resume it with --resume "
-            "(Python: resume=True with checkpoint_dir) or train again"
+            "(in Python: TrainingOptions resume and checkpoint_dir) or train again"
         )
     if not path.is_file():
         raise ArtifactError(

@@ -30,7 +30,7 @@ class CRF(nn.Module):
     Args:
         num_tags: K.
         allowed: optional ``(transitions (K, K), start (K,), end (K,))`` boolean tensors; False entries are
-            forbidden (see ``lstmkit.data.tagging.allowed_transitions`` for BIO/BIOES).
+            forbidden (see ``lstmkit.nn.crf.allowed_transitions`` for BIO/BIOES).
 
     Inputs: emissions (B, T, K) float, tags (B, T) long, mask (B, T) bool (None: all True).
 

@@ -84,7 +84,17 @@ class AnomalyDetector(Estimator):
                 f"{train_rows} of {len(series)}, fewer than {MIN_TRAIN_ROWS}; give more data or a larger train_fraction="
             )
         self.forecaster = Forecaster(
-            ForecasterConfig(horizon=1, lookback=cfg.lookback, hidden_size=cfg.hidden_size, test_fraction=0.0, training=cfg.training)
+            # the data options too: new data is read later by the forecaster, with the detector's fill rule
+            ForecasterConfig(
+                targets=series.targets,
+                time_column=series.time_column,
+                fill=cfg.fill,
+                horizon=1,
+                lookback=cfg.lookback,
+                hidden_size=cfg.hidden_size,
+                test_fraction=0.0,
+                training=cfg.training,
+            )
         )
         self.forecaster.fit(series.slice(0, train_rows), None if validation is None else self.read(validation), callbacks=callbacks)
         self.model, self.history = self.forecaster.model, self.forecaster.history

@@ -88,7 +88,8 @@ class Estimator:
     def save(self, directory) -> Path:
         """Write the model directory (config.json, model.safetensors, preprocessing.json), atomically.
 
-        Saving a model whose training finished retires the training checkpoint in that directory."""
+        Saving a model whose training finished into its run directory (``checkpoint_dir``) retires the
+        training checkpoint there."""
         model = self._need_model()
         history = self.history
         training = (
@@ -112,8 +113,9 @@ class Estimator:
             preprocessing=self._preprocessing(),
             training=training,
         )
-        if history is not None and not history.interrupted:
-            remove_checkpoint(path)
+        run_dir = self.config.training.checkpoint_dir
+        if history is not None and not history.interrupted and run_dir and Path(run_dir).resolve() == path.resolve():
+            remove_checkpoint(path)  # this model is the run's result: its checkpoint has nothing left to resume
         return path
 
     @classmethod

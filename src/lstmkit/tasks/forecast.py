@@ -460,6 +460,8 @@ def backtest(data, config: ForecasterConfig | None = None, folds: int = 3) -> di
         cut = n - (folds - fold) * block
         model = Forecaster(fold_config)
         model.fit(series.slice(0, cut))
+        if model.history is not None and model.history.interrupted:  # Ctrl-C: a partial backtest is no result
+            raise KeyboardInterrupt
         result = model.evaluate(series.slice(0, cut + block), start=cut)
         result["train_rows"] = cut
         results.append(result)

@@ -65,14 +65,14 @@ class TextGenConfig:
                 f"tie_weights needs embedding_dim == hidden_size, got {self.embedding_dim} and {self.hidden_size}; "
                 "leave embedding_dim out to take hidden_size"
             )
+        if not (0 < self.val_fraction < 0.5 and 0 < self.test_fraction < 0.5):
+            raise UserError(f"val_fraction and test_fraction must be in (0, 0.5), got {self.val_fraction} and {self.test_fraction}")
 
     @property
     def embedding_size(self) -> int:
         if self.embedding_dim is not None:
             return self.embedding_dim
         return self.hidden_size if self.tie_weights else 128
-        if not (0 < self.val_fraction < 0.5 and 0 < self.test_fraction < 0.5):
-            raise UserError(f"val_fraction and test_fraction must be in (0, 0.5), got {self.val_fraction} and {self.test_fraction}")
 
 
 class _CarriedState(Callback):
@@ -84,12 +84,23 @@ class _CarriedState(Callback):
 
     def loss(self, model: nn.Module, batch: tuple[Tensor, Tensor]) -> Tensor:
         x, y = batch[0][0], batch[1][0]  # one block per Trainer batch: (B, T)
-        logits, state = model(x, self.state[model.training])
+        carried = self.state[model.training]
+        if carried is not None and carried[0].device != x.device:  # restored from a checkpoint on the CPU
+            carried = tuple(s.to(x.device) for s in carried)
+        logits, state = model(x, carried)
         self.state[model.training] = tuple(s.detach() for s in state)  # keep the values, cut the graph
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
 
     def on_epoch_end(self, trainer, record) -> None:
         self.state = {True: None, False: None}  # every epoch reads the streams from their start
+
+    def state_dict(self) -> dict[str, Tensor]:
+        # mid-epoch checkpoints carry the training streams' state (validation always starts afresh)
+        carried = self.state[True]
+        return {} if carried is None else {"h": carried[0], "c": carried[1]}
+
+    def load_state_dict(self, state: dict[str, Tensor]) -> None:
+        self.state = {True: (state["h"], state["c"]) if state else None, False: None}
 
 
 def _blocks(ids: np.ndarray, streams: int, seq_len: int) -> tuple[Tensor, Tensor]:
@@ -122,6 +133,7 @@ class TextGenerator(Estimator):
     config: TextGenConfig
     model: LanguageModel | None
     source: str | None = None  # what the text was (a corpus name or a file), recorded for reports only
+    corpus_sha256: str | None = None  # of the text fit() read: evaluate_on refuses a corpus that has changed since
     train_text: str | None = None
     val_text: str | None = None
     test_text: str | None = None
@@ -134,6 +146,7 @@ class TextGenerator(Estimator):
             raise UserError(
                 "TextGenerator.fit takes the text itself (str); read corpora and files with lstmkit.data.text.read_text(name_or_path)"
             )
+        self.corpus_sha256 = text_sha256(train if validation is None else train + validation)
         if validation is None:
             self.splits = split_points(train, cfg.val_fraction, cfg.test_fraction)
             self.train_text, self.val_text, self.test_text = corpus_parts(train, self.splits)
@@ -346,12 +359,19 @@ class TextGenerator(Estimator):
 
     # ------------------------------------------------------------------------------- save/load
     def _preprocessing(self) -> dict:
-        return {"vocab": self.vocab.to_dict(), "source": self.source, "splits": list(self.splits)}
+        return {"vocab": self.vocab.to_dict(), "source": self.source, "splits": list(self.splits), "corpus_sha256": self.corpus_sha256}
 
     def _restore(self, config: dict, preprocessing: dict) -> None:
         # the corpus is not read again: sampling needs only the vocabulary; evaluation is given its text
         self.vocab = Vocab.from_dict(preprocessing["vocab"])
         self.source, self.splits = preprocessing["source"], tuple(preprocessing["splits"])
+        self.corpus_sha256 = preprocessing.get("corpus_sha256")
+
+
+def text_sha256(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def split_points(text: str, val_fraction: float, test_fraction: float) -> tuple[int, int]:
@@ -418,17 +438,32 @@ def evaluate_on(generator: TextGenerator, data: str | None) -> tuple[dict, str]:
             return a == b
         return Path(a).resolve() == Path(b).resolve()
 
+    def recorded() -> str:
+        """The training corpus read again, refused when it is not the text the model was trained on."""
+        assert source is not None
+        try:
+            text = read_text(source)
+        except UserError:
+            raise UserError(
+                f"the training text {source!r} recorded in this model cannot be read here; give data= the text to evaluate on"
+            ) from None
+        if generator.corpus_sha256 is not None and text_sha256(text) != generator.corpus_sha256:
+            raise UserError(
+                f"the training text {source!r} has changed since training, so its held-out part is unknown; "
+                "give data= the text to evaluate on"
+            )
+        return text
+
     source = generator.source
     if data is None or same(data, source):
         if source is None:
             raise UserError("this model does not record its training text: give data= the text to evaluate on")
-        text = read_text(source)
-        train, val, test = corpus_parts(text, generator.splits)
+        train, val, test = corpus_parts(recorded(), generator.splits)
         return generator.evaluate(test, context=train + val, training_text=train), f"{source}, held-out test part"
     training_text = None
     if source is not None:
         try:
-            training_text = corpus_parts(read_text(source), generator.splits)[0]
-        except UserError:  # the training file moved: the model is still scored, without the baselines
-            print(f"note: the training text {source!r} cannot be read here; no n-gram baselines", file=sys.stderr)
+            training_text = corpus_parts(recorded(), generator.splits)[0]
+        except UserError:  # the training text moved or changed: the model is still scored, without the baselines
+            print(f"note: the training text {source!r} cannot be read again or has changed; no n-gram baselines", file=sys.stderr)
     return generator.evaluate(read_text(data), training_text=training_text), data

@@ -45,7 +45,8 @@ def fingerprint(tensors: list[Tensor], described: dict[str, Any]) -> str:
     for t in tensors:
         t = t.detach().to("cpu").contiguous()
         digest.update(f"{t.dtype}{tuple(t.shape)}".encode())
-        digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+        if t.numel():
+            digest.update(t.view(torch.uint8).numpy().data)  # hashed in place, not copied to bytes
     return digest.hexdigest()
 
 

@@ -99,9 +99,17 @@ def resolve_device(name: str) -> torch.device:
             return torch.device("cuda")
         mps = getattr(torch.backends, "mps", None)
         return torch.device("mps" if mps is not None and mps.is_available() else "cpu")
-    device = torch.device(name)
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UserError(f"device={name!r} is not a device name; use auto, cpu, cuda, cuda:N or mps") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise UserError(f"device={name!r} was asked for but this machine has no CUDA GPU; use device='cpu' or 'auto'")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise UserError(
+            f"device={name!r}: this machine has {torch.cuda.device_count()} CUDA GPU(s), numbered from 0; "
+            "use another index or device='cuda'"
+        )
     if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise UserError(f"device={name!r} was asked for but MPS is not available here; use device='cpu' or 'auto'")
     return device

@@ -143,15 +143,22 @@ class Trainer:
         torch.manual_seed(opt.seed)
         generator = torch.Generator().manual_seed(opt.seed)
         train, val = self._split(_check_tensors(train, "train"), val, generator)
-        run_id = fingerprint(
-            [*train, *(val or ())],
-            {
-                "options": {k: v for k, v in asdict(opt).items() if k not in NOT_FINGERPRINTED},
-                "model": {k: list(v.shape) for k, v in model.state_dict().items()},
-                "task": self.describe,
-                "val_fraction": self.val_fraction,
-                "shuffle": self.shuffle,
-            },
+        epochs = opt.epochs or (10**9 if opt.steps or opt.max_minutes else 100)
+        checkpoint = Path(opt.checkpoint_dir) / CHECKPOINT if opt.checkpoint_dir else None
+        run_id = (
+            ""
+            if checkpoint is None
+            else fingerprint(
+                [*train, *(val or ())],
+                {
+                    "options": {k: v for k, v in asdict(opt).items() if k not in NOT_FINGERPRINTED},
+                    "epochs": epochs,
+                    "model": {k: list(v.shape) for k, v in model.state_dict().items()},
+                    "task": self.describe,
+                    "val_fraction": self.val_fraction,
+                    "shuffle": self.shuffle,
+                },
+            )
         )
         train = tuple(t.to(device) for t in train)
         val = tuple(t.to(device) for t in val) if val is not None else None
@@ -159,7 +166,6 @@ class Trainer:
         model.to(device)
         self.model = model
         self.optimizer = optimizer = torch.optim.AdamW(model.parameters(), lr=opt.lr, weight_decay=opt.weight_decay, foreach=True)
-        epochs = opt.epochs or (10**9 if opt.steps or opt.max_minutes else 100)
         scheduler = _make_schedule(opt.schedule, optimizer, epochs)
         scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
         n = train[0].shape[0]
@@ -172,18 +178,19 @@ class Trainer:
         patience_ref, since_best = math.inf, 0
         first_epoch, first_batch, order = 1, 0, None
         loss_sum, seen = torch.zeros((), device=device), 0
-        checkpoint = Path(opt.checkpoint_dir) / CHECKPOINT if opt.checkpoint_dir else None
         if opt.resume:
             assert checkpoint is not None  # options.check() ensures it
-            restored = self._restore_checkpoint(checkpoint, run_id, model, optimizer, scheduler, scaler, generator)
-            (first_epoch, first_batch, order, loss_sum, seen, best_state, patience_ref, since_best) = restored
+            restored = self._restore_checkpoint(checkpoint, run_id, model, optimizer, scheduler, scaler, generator, device)
+            (first_epoch, first_batch, order, loss_sum, seen, best_state, patience_ref, since_best, stopped) = restored
             loss_sum, order = loss_sum.to(device), None if order is None else order.to(device)
             history = self.history
+            if stopped:  # the run had finished training (it died while evaluating or saving): nothing to train
+                first_epoch, history.stopped_because = epochs + 1, stopped
         history.resumed = opt.resume
         start = fit_started - history.seconds
         deadline = start + opt.max_minutes * 60 if opt.max_minutes else math.inf
 
-        def save(epoch: int, batch: int, order: Tensor | None, loss_sum: Tensor, seen: int) -> None:
+        def save(epoch: int, batch: int, order: Tensor | None, loss_sum: Tensor, seen: int, stopped: str | None = None) -> None:
             if checkpoint is None:
                 return
             history.seconds = time.monotonic() - start
@@ -195,10 +202,11 @@ class Trainer:
                 scheduler,
                 scaler,
                 generator,
-                {"epoch": epoch, "batch": batch, "seen": seen, "patience_ref": patience_ref, "since_best": since_best},
+                {"epoch": epoch, "batch": batch, "seen": seen, "patience_ref": patience_ref, "since_best": since_best, "stopped": stopped},
                 order,
                 loss_sum,
                 best_state,
+                device,
             )
 
         for cb in callbacks:
@@ -206,6 +214,7 @@ class Trainer:
         last_save = time.monotonic()
         n_val = 0 if val is None else val[0].shape[0]
         val_seconds: float | None = None  # how long the last validation took: the budget keeps room for it
+        budget_spent = False
         with _catch_interrupt(self):
             for epoch in range(first_epoch, epochs + 1):
                 epoch_start = time.monotonic()
@@ -236,7 +245,8 @@ class Trainer:
                     # before the first validation is timed, count half a training step's time per validation sample
                     # (a forward pass alone costs a third to a half of one)
                     reserve = val_seconds if val_seconds is not None else (now - epoch_start) / trained_here * n_val / 2
-                    if now + reserve > deadline or self.interrupted or (opt.steps and history.steps >= opt.steps):
+                    budget_spent = now + reserve > deadline
+                    if budget_spent or self.interrupted or (opt.steps and history.steps >= opt.steps):
                         break
                     if now - last_save > opt.checkpoint_every and b + 1 < n_batches:
                         save(epoch, b + 1, order, loss_sum, seen)
@@ -247,7 +257,7 @@ class Trainer:
                     _load(model, best_state)
                     raise TrainingDiverged(
                         f"the training loss became {train_loss} in epoch {epoch}; lower the learning rate "
-                        f"(lr={opt.lr:g}), set clip_grad_norm, or check the inputs for NaN/inf and unscaled values"
+                        f"(lr={opt.lr:g}), set clip_grad_norm=, or check the inputs for NaN/inf and unscaled values"
                     )
                 if self.interrupted and b + 1 < n_batches:
                     # Ctrl-C mid-epoch: checkpoint the position; the partial epoch is neither validated nor recorded
@@ -290,8 +300,8 @@ class Trainer:
                 for cb in callbacks:
                     cb.on_epoch_end(self, record)
                 order = None
-                stop = self._stop_reason(val is not None, since_best, deadline, epoch == epochs, val_seconds)
-                save(epoch + 1, 0, None, loss_sum, seen)
+                stop = self._stop_reason(val is not None, since_best, deadline, epoch == epochs, val_seconds, budget_spent)
+                save(epoch + 1, 0, None, loss_sum, seen, stop)
                 last_save = time.monotonic()
                 if stop:
                     history.stopped_because = stop
@@ -307,7 +317,9 @@ class Trainer:
             cb.on_fit_end(self)
         return history
 
-    def _stop_reason(self, validated: bool, since_best: int, deadline: float, last_epoch: bool, val_seconds: float | None) -> str | None:
+    def _stop_reason(
+        self, validated: bool, since_best: int, deadline: float, last_epoch: bool, val_seconds: float | None, budget_spent: bool
+    ) -> str | None:
         opt = self.options
         if self.interrupted:
             return "interrupted (Ctrl-C); resume to continue"
@@ -317,7 +329,7 @@ class Trainer:
             return f"reached {opt.steps} optimiser steps"
         if validated and opt.patience is not None and since_best >= opt.patience:
             return f"no validation improvement for {opt.patience} epochs"
-        if time.monotonic() + (val_seconds or 0.0) > deadline:
+        if budget_spent or time.monotonic() + (val_seconds or 0.0) > deadline:
             return f"the {opt.max_minutes:g}-minute budget was spent"
         if last_epoch:
             return "completed all epochs"
@@ -337,6 +349,7 @@ class Trainer:
         order: Tensor | None,
         loss_sum: Tensor,
         best_state,
+        device: torch.device,
     ) -> None:
         optimizer_tensors, optimizer_json = split_optimizer_state(optimizer.state_dict())
         tensors: dict[str, Tensor] = {
@@ -347,8 +360,8 @@ class Trainer:
             "rng/generator": generator.get_state(),
             "loss_sum": loss_sum,
         }
-        if torch.cuda.is_available():
-            tensors.update({f"rng/cuda/{i}": s for i, s in enumerate(torch.cuda.get_rng_state_all())})
+        if device.type == "cuda":  # only the training device's generator: dropout draws there
+            tensors["rng/cuda"] = torch.cuda.get_rng_state(device)
         if order is not None:
             tensors["order"] = order
         for i, cb in enumerate(self.callbacks):
@@ -363,7 +376,7 @@ class Trainer:
         }
         save_checkpoint(path, tensors, state)
 
-    def _restore_checkpoint(self, path: Path, run_id: str, model, optimizer, scheduler, scaler, generator):
+    def _restore_checkpoint(self, path: Path, run_id: str, model, optimizer, scheduler, scaler, generator, device):
         if not path.is_file():
             raise UserError(f"resume: {str(path.parent)!r} has no checkpoint to continue; start the run without --resume")
         tensors, state = load_checkpoint(path)
@@ -381,9 +394,8 @@ class Trainer:
             scaler.load_state_dict(state["scaler"])
         torch.set_rng_state(tensors["rng/torch"])
         generator.set_state(tensors["rng/generator"])
-        cuda_states = part("rng/cuda/")
-        if cuda_states and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all([cuda_states[str(i)] for i in range(len(cuda_states))])
+        if device.type == "cuda" and "rng/cuda" in tensors:
+            torch.cuda.set_rng_state(tensors["rng/cuda"], device)
         for i, cb in enumerate(self.callbacks):
             cb.load_state_dict(part(f"callback/{i}/"))
         saved = state["history"]
@@ -399,6 +411,7 @@ class Trainer:
             best,
             pos["patience_ref"],
             pos["since_best"],
+            pos.get("stopped"),
         )
 
     # -------------------------------------------------------------------------------------- data
