@@ -1,13 +1,9 @@
-"""classify and tag commands through the real entry point, on small files the tests write."""
+"""classify and tag commands through the command's entry point (run in-process), on small files the tests write."""
 
 import json
 import random
-import subprocess
-import sys
 
-
-def lstmkit(*args):
-    return subprocess.run([sys.executable, "-m", "lstmkit.cli", *args], capture_output=True, text=True, timeout=300)
+from helpers import run_cli as lstmkit
 
 
 def write_reviews(path):

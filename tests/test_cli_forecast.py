@@ -1,16 +1,12 @@
-"""The datasets, forecast and anomaly commands through the real entry point."""
+"""The datasets, forecast and anomaly commands through the command's entry point (run in-process)."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
-
-def lstmkit(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "lstmkit.cli", *args], capture_output=True, text=True, timeout=300, cwd=cwd)
+from helpers import run_cli as lstmkit
 
 
 def test_datasets_list_and_show():

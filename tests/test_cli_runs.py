@@ -1,7 +1,7 @@
-"""Run directories through the real entry point: kill -9 and --resume, Ctrl-C, budgets, unfinished and existing runs."""
+"""Run directories through the command line: kill -9 and --resume, Ctrl-C (in real processes), budgets, unfinished and
+existing runs."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -9,15 +9,16 @@ import time
 
 import pytest
 
+from helpers import run_cli as lstmkit
 from lstmkit.io.artifacts import CHECKPOINT, CONFIG
 
 # 60 epochs of about 6 batches, checkpoints every 0.05 s and after every epoch: long enough to be killed mid-run
 TRAIN = ("forecast train --data sine --lookback 20 --hidden-size 16 --epochs 60 --patience 1000 --checkpoint-every 0.05 --seed 3").split()
 
 
-def lstmkit(*args, timeout=300):
-    env = {**os.environ, "COLUMNS": "250"}  # --help is not cut to a terminal's width
-    return subprocess.run([sys.executable, "-m", "lstmkit.cli", *args], capture_output=True, text=True, timeout=timeout, env=env)
+def real(*args, timeout=300):
+    """The command in its own process: what signals and kill -9 are tested on."""
+    return subprocess.run([sys.executable, "-m", "lstmkit.cli", *args], capture_output=True, text=True, timeout=timeout)
 
 
 def start(*args):
@@ -36,7 +37,7 @@ def wait_for_training(process, run, seconds=60.0):
 
 @pytest.mark.slow
 def test_kill_9_then_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_path):
-    reference = lstmkit(*TRAIN, "--out", str(tmp_path / "ref"), "--json")
+    reference = real(*TRAIN, "--out", str(tmp_path / "ref"), "--json")
     assert reference.returncode == 0, reference.stderr
     assert not (tmp_path / "ref" / CHECKPOINT).exists()  # a finished run retires its checkpoint
 
@@ -48,18 +49,18 @@ def test_kill_9_then_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_pa
     assert (run / CHECKPOINT).is_file() and not (run / CONFIG).exists(), "the run finished before it was killed"
 
     for command in (["inspect", str(run)], ["forecast", "predict", "--model", str(run)]):
-        unfinished = lstmkit(*command)
+        unfinished = real(*command)
         assert unfinished.returncode == 2 and "did not finish; resume it with --resume" in unfinished.stderr
-    again = lstmkit(*TRAIN, "--out", str(run))
+    again = real(*TRAIN, "--out", str(run))
     assert again.returncode == 2 and "already holds a run; pass --resume" in again.stderr
 
-    resumed = lstmkit(*TRAIN, "--out", str(run), "--resume", "--json")
+    resumed = real(*TRAIN, "--out", str(run), "--resume", "--json")
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming after epoch" in resumed.stderr
     assert (run / "model.safetensors").read_bytes() == (tmp_path / "ref" / "model.safetensors").read_bytes()
     assert json.loads(resumed.stdout)["metrics"] == json.loads(reference.stdout)["metrics"]
     assert not (run / CHECKPOINT).exists()
-    done = lstmkit(*TRAIN, "--out", str(run), "--resume")
+    done = real(*TRAIN, "--out", str(run), "--resume")
     assert done.returncode == 2 and "nothing to continue" in done.stderr and "training finished" in done.stderr
 
 
@@ -76,11 +77,11 @@ def test_ctrl_c_leaves_a_loadable_run_that_says_it_was_interrupted(tmp_path):
     assert report["interrupted"] is True and report["stopped_because"].startswith("interrupted")
     assert json.loads((run / "metrics.json").read_text())["interrupted"] is True
     assert (run / CHECKPOINT).is_file()  # kept, so that the run can continue
-    shown = json.loads(lstmkit("inspect", str(run), "--json").stdout)
+    shown = json.loads(real("inspect", str(run), "--json").stdout)
     assert shown["training"]["interrupted"] is True
-    predicted = lstmkit("forecast", "predict", "--model", str(run), "--json")
+    predicted = real("forecast", "predict", "--model", str(run), "--json")
     assert predicted.returncode == 0, predicted.stderr
-    resumed = lstmkit(*TRAIN, "--out", str(run), "--resume", "--json")
+    resumed = real(*TRAIN, "--out", str(run), "--resume", "--json")
     assert resumed.returncode == 0 and json.loads(resumed.stdout)["interrupted"] is False
     assert not (run / CHECKPOINT).exists()
 
@@ -125,7 +126,7 @@ def test_training_flags_are_the_same_in_every_task():
     )
     for task in ("forecast", "textgen", "classify", "tag", "anomaly"):
         command = "detect" if task == "anomaly" else "train"
-        shown = lstmkit(task, command, "--help", timeout=60).stdout
+        shown = lstmkit(task, command, "--help").stdout
         assert all(flag in shown for flag in flags), task
 
 

@@ -1,13 +1,8 @@
-"""textgen commands through the real entry point."""
+"""textgen commands through the command's entry point (run in-process)."""
 
 import json
-import subprocess
-import sys
 
-
-def lstmkit(*args):
-    return subprocess.run([sys.executable, "-m", "lstmkit.cli", *args], capture_output=True, text=True, timeout=300)
-
+from helpers import run_cli as lstmkit
 
 SMALL = ["--hidden-size", "32", "--embedding-dim", "16", "--layers", "1", "--seq-len", "30", "--batch-size", "4", "--epochs", "2"]
 
