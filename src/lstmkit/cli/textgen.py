@@ -57,7 +57,8 @@ def train(
 
     Example: lstmkit textgen train --data hamlet --max-minutes 10 --out runs/hamlet
     """
-    from lstmkit.data.text import read_text
+    from lstmkit.data.tables import source_name
+    from lstmkit.data.text import CORPORA, read_text
     from lstmkit.tasks.textgen import TextGenConfig, TextGenerator
 
     options: dict[str, Any] = dict(
@@ -79,7 +80,7 @@ def train(
     text = read_text(data)
     clock = Clock()
     model = TextGenerator(config)
-    model.source = data if Path(data).suffix == "" and not Path(data).exists() else str(Path(data).resolve())
+    model.source = source_name(data, CORPORA)
     model.fit(text)
     seconds = clock.seconds
 

@@ -39,3 +39,9 @@ def read_file(source: str | os.PathLike, known: str = "", text: bool = False) ->
     if frame.empty:
         raise UserError(f"data={str(source)!r} has no data rows; give a file with at least one row below the header")
     return frame
+
+
+def source_name(data: str, bundled) -> str:
+    """How a run records where its data came from: a bundled name as it is, a file as its absolute path (so
+    that ./a.csv and a.csv are the same data)."""
+    return data if data in bundled or not Path(data).exists() else str(Path(data).resolve())

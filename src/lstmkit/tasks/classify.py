@@ -334,11 +334,10 @@ def labelled_splits(source: str, text_column: str = "text", label_column: str = 
 
 def source_name(data: str) -> str:
     """A bundled name as it is, a file as its absolute path (so that ./a.csv and a.csv are the same data)."""
-    from pathlib import Path
-
+    from lstmkit.data.tables import source_name as named
     from lstmkit.data.text import LABELLED
 
-    return data if data in LABELLED or not Path(data).exists() else str(Path(data).resolve())
+    return named(data, LABELLED)
 
 
 def recorded_training_data(classifier: SequenceClassifier) -> tuple[dict | None, str | None]:
