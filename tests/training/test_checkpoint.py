@@ -120,6 +120,20 @@ def test_ctrl_c_stops_after_the_batch_keeps_the_best_weights_and_can_resume(tmp_
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_ctrl_c_on_an_epochs_last_batch_resumes_to_train_the_rest(tmp_path):
+    # 15 batches an epoch: the interrupt lands on the last one, so epoch 1 is validated and checkpointed as
+    # ended; that checkpoint must not read as the end of the run
+    reference = net()
+    Trainer(options(tmp_path / "a")).fit(reference, mse, data())
+    first = Trainer(options(tmp_path / "b"), [InterruptAt(15)]).fit(net(), mse, data())
+    assert first.interrupted and len(first.epochs) == 1
+    resumed = net()
+    history = Trainer(options(tmp_path / "b", resume=True)).fit(resumed, mse, data())
+    assert len(history.epochs) == 6 and not history.interrupted
+    a, b = weights(reference), weights(resumed)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
 def test_kept_weights_are_the_lowest_validation_loss_even_below_the_improvement_threshold():
     # a model whose validation loss keeps falling by less than the 50% that would count for patience
     x = torch.zeros(64, 1)

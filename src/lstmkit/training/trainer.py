@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from lstmkit.training.checkpoint import (
 from lstmkit.training.options import NOT_FINGERPRINTED, TrainingOptions, autocast_dtype, resolve_device
 
 LossFn = Callable[[nn.Module, tuple[Tensor, ...]], Tensor]
+INTERRUPTED = "interrupted (Ctrl-C); resume to continue"
 
 
 @dataclass
@@ -173,19 +174,22 @@ class Trainer:
 
         self.history = history = History(device=str(device))
         self.should_stop = self.interrupted = False
-        callbacks = self.callbacks + ([_Progress(opt, self.progress, epochs if opt.epochs else None)] if opt.verbose else [])
+        callbacks = self.callbacks + ([_Progress(self.progress, epochs if opt.epochs else None)] if opt.verbose else [])
         best_state: dict[str, Tensor] | None = None
         patience_ref, since_best = math.inf, 0
         first_epoch, first_batch, order = 1, 0, None
         loss_sum, seen = torch.zeros((), device=device), 0
         if opt.resume:
             assert checkpoint is not None  # options.check() ensures it
-            restored = self._restore_checkpoint(checkpoint, run_id, model, optimizer, scheduler, scaler, generator, device)
-            (first_epoch, first_batch, order, loss_sum, seen, best_state, patience_ref, since_best, stopped) = restored
+            pos, order, loss_sum, best_state = self._restore_checkpoint(
+                checkpoint, run_id, model, optimizer, scheduler, scaler, generator, device
+            )
+            first_epoch, first_batch, seen = pos["epoch"], pos["batch"], pos["seen"]
+            patience_ref, since_best = pos["patience_ref"], pos["since_best"]
             loss_sum, order = loss_sum.to(device), None if order is None else order.to(device)
             history = self.history
-            if stopped:  # the run had finished training (it died while evaluating or saving): nothing to train
-                first_epoch, history.stopped_because = epochs + 1, stopped
+            if pos.get("stopped"):  # the run had finished training (it died while evaluating or saving): nothing to train
+                first_epoch, history.stopped_because = epochs + 1, pos["stopped"]
         history.resumed = opt.resume
         start = fit_started - history.seconds
         deadline = start + opt.max_minutes * 60 if opt.max_minutes else math.inf
@@ -213,6 +217,7 @@ class Trainer:
             cb.on_fit_start(self)
         last_save = time.monotonic()
         n_val = 0 if val is None else val[0].shape[0]
+        amp = lambda: torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
         val_seconds: float | None = None  # how long the last validation took: the budget keeps room for it
         budget_spent = False
         with _catch_interrupt(self):
@@ -226,7 +231,7 @@ class Trainer:
                 trained_here = 0
                 for b in range(first_batch, n_batches):
                     index = order[b * opt.batch_size : (b + 1) * opt.batch_size]
-                    with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+                    with amp():
                         loss = loss_fn(model, tuple(t[index] for t in train))
                     optimizer.zero_grad(set_to_none=True)
                     scaler.scale(loss).backward()
@@ -262,12 +267,12 @@ class Trainer:
                 if self.interrupted and b + 1 < n_batches:
                     # Ctrl-C mid-epoch: checkpoint the position; the partial epoch is neither validated nor recorded
                     save(epoch, b + 1, order, loss_sum, seen)
-                    history.stopped_because = "interrupted (Ctrl-C); resume to continue"
+                    history.stopped_because = INTERRUPTED
                     break
 
                 # --- validate; the best weights are the lowest validation loss ever seen
                 val_start = time.monotonic()
-                with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+                with amp():
                     val_loss = _evaluate(model, loss_fn, val, opt.batch_size) if val is not None else None
                 val_seconds = time.monotonic() - val_start
                 if val_loss is not None and not math.isfinite(val_loss):
@@ -301,7 +306,8 @@ class Trainer:
                     cb.on_epoch_end(self, record)
                 order = None
                 stop = self._stop_reason(val is not None, since_best, deadline, epoch == epochs, val_seconds, budget_spent)
-                save(epoch + 1, 0, None, loss_sum, seen, stop)
+                # an interruption is not the end of the run: its checkpoint must let --resume train on
+                save(epoch + 1, 0, None, loss_sum, seen, None if self.interrupted else stop)
                 last_save = time.monotonic()
                 if stop:
                     history.stopped_because = stop
@@ -322,7 +328,7 @@ class Trainer:
     ) -> str | None:
         opt = self.options
         if self.interrupted:
-            return "interrupted (Ctrl-C); resume to continue"
+            return INTERRUPTED
         if self.should_stop:
             return "a callback asked to stop"
         if opt.steps and self.history.steps >= opt.steps:
@@ -400,19 +406,7 @@ class Trainer:
             cb.load_state_dict(part(f"callback/{i}/"))
         saved = state["history"]
         self.history = History(**{**saved, "device": self.history.device})
-        best = part("best/") or None
-        pos = state["position"]
-        return (
-            pos["epoch"],
-            pos["batch"],
-            tensors.get("order"),
-            tensors["loss_sum"],
-            pos["seen"],
-            best,
-            pos["patience_ref"],
-            pos["since_best"],
-            pos.get("stopped"),
-        )
+        return state["position"], tensors.get("order"), tensors["loss_sum"], part("best/") or None
 
     # -------------------------------------------------------------------------------------- data
     def _split(self, train: tuple[Tensor, ...], val, generator: torch.Generator):
@@ -483,15 +477,10 @@ def _make_schedule(name: str, optimizer: torch.optim.Optimizer, epochs: int):
     return None
 
 
-def with_options(options: TrainingOptions, **changes) -> TrainingOptions:
-    """A copy of ``options`` with the fields in ``changes`` that are not None replaced."""
-    return replace(options, **{k: v for k, v in changes.items() if v is not None})
-
-
 class _Progress(Callback):
     """A progress bar on a terminal; one quiet line per epoch otherwise (logs, CI, pipes). Both on stderr."""
 
-    def __init__(self, options: TrainingOptions, progress: bool | None, epochs: int | None) -> None:
+    def __init__(self, progress: bool | None, epochs: int | None) -> None:
         self.show_bar = progress if progress is not None else sys.stderr.isatty()
         self.epochs = epochs
         self.bar: Any = None
