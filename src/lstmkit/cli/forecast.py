@@ -135,7 +135,7 @@ def train(
     )
     prepare_out(out, training, overwrite)
     model = Forecaster(config)
-    series = model.read(data, fitted=False)
+    series = model.read(data)
     clock = Clock()
     model.fit(series)
     seconds = clock.seconds

@@ -10,6 +10,7 @@ go through one pair of hooks, ``_preprocessing`` (what the model needs besides i
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import asdict, fields, replace
 from pathlib import Path
@@ -30,7 +31,6 @@ class Estimator:
 
     kind: ClassVar[str]
     config_class: ClassVar[type]
-    trainer_options: ClassVar[dict[str, Any]] = {}  # Trainer keywords (val_fraction, shuffle ...) for this task
 
     def __init__(self, config=None, **overrides) -> None:
         self.config = configure(self.config_class, config, overrides, type(self).__name__)
@@ -45,7 +45,7 @@ class Estimator:
         tensors, val_tensors = self._prepare(train, validation)
         torch.manual_seed(self.config.training.seed)  # the same seed builds the same initial weights
         self.model = self._build()
-        trainer = Trainer(self._training_options(), [*self._callbacks(), *callbacks], describe=self._describe(), **self.trainer_options)
+        trainer = Trainer(self._training_options(), [*self._callbacks(), *callbacks], describe=self._describe(), **self._trainer_keywords())
         self.history = trainer.fit(self.model, self._loss, tensors, val_tensors)
         self._after_fit()
         return self
@@ -65,6 +65,10 @@ class Estimator:
     def _training_options(self) -> TrainingOptions:
         """The options the Trainer gets; tasks that choose a budget from the data override this."""
         return self.config.training
+
+    def _trainer_keywords(self) -> dict[str, Any]:
+        """Trainer keywords of this task: how validation is held out, whether samples are shuffled."""
+        return {}
 
     def _after_fit(self) -> None: ...
 
@@ -127,7 +131,6 @@ class Estimator:
         self.model = self._build()
         load_state_dict_checked(self.model, art.state_dict)
         self.model.eval()
-        self.training_summary = art.training
         return self
 
     def _need_model(self) -> nn.Module:
@@ -139,7 +142,8 @@ class Estimator:
     @property
     def device(self) -> torch.device:
         """Where the model lives (inputs for inference are moved there)."""
-        tensor = next(iter(self._need_model().state_dict().values()), None)
+        model = self._need_model()
+        tensor = next(itertools.chain(model.parameters(), model.buffers()), None)
         return tensor.device if tensor is not None else torch.device("cpu")
 
 

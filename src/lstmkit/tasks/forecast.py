@@ -124,10 +124,10 @@ class Forecaster(Estimator):
         """``train``: a bundled dataset name, a CSV/Parquet path, a DataFrame or a ``Series``; ``validation``
         (optional): the rows that follow it, for early stopping (then nothing is held out for testing)."""
         cfg = self.config
-        series = self.read(train, fitted=False)
+        series = self._read(train, like=None)  # a refit reads its data afresh, as the config says
         val_start = None
         if validation is not None:
-            later = self.read(validation, fitted=False, like=series)
+            later = self._read(validation, like=series)
             val_start = len(series)
             series = series.concat(later)
         if cfg.strategy == "recursive" and series.covariates:
@@ -354,17 +354,19 @@ class Forecaster(Estimator):
             path, title, index, series.values[:, 0], test_time, test_forecast, future.index, future[name].to_numpy(), low, high, label
         )
 
-    def read(self, data, fitted: bool = True, like: Series | None = None) -> Series:
-        """``data`` as a checked ``Series``: a dataset name, a file, a DataFrame or a Series.
+    def read(self, data) -> Series:
+        """``data`` as a checked ``Series``: a dataset name, a file, a DataFrame or a Series. A fitted model
+        reads it with the columns, time column and season it was fitted with, an unfitted one as its config says."""
+        return self._read(data, like=getattr(self, "series", None))
 
-        A fitted model reads new data with the columns, time column, fill rule and season it was fitted with.
-        """
+    def _read(self, data, like: Series | None) -> Series:
+        """``data`` with the columns of ``like`` (None: those the config names), the config's fill rule."""
         if isinstance(data, Series):
             return data
-        cfg, s = self.config, (self.series if fitted else like)
+        cfg = self.config
         frame, info = read_table(data)
-        if s is not None:
-            return to_series(frame, s.targets, s.covariates, s.time_column, cfg.fill, info, s.season)
+        if like is not None:
+            return to_series(frame, like.targets, like.covariates, like.time_column, cfg.fill, info, like.season)
         return to_series(frame, cfg.targets, cfg.covariates, cfg.time_column, cfg.fill, info, cfg.season)
 
     # -------------------------------------------------------------------------------- save/load
@@ -448,7 +450,7 @@ def backtest(data, config: ForecasterConfig | None = None, folds: int = 3) -> di
     of test rows, then score the model and the baselines on that block. Metrics are averaged over folds,
     weighted by each fold's number of origins."""
     config = config or ForecasterConfig()
-    series = Forecaster(config).read(data, fitted=False)
+    series = Forecaster(config).read(data)
     n = len(series)
     block = max(config.horizon, int(round(n * 0.1)))
     if folds < 1 or n - folds * block < 4 * config.horizon:

@@ -105,8 +105,7 @@ class SequenceTagger(Estimator):
             val = self._tensors(dev_tokens, [self._convert(t) for t in dev_tags])
         return self._tensors(tokens, tags), val
 
-    @property
-    def trainer_options(self) -> dict:  # type: ignore[override]
+    def _trainer_keywords(self) -> dict:
         return {"val_fraction": self.config.val_fraction, "val_from_end": False}
 
     def _build(self) -> TaggerModel:

@@ -167,10 +167,9 @@ class TextGenerator(Estimator):
             return _blocks(train_ids, streams, cfg.seq_len), _blocks(val_ids, val_streams, cfg.seq_len)
         return self._windows(train_ids), self._windows(val_ids)
 
-    @property
-    def trainer_options(self) -> dict:  # type: ignore[override]
+    def _trainer_keywords(self) -> dict:
         # tbptt: blocks arrive in order, one (B, T) block per Trainer batch, the state carried between them
-        return {"shuffle": False} if self.config.mode == "tbptt" else {"shuffle": True}
+        return {"shuffle": self.config.mode != "tbptt"}
 
     def _training_options(self) -> TrainingOptions:
         if self.config.mode == "tbptt":
@@ -427,16 +426,8 @@ def evaluate_on(generator: TextGenerator, data: str | None) -> tuple[dict, str]:
     """Evaluate a loaded model on ``data`` (a corpus name or a file), or on its training corpus's held-out
     test part when ``data`` is None or that corpus; the n-gram baselines need the training corpus, read
     again only for this. Returns the result and what was scored."""
-    from pathlib import Path
-
+    from lstmkit.data.tables import source_name
     from lstmkit.data.text import CORPORA, read_text
-
-    def same(a: str | None, b: str | None) -> bool:
-        if a is None or b is None:
-            return False
-        if a in CORPORA or b in CORPORA:
-            return a == b
-        return Path(a).resolve() == Path(b).resolve()
 
     def recorded() -> str:
         """The training corpus read again, refused when it is not the text the model was trained on."""
@@ -455,7 +446,7 @@ def evaluate_on(generator: TextGenerator, data: str | None) -> tuple[dict, str]:
         return text
 
     source = generator.source
-    if data is None or same(data, source):
+    if data is None or source_name(data, CORPORA) == source:
         if source is None:
             raise UserError("this model does not record its training text: give data= the text to evaluate on")
         train, val, test = corpus_parts(recorded(), generator.splits)
