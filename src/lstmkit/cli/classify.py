@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -12,13 +11,13 @@ from lstmkit.cli.common import (
     JSON_OPTION,
     OUT_OPTION,
     OVERWRITE_OPTION,
-    Clock,
     emit,
     finish,
     prepare_out,
+    task_config,
+    train_run,
     training_flags,
     write_csv,
-    write_run,
 )
 from lstmkit.errors import UserError
 from lstmkit.tasks.defaults import classify_training
@@ -72,7 +71,9 @@ def train(
     """
     from lstmkit.tasks.classify import ClassifierConfig, SequenceClassifier, labelled_splits
 
-    options: dict[str, Any] = dict(
+    config = task_config(
+        ClassifierConfig,
+        training,
         level=level,
         pooling=pooling,
         cell=cell,
@@ -84,25 +85,20 @@ def train(
         dropout=dropout,
         max_len=max_len,
     )
-    config = ClassifierConfig(**{k: v for k, v in options.items() if v is not None}, training=training)
-    config.check()
     prepare_out(out, training, overwrite)
     parts, provenance = labelled_splits(data, text_column, label_column)
-    clock = Clock()
     clf = SequenceClassifier(config)
     clf.provenance = provenance
-    clf.fit(parts["train"], parts["dev"])
-    seconds = clock.seconds
 
     def measure() -> dict:
         result = clf.evaluate(parts["test"][0], parts["test"][1], baseline_data=(*parts["train"], *parts["dev"]))
-        return {"seconds": seconds, "split": {k: len(v[1]) for k, v in parts.items()}, **result}
+        return {"split": {k: len(v[1]) for k, v in parts.items()}, **result}
 
-    report = result = write_run(out, clf, measure)
+    report = result = train_run(out, clf, parts["train"], parts["dev"], measure)
 
     def show() -> None:
         print(classify_table(result, f"{data}, test part: {result['samples']} texts"))
-        print(f"trained {report['epochs']} epochs in {seconds:.0f}s (kept epoch {report['best_epoch']}); run directory: {out}")
+        print(f"trained {report['epochs']} epochs in {report['seconds']:.0f}s (kept epoch {report['best_epoch']}); run directory: {out}")
 
     finish(report, as_json, show)
 

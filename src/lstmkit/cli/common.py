@@ -128,15 +128,24 @@ def prepare_out(out: Path, training, overwrite: bool = False) -> None:
         )
 
 
-class Clock:
-    """Wall time of a command's training part."""
+def task_config(cls, training, **flags):
+    """A task config from command-line values (None: the task's default) and the training flags, made and
+    checked as the Python API makes it (``lstmkit.tasks.base.configure``)."""
+    from lstmkit.tasks.base import configure
 
-    def __init__(self) -> None:
-        self.started = time.monotonic()
+    given = {k: v for k, v in flags.items() if v is not None}
+    return configure(cls, None, {**given, "training": training}, cls.__name__)
 
-    @property
-    def seconds(self) -> float:
-        return round(time.monotonic() - self.started, 2)
+
+def train_run(
+    out: Path, estimator, train, validation=None, measure: Callable[[], dict] | None = None, plots: Callable[[], dict] | None = None
+) -> dict:
+    """Fit ``estimator`` and write its run directory (``write_run``); the report's ``seconds`` is the fit's
+    wall time, ``measure()`` adds what the command scores once the model is saved."""
+    started = time.monotonic()
+    estimator.fit(train, validation)
+    seconds = round(time.monotonic() - started, 2)
+    return write_run(out, estimator, lambda: {"seconds": seconds, **(measure() if measure else {})}, plots)
 
 
 def write_run(out: Path, estimator, report: dict | Callable[[], dict], plots: Callable[[], dict] | None = None) -> dict:

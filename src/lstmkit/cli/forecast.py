@@ -10,13 +10,13 @@ from lstmkit.cli.common import (
     JSON_OPTION,
     OUT_OPTION,
     OVERWRITE_OPTION,
-    Clock,
     emit,
     finish,
     prepare_out,
+    task_config,
+    train_run,
     training_flags,
     write_csv,
-    write_run,
 )
 from lstmkit.errors import UserError
 from lstmkit.tasks.defaults import forecast_training
@@ -40,18 +40,28 @@ CELL = typer.Option(None, help="lstm or gru.")
 STRATEGY = typer.Option(None, help="direct (default), recursive or seq2seq.")
 
 
-def forecast_config(training, quantiles: str | None = None, **options):
-    """A ForecasterConfig from CLI values (None: the default)."""
+def forecast_config(training, target, covariate, time, fill, season, layers, quantiles: str | None = None, **options):
+    """A ForecasterConfig from CLI values (None: the default); the data flags renamed to the config's fields."""
     from lstmkit.tasks.forecast import ForecasterConfig
 
+    levels = None
     if quantiles:
         try:
-            options["quantiles"] = [float(q) for q in quantiles.split(",")]
+            levels = [float(q) for q in quantiles.split(",")]
         except ValueError:
             raise UserError(f"--quantiles must be comma-separated numbers like 0.1,0.9, got {quantiles!r}") from None
-    config = ForecasterConfig(**{k: v for k, v in options.items() if v is not None}, training=training)
-    config.check()
-    return config
+    return task_config(
+        ForecasterConfig,
+        training,
+        targets=target or None,
+        covariates=covariate or None,
+        time_column=time,
+        fill=fill,
+        season=season,
+        num_layers=layers,
+        quantiles=levels,
+        **options,
+    )
 
 
 def metrics_table(result: dict, title: str) -> str:
@@ -116,16 +126,16 @@ def train(
 
     config = forecast_config(
         training,
+        target,
+        covariate,
+        time,
+        fill,
+        season,
+        layers,
         quantiles,
-        targets=target or None,
-        covariates=covariate or None,
-        time_column=time,
-        fill=fill,
-        season=season,
         horizon=horizon,
         lookback=lookback,
         hidden_size=hidden_size,
-        num_layers=layers,
         dropout=dropout,
         cell=cell,
         bidirectional=bidirectional,
@@ -136,9 +146,6 @@ def train(
     prepare_out(out, training, overwrite)
     model = Forecaster(config)
     series = model.read(data)
-    clock = Clock()
-    model.fit(series)
-    seconds = clock.seconds
 
     def plots() -> dict:
         history = model.history
@@ -148,12 +155,14 @@ def train(
             "loss": str(plot_loss(out / "loss.png", history.epochs, history.best_epoch)),
         }
 
-    report = write_run(out, model, {"seconds": seconds, "lookback": model.lookback, **(model.metrics or {})}, plots)
+    report = train_run(out, model, series, measure=lambda: {"lookback": model.lookback, **(model.metrics or {})}, plots=plots)
 
     def text() -> None:
         if model.metrics:
             print(metrics_table(model.metrics, _describe(model.metrics, f"{data} {', '.join(model.series.targets)}")))
-        print(f"trained {report['epochs']} epochs in {seconds:.1f}s (kept epoch {report['best_epoch']}); lookback {model.lookback}")
+        print(
+            f"trained {report['epochs']} epochs in {report['seconds']:.1f}s (kept epoch {report['best_epoch']}); lookback {model.lookback}"
+        )
         print(f"run directory: {out}\nplot: {report['plots']['forecast']}\nloss curve: {report['plots']['loss']}")
 
     finish(report, as_json, text)
@@ -234,15 +243,15 @@ def backtest(
 
     config = forecast_config(
         training,
-        targets=target or None,
-        covariates=covariate or None,
-        time_column=time,
-        fill=fill,
-        season=season,
+        target,
+        covariate,
+        time,
+        fill,
+        season,
+        layers,
         horizon=horizon,
         lookback=lookback,
         hidden_size=hidden_size,
-        num_layers=layers,
         dropout=dropout,
         cell=cell,
         strategy=strategy,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -11,13 +10,13 @@ from lstmkit.cli.common import (
     JSON_OPTION,
     OUT_OPTION,
     OVERWRITE_OPTION,
-    Clock,
     emit,
     finish,
     output_file,
     prepare_out,
+    task_config,
+    train_run,
     training_flags,
-    write_run,
 )
 from lstmkit.tasks.defaults import tag_training
 
@@ -63,7 +62,9 @@ def train(
     from lstmkit.data.tagging import tagged_splits
     from lstmkit.tasks.tag import SequenceTagger, TaggerConfig
 
-    options: dict[str, Any] = dict(
+    config = task_config(
+        TaggerConfig,
+        training,
         decoder=decoder,
         scheme=scheme,
         char_features=char_features,
@@ -72,22 +73,18 @@ def train(
         embedding_dim=embedding_dim,
         dropout=dropout,
     )
-    config = TaggerConfig(**{k: v for k, v in options.items() if v is not None}, training=training)
-    config.check()
     prepare_out(out, training, overwrite)
     parts = tagged_splits(data, dev, test)
-    clock = Clock()
-    tagger = SequenceTagger(config).fit(parts["train"], parts["dev"])
-    seconds = clock.seconds
+    tagger = SequenceTagger(config)
 
     def measure() -> dict:
-        return {"seconds": seconds, "split": {k: len(v[0]) for k, v in parts.items()}, **tagger.evaluate(*parts["test"])}
+        return {"split": {k: len(v[0]) for k, v in parts.items()}, **tagger.evaluate(*parts["test"])}
 
-    report = result = write_run(out, tagger, measure)
+    report = result = train_run(out, tagger, parts["train"], parts["dev"], measure)
 
     def show() -> None:
         print(tag_table(result, f"{data}, test part: {result['sentences']} sentences, {result['tokens']} tokens"))
-        print(f"trained {report['epochs']} epochs in {seconds:.0f}s (kept epoch {report['best_epoch']}); run directory: {out}")
+        print(f"trained {report['epochs']} epochs in {report['seconds']:.0f}s (kept epoch {report['best_epoch']}); run directory: {out}")
 
     finish(report, as_json, show)
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import typer
 
-from lstmkit.cli.common import JSON_OPTION, OUT_OPTION, OVERWRITE_OPTION, Clock, emit, finish, prepare_out, training_flags, write_run
+from lstmkit.cli.common import JSON_OPTION, OUT_OPTION, OVERWRITE_OPTION, emit, finish, prepare_out, task_config, train_run, training_flags
 from lstmkit.tasks.defaults import textgen_training
 
 app = typer.Typer(help="Character- and word-level LSTM language models: train, sample, evaluate.", no_args_is_help=True)
@@ -61,7 +60,9 @@ def train(
     from lstmkit.data.text import CORPORA, read_text
     from lstmkit.tasks.textgen import TextGenConfig, TextGenerator
 
-    options: dict[str, Any] = dict(
+    config = task_config(
+        TextGenConfig,
+        training,
         level=level,
         language=language,
         mode=mode,
@@ -74,26 +75,21 @@ def train(
         min_freq=min_freq,
         max_vocab=max_vocab,
     )
-    config = TextGenConfig(**{k: v for k, v in options.items() if v is not None}, training=training)
-    config.check()
     prepare_out(out, training, overwrite)
     text = read_text(data)
-    clock = Clock()
     model = TextGenerator(config)
     model.source = source_name(data, CORPORA)
-    model.fit(text)
-    seconds = clock.seconds
 
     def measure() -> dict:
         sample = model.generate(length=200, seed=config.training.seed, temperature=0.8)
-        return {"seconds": seconds, **model.evaluate(), "sample": sample}
+        return {**model.evaluate(), "sample": sample}
 
-    report = write_run(out, model, measure)
-    result, sample = report, report["sample"]
+    report = result = train_run(out, model, text, measure=measure)
+    sample = report["sample"]
 
     def show() -> None:
         print(lm_table(result, _title(result, f"{data}, test part (the last {config.test_fraction:.0%})")))
-        print(f"trained {report['epochs']} epochs in {seconds:.0f}s; run directory: {out}")
+        print(f"trained {report['epochs']} epochs in {report['seconds']:.0f}s; run directory: {out}")
         print("sample (temperature 0.8):\n" + sample)
 
     finish(report, as_json, show)
