@@ -160,10 +160,8 @@ def configure(cls, config, overrides: dict, owner: str):
     config = config or cls()
     if not isinstance(config, cls):
         raise UserError(f"{owner} takes a {cls.__name__}, got {type(config).__name__}")
-    training = replace(config.training, **{k: v for k, v in overrides.items() if k in training_names and k not in own})
+    training = replace(overrides.get("training", config.training), **{k: v for k, v in overrides.items() if k in training_names})
     config = replace(config, training=training, **{k: v for k, v in overrides.items() if k in own and k != "training"})
-    if "training" in overrides:
-        config = replace(config, training=overrides["training"])
     config.check()
     config.training.check()
     return config
@@ -171,7 +169,7 @@ def configure(cls, config, overrides: dict, owner: str):
 
 def config_from_dict(cls, saved: dict):
     """A config from a saved config.json section, ignoring the keys that are not fields (derived values)."""
-    known = {f.name: f for f in fields(cls)}
+    known = {f.name for f in fields(cls)}
     values = {k: v for k, v in saved.items() if k in known and k != "training"}
     config = cls(**values)
     if isinstance(saved.get("training"), dict):
