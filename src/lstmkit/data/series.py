@@ -82,10 +82,20 @@ class Series:
         return str(stamp.date()) if stamp == stamp.normalize() else str(stamp)
 
 
-def read_table(data: str | os.PathLike | pd.DataFrame) -> tuple[pd.DataFrame, DatasetInfo | None]:
-    """A DataFrame and, for a bundled dataset, its registry entry."""
+def read_table(data: str | os.PathLike | pd.DataFrame | pd.Series | np.ndarray) -> tuple[pd.DataFrame, DatasetInfo | None]:
+    """A DataFrame and, for a bundled dataset, its registry entry. A 1-D array or a pandas Series is one
+    column named ``y`` (or the Series' name); a 2-D array has columns ``y0``, ``y1``, ..."""
     if isinstance(data, pd.DataFrame):
         return data.copy(), None
+    if isinstance(data, pd.Series):
+        return data.to_frame(name=data.name if data.name is not None else "y"), None
+    if isinstance(data, (np.ndarray, list)):
+        array = np.asarray(data, dtype=float)
+        if array.ndim == 1:
+            return pd.DataFrame({"y": array}), None
+        if array.ndim == 2:
+            return pd.DataFrame(array, columns=[f"y{k}" for k in range(array.shape[1])]), None
+        raise UserError(f"a series array must be 1-D (one series) or 2-D (rows x columns), got shape {array.shape}")
     text = str(data)
     if text.lower() in DATASETS:
         info = get_dataset(text)

@@ -135,7 +135,7 @@ class AnomalyDetector(Estimator):
     def _one_step(self, inputs: np.ndarray) -> np.ndarray:
         """The forecast of each row from the lookback rows before it; NaN where there are too few."""
         f, lookback = self.forecaster, self.forecaster.lookback
-        scaled = torch.as_tensor(f.scaler.transform(inputs[:, None]), dtype=torch.float32)
+        scaled = f.model_inputs(inputs[:, None])
         windows = scaled.unfold(0, lookback, 1).transpose(1, 2)[:-1]  # (N - L, L, 1): inputs for rows L..N-1
         predicted = np.full(len(inputs), np.nan)
         predicted[lookback:] = f.forecast_windows(windows)[:, 0, 0, 0]

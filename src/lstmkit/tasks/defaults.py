@@ -7,8 +7,8 @@ from lstmkit.training.options import TrainingOptions
 
 
 def forecast_training() -> TrainingOptions:
-    # epochs None: about 3000 optimiser steps, 20..300 epochs, chosen from the data size
-    return TrainingOptions(batch_size=128, lr=3e-3, patience=10, min_improvement=0.05, clip_grad_norm=1.0)
+    # epochs None: about 1,200 optimiser steps, 20..300 epochs, chosen from the data size (benchmarks/eval.py)
+    return TrainingOptions(batch_size=32, lr=3e-3, patience=10, min_improvement=0.05, clip_grad_norm=1.0)
 
 
 def textgen_training() -> TrainingOptions:

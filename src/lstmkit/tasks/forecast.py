@@ -31,11 +31,17 @@ from lstmkit.evaluation.baselines import all_baselines
 from lstmkit.evaluation.metrics import forecast_metrics, mase_scale
 from lstmkit.tasks.base import Estimator, check_sizes
 from lstmkit.tasks.defaults import forecast_training
-from lstmkit.tasks.networks import ForecastNet
+from lstmkit.tasks.networks import ForecastEnsemble, ForecastNet
 from lstmkit.training import TrainingOptions
 
 KIND = "forecaster"
 STRATEGIES = ("direct", "recursive", "seq2seq")
+TRANSFORMS = ("auto", "log", "none")
+ANCHORS = ("auto", "last", "seasonal")
+MIN_TRAIN_WINDOWS = 8  # the validation part grows to one horizon only when this many training windows remain
+UNVALIDATED_EPOCHS = 5
+EPOCH_BATCHES = 20  # the fewest optimiser steps between two validation checks
+TRAINING_STEPS = 1200  # epochs=None: about this many optimiser steps, in 20..300 epochs
 LAG_WARNING = 0.25  # a 1-step forecast that moves less than this share of the series' own step is "shifted input"
 
 
@@ -57,13 +63,20 @@ class ForecasterConfig:
     quantiles: list[float] | None = None  # e.g. [0.1, 0.5, 0.9]: pinball loss and prediction intervals; 0.5 is the point forecast
     scaler: str = "standard"  # "standard", "minmax" or "none"; fitted on the training rows only
     relative: bool = True  # normalise each window: centre on its last target value, divide by its spread
+    ensemble: int = 3  # networks trained side by side on lookbacks from L down to L/N; the forecast is their median
+    # "auto": log when every training value of the targets is positive (growth and seasonal swings that
+    # scale with the level become additive); "log" or "none"
+    transform: str = "auto"
+    # what the network's outputs correct: "last" value, or the "seasonal" one (one season before each
+    # step); "auto": seasonal when the training rows pass a seasonality test (see is_seasonal)
+    anchor: str = "auto"
     val_fraction: float = 0.1  # share of rows for validation (early stopping), before the test rows
     test_fraction: float = 0.2  # share of rows held out at the end for evaluate(); 0 trains on everything
-    # epochs None: about 3000 optimiser steps, 20..300 epochs; the best weights are the lowest validation loss
+    # epochs None: about TRAINING_STEPS optimiser steps, 20..300 epochs; the best weights are the lowest validation loss
     training: TrainingOptions = field(default_factory=forecast_training)
 
     def check(self) -> None:
-        check_sizes(self, ("horizon", "lookback", "hidden_size", "num_layers"))
+        check_sizes(self, ("horizon", "lookback", "hidden_size", "num_layers", "ensemble"))
         if self.cell not in ("lstm", "gru"):
             raise UserError(f"cell must be 'lstm' or 'gru', got {self.cell!r}")
         if self.strategy not in STRATEGIES:
@@ -77,6 +90,10 @@ class ForecasterConfig:
             raise UserError(
                 f"need 0 < val_fraction, 0 <= test_fraction and their sum < 1, got {self.val_fraction} and {self.test_fraction}"
             )
+        if self.transform not in TRANSFORMS:
+            raise UserError(f"transform must be one of {', '.join(TRANSFORMS)}, got {self.transform!r}")
+        if self.anchor not in ANCHORS:
+            raise UserError(f"anchor must be one of {', '.join(ANCHORS)}, got {self.anchor!r}")
         if self.season is not None and self.season < 1:
             raise UserError(f"season must be a whole number of rows of at least 1 (1: no season), got {self.season}")
 
@@ -116,7 +133,7 @@ class Forecaster(Estimator):
     kind = KIND
     config_class = ForecasterConfig
     config: ForecasterConfig
-    model: ForecastNet | None
+    model: ForecastNet | ForecastEnsemble | None
     metrics: dict | None = None  # evaluate() on the held-out test rows, after fit
 
     # --------------------------------------------------------------------------------------- fit
@@ -135,9 +152,14 @@ class Forecaster(Estimator):
         self.series = series
         n = len(series)
         val_start, test_start = self._bounds(n) if val_start is None else (val_start, n)
-        self.lookback = cfg.lookback or default_lookback(series.season, val_start)
+        self.lookback = cfg.lookback or default_lookback(series.season, val_start, cfg.horizon)
         self._check_length(n, val_start)
-        self.scaler = Scaler.fit(series.values[:val_start], cfg.scaler)
+        train_targets = series.values[:val_start, : series.n_targets]
+        self.log_targets = cfg.transform == "log" or (cfg.transform == "auto" and bool(np.all(train_targets > 0)))
+        if self.log_targets and not np.all(series.values[:, : series.n_targets] > 0):
+            raise UserError("transform='log' needs positive target values; use transform='none' (or 'auto')")
+        self.anchor_season = self._anchor_season(train_targets, series.season)
+        self.scaler = Scaler.fit(self._logged(series.values[:val_start]), cfg.scaler)
         self.levels = quantile_levels(cfg)
         # what later evaluations need to know about the fitted rows: where unseen rows begin, the MASE scale
         self.fitted = {
@@ -158,15 +180,50 @@ class Forecaster(Estimator):
         train_tensors = (x[split.train.start : split.train.stop], y[split.train.start : split.train.stop, :steps])
         val = (x[split.val.start : split.val.stop], y[split.val.start : split.val.stop, :steps])
         self._has_test = len(split.test) > 0
-        batches = math.ceil(len(split.train) / cfg.training.batch_size)
-        self.epochs = cfg.training.epochs or int(min(300, max(20, math.ceil(3000 / batches))))
+        # A short series has few windows: each epoch passes over them several times, so that an epoch is at
+        # least EPOCH_BATCHES optimiser steps and patience counts validation checks that are that far apart.
+        batch = cfg.training.batch_size
+        repeats = max(1, math.ceil(EPOCH_BATCHES * batch / len(split.train)))
+        train_tensors = tuple(t.repeat(repeats, *([1] * (t.dim() - 1))) for t in train_tensors)
+        batches = math.ceil(repeats * len(split.train) / batch)
+        self.epochs = cfg.training.epochs or int(min(300, max(20, math.ceil(TRAINING_STEPS / batches))))
+        if not len(split.val) and not cfg.training.epochs:
+            # Nothing to validate on (a series too short for a held-out horizon): a few epochs only, so that
+            # the network stays near its anchor forecast instead of memorising the few windows it has.
+            self.epochs = UNVALIDATED_EPOCHS
         return train_tensors, (val if len(split.val) else None)
 
     def _training_options(self) -> TrainingOptions:
         return replace(self.config.training, epochs=self.epochs)
 
-    def _build(self) -> ForecastNet:
-        return ForecastNet(self.series.values.shape[1], self.series.n_targets, len(self.levels), self.config)
+    def _build(self) -> ForecastNet | ForecastEnsemble:
+        sizes = (self.series.values.shape[1], self.series.n_targets, len(self.levels), self.config, self.anchor_season)
+        if self.config.ensemble > 1:
+            return ForecastEnsemble(*sizes, lookback=self.lookback)
+        return ForecastNet(*sizes)
+
+    def _anchor_season(self, train_targets: np.ndarray, season: int) -> int:
+        """The season the network's outputs correct from (1: the last value)."""
+        if self.config.anchor == "last" or season <= 1 or season > self.lookback:
+            return 1
+        if self.config.anchor == "seasonal":
+            return season
+        values = np.log(train_targets) if self.log_targets else train_targets
+        return season if all(is_seasonal(values[:, k], season) for k in range(values.shape[1])) else 1
+
+    def _logged(self, values: np.ndarray) -> np.ndarray:
+        """Rows with the target columns on the model's scale (their log, with transform='log')."""
+        if not getattr(self, "log_targets", False):
+            return values
+        k = self.series.n_targets
+        targets = values[:, :k]
+        if np.any(targets <= 0):
+            raise UserError("this model forecasts the log of its targets (transform='log'): the data has values <= 0")
+        return np.concatenate([np.log(targets), values[:, k:]], axis=1)
+
+    def model_inputs(self, values: np.ndarray) -> Tensor:
+        """Rows (N, C) in the network's input units: targets logged (with the log transform), then scaled."""
+        return torch.as_tensor(self.scaler.transform(self._logged(values)), dtype=torch.float32)
 
     def _after_fit(self) -> None:
         self.metrics = self.evaluate() if self._has_test else None
@@ -178,6 +235,8 @@ class Forecaster(Estimator):
     def _loss(self, model: nn.Module, batch: tuple[Tensor, ...]) -> Tensor:
         x, y = batch
         pred = model(x)
+        if pred.dim() == 5:  # an ensemble: every member against the same targets, (B, S, K, Q, N) -> (B, S, K, N, Q)
+            pred, y = pred.transpose(-1, -2), y[..., None].expand(*y.shape, pred.shape[-1])
         if len(self.levels) == 1:
             return F.mse_loss(pred[..., 0], y)
         return pinball_loss(pred, y, torch.tensor(self.levels, dtype=pred.dtype, device=pred.device))
@@ -201,8 +260,7 @@ class Forecaster(Estimator):
         )
 
     def _windows(self, series: Series) -> tuple[Tensor, Tensor]:
-        scaled = torch.as_tensor(self.scaler.transform(series.values), dtype=torch.float32)
-        x, y = sliding_windows(scaled, self.lookback, self.config.horizon)
+        x, y = sliding_windows(self.model_inputs(series.values), self.lookback, self.config.horizon)
         return x, y[..., : series.n_targets]
 
     # ----------------------------------------------------------------------------------- predict
@@ -217,15 +275,16 @@ class Forecaster(Estimator):
             if self.config.strategy == "recursive":
                 steps = []
                 for _ in range(self.config.horizon):  # feed each point forecast back as the newest input row
-                    step = model(window)[:, 0, :, 0]  # (B, K)
+                    step = _members_median(model(window))[:, 0, :, 0]  # (B, K)
                     steps.append(step)
                     window = torch.cat([window[:, 1:], step[:, None]], dim=1)
                 outputs.append(torch.stack(steps, dim=1)[..., None])
             else:
-                outputs.append(model(window))
+                outputs.append(_members_median(model(window)))
         scaled = torch.cat(outputs).sort(dim=-1).values.float().cpu().numpy().astype(np.float64)  # sorting keeps quantiles from crossing
         k = self.series.n_targets
-        return scaled * self.scaler.scale[:k, None] + self.scaler.shift[:k, None]
+        values = scaled * self.scaler.scale[:k, None] + self.scaler.shift[:k, None]
+        return np.exp(values) if self.log_targets else values
 
     def predict(self, data=None) -> pd.DataFrame:
         """Forecast the ``horizon`` steps after the end of ``data`` (default: the data the model was fitted on).
@@ -237,7 +296,7 @@ class Forecaster(Estimator):
         series = self.series if data is None else self.read(data)
         if len(series) < self.lookback:
             raise UserError(f"predict needs at least lookback = {self.lookback} rows, got {len(series)}")
-        x = torch.as_tensor(self.scaler.transform(series.values[-self.lookback :]), dtype=torch.float32)[None]
+        x = self.model_inputs(series.values[-self.lookback :])[None]
         forecast = self.forecast_windows(x)[0]  # (H, K, Q)
         return self._frame(forecast, future_index(series, self.config.horizon))
 
@@ -326,9 +385,16 @@ class Forecaster(Estimator):
         return np.arange(start, stop), self.forecast_windows(x[start - self.lookback : stop - self.lookback])
 
     def _bounds(self, n: int) -> tuple[int, int]:
-        """First validation row and first test row of n fitted rows: train | validation | test."""
-        test_start = n - int(round(self.config.test_fraction * n))
-        return test_start - max(1, int(round(self.config.val_fraction * n))), test_start
+        """First validation row and first test row of n fitted rows: train | validation | test. The
+        validation part holds at least one horizon (so that one window validates) when that leaves the
+        training part MIN_TRAIN_WINDOWS windows of a season's lookback (or 8 rows)."""
+        cfg = self.config
+        test_start = n - int(round(cfg.test_fraction * n))
+        val_rows = max(1, int(round(cfg.val_fraction * n)))
+        lookback = cfg.lookback or max(8, getattr(self, "series", None) and self.series.season or 1)
+        if val_rows < cfg.horizon and test_start - cfg.horizon - lookback - cfg.horizon + 1 >= MIN_TRAIN_WINDOWS:
+            val_rows = cfg.horizon
+        return test_start - val_rows, test_start
 
     def plot(self, path) -> Path:
         """History, the 1-step forecasts over the test rows, and the forecast past the end, as a PNG."""
@@ -391,10 +457,18 @@ class Forecaster(Estimator):
         }
 
     def _saved_config(self) -> dict:
-        return {**asdict(self.config), "lookback": self.lookback, "epochs": self.epochs, "n_inputs": self.series.values.shape[1]}
+        return {
+            **asdict(self.config),
+            "lookback": self.lookback,
+            "epochs": self.epochs,
+            "n_inputs": self.series.values.shape[1],
+            "log_targets": self.log_targets,
+            "anchor_season": self.anchor_season,
+        }
 
     def _restore(self, config: dict, pre: dict) -> None:
         self.lookback, self.epochs = config["lookback"], config["epochs"]
+        self.log_targets, self.anchor_season = config["log_targets"], config["anchor_season"]
         self.scaler = Scaler.from_dict(pre["scaler"])
         self.levels = pre["quantile_levels"]
         ctx = pre["context"]
@@ -414,15 +488,42 @@ class Forecaster(Estimator):
         self.config.test_fraction = 0.0  # only the context rows came back: nothing held out to evaluate on
 
 
+def _members_median(out: Tensor) -> Tensor:
+    """An ensemble's (B, S, K, Q, N) outputs as their median over the N members; a single net's as they are."""
+    return out.median(dim=-1).values if out.dim() == 5 else out
+
+
 def _stamp(series: Series, row: int):
     """A row's time as ISO text, or its row number without a time index (JSON-friendly)."""
     return series.time[row].isoformat() if series.time is not None else series.offset + row
 
 
-def default_lookback(season: int, train_rows: int) -> int:
-    """Three seasonal periods (24 steps without a season), within 8..200 and at most a quarter of the training rows."""
+def default_lookback(season: int, train_rows: int, horizon: int = 1) -> int:
+    """Three seasonal periods (24 steps without a season), within 8..200 and at most a quarter of the
+    training rows; but at least one season where that leaves 4 training windows (the seasonal anchor
+    needs a full season of input)."""
     wanted = 3 * season if season > 1 else 24
-    return int(max(1, min(max(8, min(wanted, 200)), train_rows // 4)))
+    lookback = int(max(1, min(max(8, min(wanted, 200)), train_rows // 4)))
+    if 1 < season <= 200 and lookback < season and train_rows - season - horizon + 1 >= 4:
+        lookback = season
+    return lookback
+
+
+def is_seasonal(values: np.ndarray, season: int) -> bool:
+    """The M4 competition's seasonality test: the autocorrelation at lag ``season`` exceeds its 90%
+    bound, 1.645 * sqrt((1 + 2 * sum of the squared autocorrelations below that lag) / n), on the
+    series' first differences (so that a trend alone does not pass as a season). Needs 2 seasons."""
+    x = np.diff(values)
+    n = len(x)
+    if season <= 1 or n < 2 * season:
+        return False
+    x = x - x.mean()
+    denominator = float(np.dot(x, x))
+    if denominator == 0:
+        return False
+    acf = np.array([np.dot(x[: n - k], x[k:]) / denominator for k in range(1, season + 1)])
+    bound = 1.645 * np.sqrt((1 + 2 * np.sum(acf[:-1] ** 2)) / n)
+    return bool(acf[-1] > bound)
 
 
 def lag_ratio(actual: np.ndarray, origins: np.ndarray, forecast: np.ndarray) -> float | None:

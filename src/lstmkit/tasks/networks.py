@@ -30,9 +30,10 @@ MIN_SPREAD = 0.01  # floor of a forecast window's spread, in scaled units (train
 class ForecastNet(nn.Module):
     """Recurrent encoder + head. Inputs: x (B, L, C). Outputs: (B, S, K, Q), S = H (1 for recursive)."""
 
-    def __init__(self, n_inputs: int, n_targets: int, n_quantiles: int, config: ForecasterConfig) -> None:
+    def __init__(self, n_inputs: int, n_targets: int, n_quantiles: int, config: ForecasterConfig, anchor_season: int = 1) -> None:
         super().__init__()
         self.n_targets, self.n_quantiles = n_targets, n_quantiles
+        self.anchor_season = anchor_season
         self.relative, self.strategy = config.relative, config.strategy
         self.steps = 1 if config.strategy == "recursive" else config.horizon
         rnn = LSTM if config.cell == "lstm" else GRU
@@ -48,17 +49,26 @@ class ForecastNet(nn.Module):
             self.head = nn.Linear(config.hidden_size, width)
         else:
             self.head = nn.Linear(directions * config.hidden_size, self.steps * width)
+        if self.relative:
+            # The untrained network forecasts its anchor exactly (the last value, or the value one season
+            # before each step): training starts from the naive or seasonal-naive forecast and learns
+            # corrections to it, which keeps short series from ending worse than those baselines.
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         batch, lookback = x.shape[:2]
         if self.relative:
             # Window normalisation: centre each window's targets on its last value and divide by its own
             # spread, so level and volatility shifts (prices, CO2) stay in the range seen in training and
-            # interval widths follow the recent volatility.
+            # interval widths follow the recent volatility. Outputs are corrections to the anchor of each
+            # step: the last value, or with a season m the value m steps before it (row L - m + h % m).
             targets = x[..., : self.n_targets]
-            anchor = targets[:, -1:]  # (B, 1, K)
-            spread = targets.std(dim=1, keepdim=True).clamp_min(MIN_SPREAD) if lookback > 1 else torch.ones_like(anchor)
-            x = torch.cat([(targets - anchor) / spread, x[..., self.n_targets :]], dim=2)
+            last = targets[:, -1:]  # (B, 1, K)
+            spread = targets.std(dim=1, keepdim=True).clamp_min(MIN_SPREAD) if lookback > 1 else torch.ones_like(last)
+            x = torch.cat([(targets - last) / spread, x[..., self.n_targets :]], dim=2)
+            m = self.anchor_season
+            anchor = targets[:, lookback - m + torch.arange(self.steps, device=x.device) % m] if 1 < m <= lookback else last
         _, state = self.encoder(x)
         if self.strategy == "seq2seq":
             if isinstance(state, tuple):
@@ -75,6 +85,22 @@ class ForecastNet(nn.Module):
         if self.relative:
             out = out * spread[..., None] + anchor[..., None]
         return out
+
+
+class ForecastEnsemble(nn.Module):
+    """N ForecastNets trained side by side on the same batches, each reading the last L_j steps of the
+    window (L, then shorter lookbacks down to a season or L/N) from its own initialisation. Inputs: x
+    (B, L, C). Outputs: (B, S, K, Q, N); the forecast is the median over the members (N-BEATS's recipe)."""
+
+    def __init__(self, n_inputs: int, n_targets: int, n_quantiles: int, config: ForecasterConfig, anchor_season: int, lookback: int) -> None:
+        super().__init__()
+        n = config.ensemble
+        shortest = max(anchor_season, 2, lookback // n)
+        self.lookbacks = [max(shortest, round(lookback * (n - j) / n)) for j in range(n)]
+        self.members = nn.ModuleList(ForecastNet(n_inputs, n_targets, n_quantiles, config, anchor_season) for _ in range(n))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.stack([member(x[:, -steps:]) for member, steps in zip(self.members, self.lookbacks)], dim=-1)
 
 
 def _merge_directions(state: Tensor, encoder: nn.RNNBase) -> Tensor:
