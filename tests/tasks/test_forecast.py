@@ -29,7 +29,7 @@ def test_sine_forecast_beats_naive_and_drift_tenfold(sine_model):
     assert rmse["model"] < 0.1 * min(rmse["naive"], rmse["drift"])
     assert m["best_baseline"] == "seasonal_naive"  # a noiseless sine repeats itself: a near-oracle baseline
     assert m["origins"] == 1000 - 800 - 10 + 1
-    assert set(m["metrics"]) == {"model", "naive", "drift", "seasonal_naive"}
+    assert set(m["metrics"]) == {"model", "naive", "drift", "seasonal_naive", "ets", "arima"}
     assert "warning" not in m
 
 
@@ -103,7 +103,7 @@ def test_several_targets_and_a_covariate():
     frame = pd.DataFrame({"a": np.roll(driver, 3), "b": np.cos(2 * np.pi * t / 30), "driver": driver})
     f = Forecaster(quick(horizon=2, epochs=10, targets=["a", "b"], covariates=["driver"])).fit(frame)
     assert list(f.predict().columns) == ["a", "b"]
-    assert f.model.encoder.input_size == 3
+    assert all(member.encoder.input_size == 3 for member in f.model.members)
     with pytest.raises(UserError, match="recursive' cannot roll past covariates"):
         Forecaster(quick(strategy="recursive", targets=["a"], covariates=["driver"])).fit(frame)
 
@@ -176,7 +176,7 @@ def test_backtest_refits_the_scaler_on_each_fold(monkeypatch):
     assert len(result["folds"]) == 3 and len(set(fitted_rows)) == 3  # three different training spans
     assert [f["train_rows"] for f in result["folds"]] == [700, 800, 900]
     origins = sum(f["origins"] for f in result["folds"])
-    assert origins == 3 * (100 - 2 + 1) and set(result["metrics"]) == {"model", "naive", "drift", "seasonal_naive"}
+    assert origins == 3 * (100 - 2 + 1) and set(result["metrics"]) == {"model", "naive", "drift", "seasonal_naive", "ets", "arima"}
 
 
 def test_horizon_longer_than_the_test_rows_is_refused_before_training():

@@ -64,6 +64,7 @@ def train(
     overwrite: bool = OVERWRITE_OPTION,
     as_json: bool = JSON_OPTION,
     training=None,
+    search=None,
 ) -> None:
     """Train a classifier on the train part of a fixed stratified 80/10/10 split; report the test part next to bow_logreg.
 
@@ -94,7 +95,7 @@ def train(
         result = clf.evaluate(parts["test"][0], parts["test"][1], baseline_data=(*parts["train"], *parts["dev"]))
         return {"split": {k: len(v[1]) for k, v in parts.items()}, **result}
 
-    report = result = train_run(out, clf, parts["train"], parts["dev"], measure)
+    report = result = train_run(out, clf, parts["train"], parts["dev"], measure, search=search)
 
     def show() -> None:
         print(classify_table(result, f"{data}, test part: {result['samples']} texts"))

@@ -69,8 +69,9 @@ def training_flags(defaults: Callable[[], Any], exclude: tuple[str, ...] = ()) -
 
     def decorate(command: Callable) -> Callable:
         signature = inspect.signature(command)
-        own = [p for p in signature.parameters.values() if p.name != "training"]
-        added = []
+        searches = "search" in signature.parameters
+        own = [p for p in signature.parameters.values() if p.name not in ("training", "search")]
+        added = list(_AUTO_FLAGS) if searches else []
         for f in flags:
             default = getattr(task_defaults, f.name)
             if f.name == "resume":
@@ -86,6 +87,7 @@ def training_flags(defaults: Callable[[], Any], exclude: tuple[str, ...] = ()) -
         @functools.wraps(command)
         def wrapper(**kwargs):
             given = {f.name: kwargs.pop(f.name) for f in flags}
+            auto = {name: kwargs.pop(name) for name in ("auto", "trials", "study_storage", "study_name")} if searches else {}
             out = kwargs.get("out")
             options = replace(
                 task_defaults,
@@ -93,12 +95,68 @@ def training_flags(defaults: Callable[[], Any], exclude: tuple[str, ...] = ()) -
                 resume=bool(given.get("resume")),
                 checkpoint_dir=None if out is None else str(out),
             )
+            if searches:
+                kwargs["search"] = _search_options(auto, options)
             return command(training=options, **kwargs)
 
         wrapper.__signature__ = signature.replace(parameters=own + added)  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
+
+
+_AUTO_FLAGS = [
+    inspect.Parameter(
+        "auto",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=typer.Option(
+            False,
+            "--auto",
+            help="Search the model's settings with Optuna within --max-minutes / --trials, scored on validation data only, "
+            "then fit the best; the run directory keeps the trial table (trials.json).",
+        ),
+        annotation=bool,
+    ),
+    inspect.Parameter(
+        "trials",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=typer.Option(None, "--trials", help="--auto: at most this many trials in this process."),
+        annotation=int | None,
+    ),
+    inspect.Parameter(
+        "study_storage",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=typer.Option(
+            None,
+            "--study-storage",
+            help="--auto: share one study between processes or machines: journal:PATH (a journal file) or an Optuna RDB URL "
+            "(sqlite:///study.db, postgresql://...). Default: in memory.",
+        ),
+        annotation=str | None,
+    ),
+    inspect.Parameter(
+        "study_name",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=typer.Option(None, "--study-name", help="--auto: the study's name in --study-storage (default: lstmkit-<task>)."),
+        annotation=str | None,
+    ),
+]
+
+
+def _search_options(auto: dict, training):
+    """The ``--auto`` flags as SearchOptions (None without --auto); --max-minutes bounds the whole search."""
+    from lstmkit.training.search import SearchOptions
+
+    if not auto.get("auto"):
+        for name in ("trials", "study_storage", "study_name"):
+            if auto.get(name) is not None:
+                raise UserError(f"--{name.replace('_', '-')} only applies with --auto; add --auto or drop it")
+        return None
+    if training.resume:
+        raise UserError("--resume continues one training run; it cannot resume an --auto search (rerun --auto with --study-storage instead)")
+    options = SearchOptions(auto["trials"], training.max_minutes, auto["study_storage"], auto["study_name"])
+    options.check()
+    return options
 
 
 def prepare_out(out: Path, training, overwrite: bool = False) -> None:
@@ -138,14 +196,32 @@ def task_config(cls, training, **flags):
 
 
 def train_run(
-    out: Path, estimator, train, validation=None, measure: Callable[[], dict] | None = None, plots: Callable[[], dict] | None = None
+    out: Path,
+    estimator,
+    train,
+    validation=None,
+    measure: Callable[[], dict] | None = None,
+    plots: Callable[[], dict] | None = None,
+    search=None,
 ) -> dict:
-    """Fit ``estimator`` and write its run directory (``write_run``); the report's ``seconds`` is the fit's
-    wall time, ``measure()`` adds what the command scores once the model is saved."""
+    """Fit ``estimator`` (after an ``--auto`` search when ``search`` is given) and write its run directory
+    (``write_run``); the report's ``seconds`` is the fit's wall time, ``measure()`` adds what the command
+    scores once the model is saved. A search's trial table goes to ``trials.json``; the report keeps its summary."""
+    from lstmkit.io.artifacts import atomic_write_json
+
     started = time.monotonic()
-    estimator.fit(train, validation)
+    estimator.fit(train, validation, auto=search or False)
     seconds = round(time.monotonic() - started, 2)
-    return write_run(out, estimator, lambda: {"seconds": seconds, **(measure() if measure else {})}, plots)
+
+    def report() -> dict:
+        extra = {}
+        if search is not None:
+            found = estimator.search
+            atomic_write_json(out / "trials.json", found["trials"])
+            extra["search"] = {k: v for k, v in found.items() if k != "trials"} | {"trials": len(found["trials"])}
+        return {"seconds": seconds, **extra, **(measure() if measure else {})}
+
+    return write_run(out, estimator, report, plots)
 
 
 def write_run(out: Path, estimator, report: dict | Callable[[], dict], plots: Callable[[], dict] | None = None) -> dict:

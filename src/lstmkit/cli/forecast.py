@@ -116,6 +116,7 @@ def train(
     overwrite: bool = OVERWRITE_OPTION,
     as_json: bool = JSON_OPTION,
     training=None,
+    search=None,
 ) -> None:
     """Train a forecaster, print its test errors next to the baselines, write the run directory.
 
@@ -155,7 +156,7 @@ def train(
             "loss": str(plot_loss(out / "loss.png", history.epochs, history.best_epoch)),
         }
 
-    report = train_run(out, model, series, measure=lambda: {"lookback": model.lookback, **(model.metrics or {})}, plots=plots)
+    report = train_run(out, model, series, measure=lambda: {"lookback": model.lookback, **(model.metrics or {})}, plots=plots, search=search)
 
     def text() -> None:
         if model.metrics:

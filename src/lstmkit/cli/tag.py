@@ -54,6 +54,7 @@ def train(
     overwrite: bool = OVERWRITE_OPTION,
     as_json: bool = JSON_OPTION,
     training=None,
+    search=None,
 ) -> None:
     """Train a BiLSTM-CRF tagger; report entity-level precision/recall/F1 per type on the test part.
 
@@ -80,7 +81,7 @@ def train(
     def measure() -> dict:
         return {"split": {k: len(v[0]) for k, v in parts.items()}, **tagger.evaluate(*parts["test"])}
 
-    report = result = train_run(out, tagger, parts["train"], parts["dev"], measure)
+    report = result = train_run(out, tagger, parts["train"], parts["dev"], measure, search=search)
 
     def show() -> None:
         print(tag_table(result, f"{data}, test part: {result['sentences']} sentences, {result['tokens']} tokens"))

@@ -51,6 +51,7 @@ def train(
     overwrite: bool = OVERWRITE_OPTION,
     as_json: bool = JSON_OPTION,
     training=None,
+    search=None,
 ) -> None:
     """Train a language model, print held-out cross-entropy, perplexity and bits/char next to n-gram baselines.
 
@@ -84,7 +85,7 @@ def train(
         sample = model.generate(length=200, seed=config.training.seed, temperature=0.8)
         return {**model.evaluate(), "sample": sample}
 
-    report = result = train_run(out, model, text, measure=measure)
+    report = result = train_run(out, model, text, measure=measure, search=search)
     sample = report["sample"]
 
     def show() -> None:

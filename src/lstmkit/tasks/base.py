@@ -31,6 +31,7 @@ class Estimator:
 
     kind: ClassVar[str]
     config_class: ClassVar[type]
+    in_search = False  # a trial of --auto: _after_fit skips what only the final model reports (test scores)
 
     def __init__(self, config=None, **overrides) -> None:
         self.config = configure(self.config_class, config, overrides, type(self).__name__)
@@ -38,10 +39,16 @@ class Estimator:
         self.history: History | None = None
 
     # ------------------------------------------------------------------------------ the template
-    def fit(self, train, validation=None, *, callbacks: Sequence[Callback] = ()):
+    def fit(self, train, validation=None, *, callbacks: Sequence[Callback] = (), auto=False):
         """Train on ``train``; ``validation`` (the same kind of data) drives early stopping, else the task
         holds out part of ``train``. ``callbacks`` go to the Trainer (``trainer.model`` is the network in
-        training). Returns self."""
+        training). ``auto=True`` (or a :class:`~lstmkit.training.search.SearchOptions`) first searches the
+        settings with Optuna within ``max_minutes`` (see :mod:`lstmkit.training.search`). Returns self."""
+        if auto:
+            from lstmkit.training.search import SearchOptions, auto_fit
+
+            options = auto if isinstance(auto, SearchOptions) else SearchOptions(max_minutes=self.config.training.max_minutes)
+            return auto_fit(self, train, validation, options)
         tensors, val_tensors = self._prepare(train, validation)
         torch.manual_seed(self.config.training.seed)  # the same seed builds the same initial weights
         self.model = self._build()
@@ -71,6 +78,20 @@ class Estimator:
         return {}
 
     def _after_fit(self) -> None: ...
+
+    def search_space(self, trial, train) -> dict[str, Any]:
+        """``--auto``: one trial's settings (config field overrides) drawn from ``trial`` (an Optuna trial);
+        ``train`` is the training data, for ranges that depend on its size."""
+        raise UserError(f"{type(self).__name__} has no search space for --auto")
+
+    @property
+    def refit_cost(self) -> float:
+        """``--auto``: what the final fit of ``_auto_refit`` costs, in trials (0: none)."""
+        return 0.0
+
+    def _auto_refit(self, winner: Estimator, settings: dict):
+        """``--auto``: the config to fit the best settings with once more (None: keep the best trial's model)."""
+        return None
 
     def _describe(self) -> dict:
         """What defines a run besides the data and the training options (for checkpoint fingerprints)."""

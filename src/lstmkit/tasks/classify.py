@@ -120,6 +120,17 @@ class SequenceClassifier(Estimator):
         val = (*self._inputs(validation[0]), self._label_ids(validation[1]))
         return train_tensors, val
 
+    def search_space(self, trial, train) -> dict:
+        """Width, depth, dropout, learning rate, pooling and the optional convolutional front-end."""
+        return {
+            "hidden_size": trial.suggest_categorical("hidden_size", [32, 64, 128, 256]),
+            "num_layers": trial.suggest_int("num_layers", 1, 2),
+            "dropout": trial.suggest_float("dropout", 0.0, 0.6),
+            "lr": trial.suggest_float("lr", 5e-4, 5e-3, log=True),
+            "pooling": trial.suggest_categorical("pooling", ["attention", "mean", "max", "last"]),
+            "conv_channels": trial.suggest_categorical("conv_channels", [0, 64]),
+        }
+
     def _build(self) -> ClassifierModel:
         return ClassifierModel(len(self.vocab) if self.text else None, self.num_features, len(self.classes), self.config)
 

@@ -86,9 +86,9 @@ class ForecasterConfig:
                 raise UserError(f"quantiles must lie strictly between 0 and 1, got {self.quantiles}")
             if self.strategy == "recursive":
                 raise UserError("quantiles need strategy 'direct' or 'seq2seq': a recursive model feeds back point forecasts only")
-        if not (0 <= self.test_fraction < 1 and 0 < self.val_fraction < 1 and self.val_fraction + self.test_fraction < 1):
+        if not (0 <= self.test_fraction < 1 and 0 <= self.val_fraction < 1 and self.val_fraction + self.test_fraction < 1):
             raise UserError(
-                f"need 0 < val_fraction, 0 <= test_fraction and their sum < 1, got {self.val_fraction} and {self.test_fraction}"
+                f"need 0 <= val_fraction, 0 <= test_fraction and their sum < 1, got {self.val_fraction} and {self.test_fraction}"
             )
         if self.transform not in TRANSFORMS:
             raise UserError(f"transform must be one of {', '.join(TRANSFORMS)}, got {self.transform!r}")
@@ -187,7 +187,7 @@ class Forecaster(Estimator):
         train_tensors = tuple(t.repeat(repeats, *([1] * (t.dim() - 1))) for t in train_tensors)
         batches = math.ceil(repeats * len(split.train) / batch)
         self.epochs = cfg.training.epochs or int(min(300, max(20, math.ceil(TRAINING_STEPS / batches))))
-        if not len(split.val) and not cfg.training.epochs:
+        if not len(split.val) and cfg.val_fraction > 0 and not cfg.training.epochs:
             # Nothing to validate on (a series too short for a held-out horizon): a few epochs only, so that
             # the network stays near its anchor forecast instead of memorising the few windows it has.
             self.epochs = UNVALIDATED_EPOCHS
@@ -196,11 +196,43 @@ class Forecaster(Estimator):
     def _training_options(self) -> TrainingOptions:
         return replace(self.config.training, epochs=self.epochs)
 
+    def _trainer_keywords(self) -> dict:
+        return {"val_fraction": 0.0}  # validation comes from the later rows only, never from the training windows
+
     def _build(self) -> ForecastNet | ForecastEnsemble:
         sizes = (self.series.values.shape[1], self.series.n_targets, len(self.levels), self.config, self.anchor_season)
         if self.config.ensemble > 1:
             return ForecastEnsemble(*sizes, lookback=self.lookback)
         return ForecastNet(*sizes)
+
+    def search_space(self, trial, train) -> dict:
+        """Lookback (1..4 seasons, or 8..48 steps), width, depth, dropout, learning rate, strategy and anchor;
+        single networks while searching (the final fit uses ``ensemble``)."""
+        series = self.read(train)
+        m, usable = series.season, int(len(series) * (1 - self.config.test_fraction - self.config.val_fraction))
+        choices = [k * m for k in (1, 2, 3, 4)] if m > 1 else [8, 16, 24, 48]
+        fitting = [c for c in choices if usable - c - self.config.horizon + 1 >= MIN_TRAIN_WINDOWS] or [min(choices)]
+        space = {
+            "lookback": trial.suggest_categorical("lookback", fitting),
+            "hidden_size": trial.suggest_categorical("hidden_size", [16, 32, 64, 128]),
+            "num_layers": trial.suggest_int("num_layers", 1, 2),
+            "dropout": trial.suggest_float("dropout", 0.0, 0.3),
+            "lr": trial.suggest_float("lr", 1e-3, 1e-2, log=True),
+            "anchor": trial.suggest_categorical("anchor", ["auto", "last"]),
+        }
+        if self.config.strategy != "recursive":
+            space["strategy"] = trial.suggest_categorical("strategy", ["direct", "seq2seq"])
+        return space | {"ensemble": 1}
+
+    @property
+    def refit_cost(self) -> float:
+        return float(self.config.ensemble)
+
+    def _auto_refit(self, winner: Forecaster, settings: dict):
+        """The best settings on training + validation rows, for the epochs the best trial kept, as an ensemble."""
+        epochs = max(1, settings.get("best_epoch") or 1)
+        config = replace(winner.config, ensemble=self.config.ensemble, val_fraction=0.0)
+        return replace(config, training=replace(config.training, epochs=epochs))
 
     def _anchor_season(self, train_targets: np.ndarray, season: int) -> int:
         """The season the network's outputs correct from (1: the last value)."""
@@ -226,7 +258,7 @@ class Forecaster(Estimator):
         return torch.as_tensor(self.scaler.transform(self._logged(values)), dtype=torch.float32)
 
     def _after_fit(self) -> None:
-        self.metrics = self.evaluate() if self._has_test else None
+        self.metrics = self.evaluate() if self._has_test and not self.in_search else None
 
     @property
     def model_steps(self) -> int:
@@ -390,8 +422,10 @@ class Forecaster(Estimator):
         training part MIN_TRAIN_WINDOWS windows of a season's lookback (or 8 rows)."""
         cfg = self.config
         test_start = n - int(round(cfg.test_fraction * n))
+        if cfg.val_fraction == 0:
+            return test_start, test_start
         val_rows = max(1, int(round(cfg.val_fraction * n)))
-        lookback = cfg.lookback or max(8, getattr(self, "series", None) and self.series.season or 1)
+        lookback = max(8, self.series.season if hasattr(self, "series") else 1)  # not the lookback: every trial of --auto validates alike
         if val_rows < cfg.horizon and test_start - cfg.horizon - lookback - cfg.horizon + 1 >= MIN_TRAIN_WINDOWS:
             val_rows = cfg.horizon
         return test_start - val_rows, test_start

@@ -108,6 +108,15 @@ class SequenceTagger(Estimator):
     def _trainer_keywords(self) -> dict:
         return {"val_fraction": self.config.val_fraction, "val_from_end": False}
 
+    def search_space(self, trial, train) -> dict:
+        """Width, depth, dropout and learning rate."""
+        return {
+            "hidden_size": trial.suggest_categorical("hidden_size", [64, 128, 256]),
+            "num_layers": trial.suggest_int("num_layers", 1, 2),
+            "dropout": trial.suggest_float("dropout", 0.0, 0.6),
+            "lr": trial.suggest_float("lr", 5e-4, 5e-3, log=True),
+        }
+
     def _build(self) -> TaggerModel:
         return TaggerModel(len(self.vocab), len(self.char_vocab), self.labels, self.config)
 

@@ -185,6 +185,15 @@ class TextGenerator(Estimator):
         logits, _ = model(batch[0])
         return F.cross_entropy(logits[:, -1], batch[1])
 
+    def search_space(self, trial, train) -> dict:
+        """Width, depth, dropout and learning rate (the tokens stay as configured, so that scores compare)."""
+        return {
+            "hidden_size": trial.suggest_categorical("hidden_size", [128, 256, 512]),
+            "num_layers": trial.suggest_int("num_layers", 1, 2),
+            "dropout": trial.suggest_float("dropout", 0.0, 0.5),
+            "lr": trial.suggest_float("lr", 5e-4, 5e-3, log=True),
+        }
+
     def _build(self) -> LanguageModel:
         return LanguageModel(len(self.vocab), self.config)
 

@@ -1,0 +1,212 @@
+"""``--auto``: automatic model selection within a budget, for every task, with Optuna.
+
+A TPE sampler proposes each trial's settings from the estimator's ``search_space(trial)``; the trial
+fits a copy of the estimator on the training data and is scored by its best validation loss (the
+validation part only; the test part is never seen). A median pruner stops trials whose validation loss
+trails the median of earlier trials at the same epoch. The best settings are then fitted once more
+(``Estimator._auto_refit``: the forecaster refits on training + validation rows for the epochs the
+best trial needed; the other tasks keep the best trial's model).
+
+The study lives in memory unless ``storage`` names an Optuna storage: an RDB URL
+(``sqlite:///study.db``, ``postgresql://...``) or ``journal:PATH`` (a journal file, safe for several
+processes on one machine or a shared file system). Several processes or machines that name the same
+storage and study run trials of one study and see each other's: the way to scale the search out.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import sys
+import time
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from lstmkit.errors import UserError
+from lstmkit.training.trainer import Callback
+
+if TYPE_CHECKING:
+    import optuna
+
+    from lstmkit.tasks.base import Estimator
+    from lstmkit.training.trainer import Trainer
+
+
+@dataclass
+class SearchOptions:
+    trials: int | None = None  # at most this many trials in this process; None: as many as the budget allows
+    max_minutes: float | None = None  # the whole search and the final fit; None: the trials alone bound it
+    storage: str | None = None  # an Optuna RDB URL or journal:PATH; None: in memory
+    study_name: str | None = None  # None: lstmkit-<task>
+
+    def check(self) -> None:
+        if self.trials is not None and (not isinstance(self.trials, int) or self.trials < 1):
+            raise UserError(f"trials must be a whole number of at least 1, got {self.trials!r}")
+        if self.max_minutes is not None and not (math.isfinite(self.max_minutes) and self.max_minutes > 0):
+            raise UserError(f"max_minutes must be a positive number, got {self.max_minutes!r}")
+        if self.trials is None and self.max_minutes is None:
+            raise UserError("--auto needs a budget: --max-minutes, --trials, or both")
+
+
+def open_storage(url: str | None):
+    """An Optuna storage from a URL: None (in memory), ``journal:PATH`` or an RDB URL."""
+    import optuna
+
+    if url is None:
+        return None
+    if url.startswith("journal:"):
+        from optuna.storages.journal import JournalFileBackend
+
+        path = url[len("journal:") :]
+        if not path:
+            raise UserError("--study-storage journal: needs a file path, e.g. journal:runs/study.journal")
+        return optuna.storages.JournalStorage(JournalFileBackend(path))
+    if "://" not in url:
+        raise UserError(f"--study-storage {url!r} is not a storage URL; use journal:PATH or an RDB URL such as sqlite:///study.db")
+    try:
+        return optuna.storages.RDBStorage(url)
+    except Exception as error:  # noqa: BLE001 - SQLAlchemy raises many kinds; all mean the same to the user
+        raise UserError(f"--study-storage {url!r} cannot be opened: {error}") from None
+
+
+class _Pruning(Callback):
+    """Reports each epoch's validation loss to the trial and stops the fit when the pruner says so."""
+
+    def __init__(self, trial: optuna.Trial) -> None:
+        self.trial, self.pruned = trial, False
+
+    def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+        if record["val_loss"] is None:
+            return
+        self.trial.report(record["val_loss"], record["epoch"])
+        if self.trial.should_prune():
+            self.pruned = trainer.should_stop = True
+
+
+def auto_fit(estimator: Estimator, train, validation=None, options: SearchOptions | None = None) -> Estimator:
+    """Search ``estimator``'s settings on ``train`` (and ``validation``), then fit the best into ``estimator``.
+
+    ``estimator.search`` afterwards holds the trial table (every trial of the study, this process's and
+    other workers'), the best settings and score, and where the study lives."""
+    import optuna
+
+    options = options or SearchOptions()
+    options.check()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    base = estimator.config
+    seed = base.training.seed
+    shared = options.storage is not None
+    study = optuna.create_study(
+        study_name=options.study_name or f"lstmkit-{estimator.kind}",
+        storage=open_storage(options.storage),
+        load_if_exists=True,
+        direction="minimize",
+        # workers of one shared study must not propose the same settings: each seeds its sampler apart
+        sampler=optuna.samplers.TPESampler(seed=seed + (os.getpid() if shared else 0), n_startup_trials=5),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=5),
+    )
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    started = time.monotonic()
+    deadline = started + options.max_minutes * 60 if options.max_minutes else math.inf
+    verbose = base.training.verbose
+    best: tuple[float, Estimator, Any] | None = None
+    # Each trial may take an eighth of the budget, so that several run; the final fit is kept room for
+    # (the longest trial times the refit's cost: an ensemble of N costs N trials).
+    trial_cap = (deadline - started) / 8
+    longest = 0.0
+    done = 0
+    while options.trials is None or done < options.trials:
+        left = deadline - time.monotonic() - max(longest, trial_cap if done == 0 else 0.0) * estimator.refit_cost
+        if left <= 1.0 and done > 0:
+            break
+        trial = study.ask()
+        trial.set_user_attr("worker", worker)
+        overrides = estimator.search_space(trial, train)
+        budget = None if math.isinf(left) else max(min(left, trial_cap), 1.0) / 60
+        candidate = type(estimator)(
+            base, **overrides, max_minutes=budget, verbose=False, checkpoint_dir=None, resume=False
+        )
+        candidate.in_search = True
+        pruning = _Pruning(trial)
+        trial_started = time.monotonic()
+        try:
+            candidate.fit(train, validation, callbacks=[pruning])
+        except UserError as error:  # settings that do not fit this data (a lookback too long ...) fail the trial only
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            _progress(verbose, trial.number, f"failed: {error}", overrides, 0.0)
+            done += 1
+            continue
+        seconds = time.monotonic() - trial_started
+        longest = max(longest, seconds)
+        history = candidate.history
+        assert history is not None
+        if history.interrupted:
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            raise KeyboardInterrupt
+        score = history.best_val_loss
+        trial.set_user_attr("best_epoch", history.best_epoch)
+        trial.set_user_attr("seconds", round(seconds, 2))
+        if pruning.pruned:
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            _progress(verbose, trial.number, "pruned", overrides, seconds)
+        elif score is None or not math.isfinite(score):
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            _progress(verbose, trial.number, "no validation score", overrides, seconds)
+        else:
+            study.tell(trial, score)
+            if best is None or score < best[0]:
+                best = (score, candidate, overrides | {"best_epoch": history.best_epoch})
+            _progress(verbose, trial.number, f"score {score:.5g} (best here {best[0]:.5g})", overrides, seconds)
+        done += 1
+    if best is None:
+        spent = (time.monotonic() - started) / 60
+        raise UserError(
+            f"--auto: no trial finished with a validation score in {spent:.2g} minutes ({done} tried); "
+            "the budget is too small for even one trial: raise --max-minutes or --trials"
+        )
+    score, winner, settings = best
+    refit = estimator._auto_refit(winner, settings)
+    if refit is None:
+        estimator.__dict__.update(winner.__dict__)
+        # the searched settings stay; how and where training ran comes back from the user's options
+        kept = {name: getattr(base.training, name) for name in ("max_minutes", "verbose", "checkpoint_dir", "resume")}
+        estimator.config = replace(winner.config, training=replace(winner.config.training, **kept))
+    else:
+        left = deadline - time.monotonic()
+        minutes = None if math.isinf(left) else max(left, 1.0) / 60
+        config = replace(refit, training=replace(refit.training, max_minutes=minutes, verbose=verbose))
+        estimator.config = config
+        estimator.fit(train, validation)
+        estimator.config = replace(config, training=replace(config.training, max_minutes=base.training.max_minutes))
+    estimator.search = {
+        "study_name": study.study_name,
+        "storage": options.storage or "memory",
+        "best": {"score": score, "settings": settings},
+        "trials_here": done,
+        "trials": trial_table(study),
+        "seconds": round(time.monotonic() - started, 2),
+    }
+    return estimator
+
+
+def trial_table(study: optuna.Study) -> list[dict]:
+    """One row per trial of the study: number, state, score, settings, worker, seconds, best epoch."""
+    return [
+        {
+            "number": t.number,
+            "state": t.state.name.lower(),
+            "score": t.value,
+            **t.params,
+            "worker": t.user_attrs.get("worker"),
+            "seconds": t.user_attrs.get("seconds"),
+            "best_epoch": t.user_attrs.get("best_epoch"),
+        }
+        for t in study.get_trials(deepcopy=False)
+    ]
+
+
+def _progress(verbose: bool, number: int, what: str, overrides: dict, seconds: float) -> None:
+    if verbose:
+        settings = " ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in overrides.items())
+        print(f"trial {number}: {what}; {settings} ({seconds:.1f} s)", file=sys.stderr, flush=True)
