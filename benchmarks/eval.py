@@ -25,11 +25,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from eval_data import FORECAST_SERIES  # noqa: E402
-
-from lstmkit.evaluation.baselines import all_baselines  # noqa: E402
-from lstmkit.evaluation.metrics import mase_scale  # noqa: E402
-from lstmkit.tasks.forecast import Forecaster  # noqa: E402
+from eval_data import FORECAST_SERIES
+from lstmkit.evaluation.baselines import all_baselines
+from lstmkit.evaluation.metrics import mase_scale
+from lstmkit.tasks.forecast import Forecaster
 
 RESULTS = Path(__file__).parent / "results"
 FOLDS = 3
@@ -63,7 +62,9 @@ def forecast_series(name: str, overrides: dict, auto_minutes: float | None) -> d
         runs = {"lstmkit": {}} | ({"lstmkit --auto": {"max_minutes": auto_minutes}} if auto_minutes else {})
         for method, extra in runs.items():
             started = time.perf_counter()
-            model = Forecaster(horizon=horizon, season=season, test_fraction=0.0, verbose=False, **overrides, **extra).fit(train, auto=bool(extra))
+            model = Forecaster(horizon=horizon, season=season, test_fraction=0.0, verbose=False, **overrides, **extra).fit(
+                train, auto=bool(extra)
+            )
             forecasts[method] = model.predict().iloc[:, 0].to_numpy()
             seconds[method] = seconds.get(method, 0.0) + time.perf_counter() - started
         for method, forecast in forecasts.items():
@@ -94,8 +95,10 @@ def markdown(rows: list[dict], totals: dict) -> str:
     ]
     for r in rows:
         best = min(r["mase"].values())
-        cells = [f"**{v:.3f}**" if v == best else f"{v:.3f}" for v in r["mase"].values()]
-        lines.append(f"| {r['series']} | {r['frequency']} | {r['rows']} | " + " | ".join(cells) + f" | {r['seconds']['lstmkit'] / FOLDS:.1f} |")
+        cells = [f"**{v:.3f}**" if v == best else f"{v:.3f}" for v in (r["mase"][m] for m in methods)]
+        lines.append(
+            f"| {r['series']} | {r['frequency']} | {r['rows']} | " + " | ".join(cells) + f" | {r['seconds']['lstmkit'] / FOLDS:.1f} |"
+        )
     geo = totals["geometric_mean_mase"]
     lines.append("| **geometric mean** | | | " + " | ".join(f"{geo[m]:.3f}" for m in methods) + " | |")
     beats = totals["beats_seasonal_naive"]

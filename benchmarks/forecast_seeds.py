@@ -5,7 +5,7 @@ Adam, 100 epochs, MSE. Both sides train on the windows whose target lies in the 
 rows and are scored on the same 1-step test windows (targets in the last 20%). The hand-written side
 is what the tutorial's code becomes in PyTorch: a Python loop builds the windows, a DataLoader
 shuffles them, 100 epochs run. lstmkit runs ``Forecaster`` with only lookback=20 set; it is free to
-use its own defaults (batch 128, lr 3e-3 with plateau decay, early stopping on 10% validation rows).
+use its own defaults (batch 32, lr 3e-3 with plateau decay, an ensemble of 3, early stopping on 10% validation rows).
 
 Reported, medians over --repeats seeds: wall time (data preparation + training + test prediction)
 and test MSE of each side, and lstmkit's time to quality: the training time at which its model first

@@ -181,3 +181,34 @@ def test_out_that_is_a_file_is_refused(tmp_path):
     (tmp_path / "taken").write_text("x")
     result = lstmkit("forecast", "train", "--data", "ramp", "--out", str(tmp_path / "taken"))
     assert result.returncode == 2 and "is an existing file" in result.stderr
+
+
+def test_cli_auto_writes_the_trial_table_and_refuses_search_flags_without_auto(tmp_path):
+    data = tmp_path / "s.csv"
+    pd.DataFrame({"y": np.sin(2 * np.pi * np.arange(120) / 12) + 0.02 * np.arange(120)}).to_csv(data, index=False)
+    out = tmp_path / "run"
+    result = lstmkit(
+        "forecast",
+        "train",
+        "--data",
+        data,
+        "--horizon",
+        "4",
+        "--season",
+        "12",
+        "--epochs",
+        "2",
+        "--auto",
+        "--trials",
+        "2",
+        "--out",
+        out,
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["search"]["trials"] == 2 and report["search"]["storage"] == "memory"
+    assert len(json.loads((out / "trials.json").read_text())) == 2
+    assert result.stderr.count("trial ") >= 2  # a progress line per trial
+    refused = lstmkit("forecast", "train", "--data", data, "--trials", "2", "--out", tmp_path / "other")
+    assert refused.returncode == 2 and "--trials only applies with --auto" in refused.stderr

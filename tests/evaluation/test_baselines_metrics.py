@@ -43,3 +43,35 @@ def test_undefined_metrics_are_none_not_nan():
     assert mase_scale(np.ones(10), 1) is None
     assert mase_scale(np.arange(10.0), 1) == 1.0
     assert mase_scale(np.arange(10.0), 3) == 3.0
+
+
+def _monthly(n=96, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return (100 + 0.5 * t + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, n))[:, None]
+
+
+@pytest.mark.parametrize("method", ["ets", "arima"])
+def test_statistical_baselines_are_statsforecasts_models_fitted_before_the_origin(method):
+    from statsforecast.models import AutoARIMA, AutoETS
+
+    from lstmkit.evaluation.baselines import statistical
+
+    y = _monthly()
+    ours = statistical(y, np.array([72]), 12, 12, method)[0, :, 0]
+    model = {"ets": AutoETS, "arima": AutoARIMA}[method](season_length=12).fit(y[:72, 0])
+    np.testing.assert_allclose(ours, model.predict(12)["mean"])
+    # later origins reuse the parameters on the longer history: a seasonal trend is followed, not repeated
+    later = statistical(y, np.array([72, 84]), 12, 12, method)
+    assert later.shape == (2, 12, 1)
+    truth = y[84:96, 0]
+    assert np.mean(np.abs(later[1, :, 0] - truth)) < np.mean(np.abs(seasonal_naive(y, np.array([84]), 12, 12)[0, :, 0] - truth))
+
+
+def test_all_baselines_add_ets_and_arima_only_with_enough_history():
+    from lstmkit.evaluation.baselines import all_baselines
+
+    y = _monthly(40)
+    assert set(all_baselines(y, np.array([30]), 3, 12)) == {"naive", "drift", "seasonal_naive", "ets", "arima"}
+    assert set(all_baselines(y, np.array([20]), 3, 12)) == {"naive", "drift", "seasonal_naive"}  # fewer than 2 seasons
+    assert set(all_baselines(y, np.array([30]), 3, 12, statistical_models=False)) == {"naive", "drift", "seasonal_naive"}

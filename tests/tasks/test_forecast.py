@@ -210,3 +210,66 @@ def test_backtest_pools_rmse_through_the_mean_squared_error():
     weights = np.array([f["origins"] for f in folds])
     mse = np.array([f["metrics"]["model"]["rmse"] ** 2 for f in folds])
     assert result["metrics"]["model"]["rmse"] == pytest.approx(np.sqrt(np.average(mse, weights=weights)))
+
+
+def _monthly_frame(n=120, seed=0, growth=0.01):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = 100 * np.exp(growth * t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12)) * np.exp(rng.normal(0, 0.01, n))
+    return pd.DataFrame({"date": pd.date_range("2000-01-01", periods=n, freq="MS"), "y": y})
+
+
+def test_the_untrained_network_forecasts_its_seasonal_anchor():
+    from lstmkit.evaluation.baselines import seasonal_naive
+    from lstmkit.tasks.networks import ForecastNet
+
+    config = ForecasterConfig(horizon=15, lookback=24)
+    net = ForecastNet(1, 1, 1, config, anchor_season=12).eval()
+    y = np.random.default_rng(0).normal(size=(60, 1))
+    x = torch.tensor(y[None, 30:54], dtype=torch.float32)  # rows 30..53: forecast from origin 54
+    expected = seasonal_naive(y, np.array([54]), 15, 12)[0, :, 0]
+    np.testing.assert_allclose(net(x)[0, :, 0, 0].detach().numpy(), expected, rtol=1e-5, atol=1e-5)
+    last = ForecastNet(1, 1, 1, config, anchor_season=1).eval()
+    np.testing.assert_allclose(last(x)[0, :, 0, 0].detach().numpy(), np.full(15, y[53, 0]), rtol=1e-5)
+
+
+def test_seasonality_test_tells_a_season_from_a_trend_and_from_noise():
+    from lstmkit.tasks.forecast import is_seasonal
+
+    rng = np.random.default_rng(1)
+    t = np.arange(120)
+    assert is_seasonal(np.sin(2 * np.pi * t / 12) + 0.01 * t + rng.normal(0, 0.2, 120), 12)
+    assert not is_seasonal(np.cumsum(rng.normal(size=120)), 12)  # a random walk
+    assert not is_seasonal(0.5 * t + rng.normal(0, 1, 120), 12)  # a trend alone
+    assert not is_seasonal(np.sin(2 * np.pi * t[:20] / 12), 12)  # fewer than two seasons: no verdict
+
+
+def test_positive_growing_series_is_modelled_in_logs_and_forecast_positive():
+    frame = _monthly_frame()
+    model = Forecaster(horizon=12, epochs=3, verbose=False, test_fraction=0.0).fit(frame)
+    assert model.log_targets and model.anchor_season == 12 and model.lookback >= 12
+    assert (model.predict()["y"] > 0).all()
+    shifted = frame.assign(y=frame["y"] - 150)  # negative values: the default keeps the original scale
+    assert not Forecaster(horizon=12, epochs=1, verbose=False, test_fraction=0.0).fit(shifted).log_targets
+    with pytest.raises(UserError, match="transform='log' needs positive target values"):
+        Forecaster(horizon=12, epochs=1, verbose=False, transform="log").fit(shifted)
+
+
+def test_an_ensemble_forecasts_the_median_of_members_reading_shorter_lookbacks(tmp_path):
+    model = Forecaster(horizon=3, lookback=24, ensemble=3, anchor="last", epochs=2, verbose=False, test_fraction=0.0).fit("sine")
+    assert model.model.lookbacks == [24, 16, 8]
+    x = model.model_inputs(model.series.values[-24:])[None]
+    with torch.no_grad():
+        members = torch.stack([m(x[:, -k:]) for m, k in zip(model.model.members, model.model.lookbacks)], dim=-1)
+    median = members.median(dim=-1).values[0, :, 0, 0].numpy() * model.scaler.scale[0] + model.scaler.shift[0]
+    np.testing.assert_allclose(model.predict().iloc[:, 0].to_numpy(), median, rtol=1e-5)
+    model.save(tmp_path / "m")
+    np.testing.assert_allclose(Forecaster.load(tmp_path / "m").predict().to_numpy(), model.predict().to_numpy(), rtol=1e-6)
+
+
+def test_short_series_validates_on_one_horizon_and_val_fraction_zero_validates_on_nothing():
+    frame = _monthly_frame(72)
+    model = Forecaster(horizon=12, verbose=False, test_fraction=0.0, epochs=2).fit(frame)
+    assert model.history.best_val_loss is not None  # 10% of 72 rows is 7 < 12: the validation part grew to 12 rows
+    none = Forecaster(horizon=12, verbose=False, test_fraction=0.0, val_fraction=0.0, epochs=2).fit(frame)
+    assert none.history.best_val_loss is None and len(none.history.epochs) == 2

@@ -153,7 +153,9 @@ def _search_options(auto: dict, training):
                 raise UserError(f"--{name.replace('_', '-')} only applies with --auto; add --auto or drop it")
         return None
     if training.resume:
-        raise UserError("--resume continues one training run; it cannot resume an --auto search (rerun --auto with --study-storage instead)")
+        raise UserError(
+            "--resume continues one training run; it cannot resume an --auto search (rerun --auto with --study-storage instead)"
+        )
     options = SearchOptions(auto["trials"], training.max_minutes, auto["study_storage"], auto["study_name"])
     options.check()
     return options

@@ -156,7 +156,9 @@ def train(
             "loss": str(plot_loss(out / "loss.png", history.epochs, history.best_epoch)),
         }
 
-    report = train_run(out, model, series, measure=lambda: {"lookback": model.lookback, **(model.metrics or {})}, plots=plots, search=search)
+    report = train_run(
+        out, model, series, measure=lambda: {"lookback": model.lookback, **(model.metrics or {})}, plots=plots, search=search
+    )
 
     def text() -> None:
         if model.metrics:

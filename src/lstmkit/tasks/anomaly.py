@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
-import torch
 
 from lstmkit.data.series import Series, read_table, to_series
 from lstmkit.errors import UserError
@@ -25,7 +24,7 @@ from lstmkit.evaluation.metrics import precision_recall
 from lstmkit.tasks.base import Estimator, config_from_dict
 from lstmkit.tasks.defaults import forecast_training
 from lstmkit.tasks.forecast import Forecaster, ForecasterConfig
-from lstmkit.tasks.networks import ForecastNet
+from lstmkit.tasks.networks import ForecastEnsemble, ForecastNet
 from lstmkit.training import TrainingOptions
 
 KIND = "anomaly"
@@ -69,9 +68,11 @@ class AnomalyDetector(Estimator):
     config: AnomalyConfig
     series: Series | None = None  # the data fit() scanned (None after load: predict is given data)
 
-    def fit(self, train, validation=None, *, callbacks=()) -> AnomalyDetector:
+    def fit(self, train, validation=None, *, callbacks=(), auto=False) -> AnomalyDetector:
         """Learn normal behaviour from the first ``train_fraction`` of ``train``'s rows (a dataset name, a
         file, a DataFrame or a Series); ``validation``, if given, are later normal rows for early stopping."""
+        if auto:
+            raise UserError("AnomalyDetector has no --auto search yet; set its options (lookback=, hidden_size=, ...) by hand")
         cfg = self.config
         series = self.read(train)
         if series.n_targets != 1 or series.covariates:
@@ -198,7 +199,7 @@ class AnomalyDetector(Estimator):
         self.center, self.spread = pre["residual_median"], pre["residual_scale"]
         self.series = None
 
-    def _build(self) -> ForecastNet:
+    def _build(self) -> ForecastNet | ForecastEnsemble:
         self.forecaster.model = self.forecaster._build()
         return self.forecaster.model
 

@@ -32,6 +32,7 @@ class Estimator:
     kind: ClassVar[str]
     config_class: ClassVar[type]
     in_search = False  # a trial of --auto: _after_fit skips what only the final model reports (test scores)
+    search: dict | None = None  # after fit(auto=...): the trial table and the best settings (lstmkit.training.search)
 
     def __init__(self, config=None, **overrides) -> None:
         self.config = configure(self.config_class, config, overrides, type(self).__name__)

@@ -228,7 +228,7 @@ class Forecaster(Estimator):
     def refit_cost(self) -> float:
         return float(self.config.ensemble)
 
-    def _auto_refit(self, winner: Forecaster, settings: dict):
+    def _auto_refit(self, winner: Estimator, settings: dict):
         """The best settings on training + validation rows, for the epochs the best trial kept, as an ensemble."""
         epochs = max(1, settings.get("best_epoch") or 1)
         config = replace(winner.config, ensemble=self.config.ensemble, val_fraction=0.0)

@@ -92,7 +92,9 @@ class ForecastEnsemble(nn.Module):
     window (L, then shorter lookbacks down to a season or L/N) from its own initialisation. Inputs: x
     (B, L, C). Outputs: (B, S, K, Q, N); the forecast is the median over the members (N-BEATS's recipe)."""
 
-    def __init__(self, n_inputs: int, n_targets: int, n_quantiles: int, config: ForecasterConfig, anchor_season: int, lookback: int) -> None:
+    def __init__(
+        self, n_inputs: int, n_targets: int, n_quantiles: int, config: ForecasterConfig, anchor_season: int, lookback: int
+    ) -> None:
         super().__init__()
         n = config.ensemble
         shortest = max(anchor_season, 2, lookback // n)

@@ -66,8 +66,35 @@ def open_storage(url: str | None):
         raise UserError(f"--study-storage {url!r} is not a storage URL; use journal:PATH or an RDB URL such as sqlite:///study.db")
     try:
         return optuna.storages.RDBStorage(url)
-    except Exception as error:  # noqa: BLE001 - SQLAlchemy raises many kinds; all mean the same to the user
+    except Exception as error:  # SQLAlchemy raises many kinds; all mean the same to the user
         raise UserError(f"--study-storage {url!r} cannot be opened: {error}") from None
+
+
+class _Configured:
+    """Answers a search space's questions with the config's own values (a trial of the configured settings);
+    a value the config leaves to the data (None) takes the middle choice, which the spaces centre on the default."""
+
+    def __init__(self, config) -> None:
+        self.config = config
+        self.asked: dict[str, Any] = {}
+
+    def _value(self, name: str):
+        if hasattr(self.config, name):
+            return getattr(self.config, name)
+        return getattr(self.config.training, name, None)
+
+    def suggest_categorical(self, name: str, choices):
+        value = self._value(name)
+        self.asked[name] = value if value in choices else choices[len(choices) // 2]
+        return self.asked[name]
+
+    def suggest_int(self, name: str, low: int, high: int, **_) -> int:
+        self.asked[name] = int(min(max(self._value(name), low), high))
+        return self.asked[name]
+
+    def suggest_float(self, name: str, low: float, high: float, **_) -> float:
+        self.asked[name] = float(min(max(self._value(name), low), high))
+        return self.asked[name]
 
 
 class _Pruning(Callback):
@@ -106,6 +133,10 @@ def auto_fit(estimator: Estimator, train, validation=None, options: SearchOption
         sampler=optuna.samplers.TPESampler(seed=seed + (os.getpid() if shared else 0), n_startup_trials=5),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=5),
     )
+    if not study.trials:  # the configured settings are the first trial: the search can only find better on validation
+        configured = _Configured(base)
+        estimator.search_space(configured, train)
+        study.enqueue_trial(configured.asked, skip_if_exists=True)
     worker = f"{socket.gethostname()}:{os.getpid()}"
     started = time.monotonic()
     deadline = started + options.max_minutes * 60 if options.max_minutes else math.inf
@@ -113,20 +144,20 @@ def auto_fit(estimator: Estimator, train, validation=None, options: SearchOption
     best: tuple[float, Estimator, Any] | None = None
     # Each trial may take an eighth of the budget, so that several run; the final fit is kept room for
     # (the longest trial times the refit's cost: an ensemble of N costs N trials).
-    trial_cap = (deadline - started) / 8
+    trial_cap = options.max_minutes * 60 / 8 if options.max_minutes else math.inf
     longest = 0.0
-    done = 0
+    done = unscored = 0
     while options.trials is None or done < options.trials:
-        left = deadline - time.monotonic() - max(longest, trial_cap if done == 0 else 0.0) * estimator.refit_cost
+        left = math.inf
+        if options.max_minutes:
+            left = deadline - time.monotonic() - max(longest, trial_cap if done == 0 else 0.0) * estimator.refit_cost
         if left <= 1.0 and done > 0:
             break
         trial = study.ask()
         trial.set_user_attr("worker", worker)
         overrides = estimator.search_space(trial, train)
         budget = None if math.isinf(left) else max(min(left, trial_cap), 1.0) / 60
-        candidate = type(estimator)(
-            base, **overrides, max_minutes=budget, verbose=False, checkpoint_dir=None, resume=False
-        )
+        candidate = type(estimator)(base, **overrides, max_minutes=budget, verbose=False, checkpoint_dir=None, resume=False)
         candidate.in_search = True
         pruning = _Pruning(trial)
         trial_started = time.monotonic()
@@ -147,10 +178,14 @@ def auto_fit(estimator: Estimator, train, validation=None, options: SearchOption
         score = history.best_val_loss
         trial.set_user_attr("best_epoch", history.best_epoch)
         trial.set_user_attr("seconds", round(seconds, 2))
-        if pruning.pruned:
+        if "budget" in history.stopped_because and len(history.epochs) < 2:
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)  # one epoch cut short says nothing about the settings
+            _progress(verbose, trial.number, "the budget ran out in its first epoch", overrides, seconds)
+        elif pruning.pruned:
             study.tell(trial, state=optuna.trial.TrialState.PRUNED)
             _progress(verbose, trial.number, "pruned", overrides, seconds)
         elif score is None or not math.isfinite(score):
+            unscored += score is None
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
             _progress(verbose, trial.number, "no validation score", overrides, seconds)
         else:
@@ -159,6 +194,21 @@ def auto_fit(estimator: Estimator, train, validation=None, options: SearchOption
                 best = (score, candidate, overrides | {"best_epoch": history.best_epoch})
             _progress(verbose, trial.number, f"score {score:.5g} (best here {best[0]:.5g})", overrides, seconds)
         done += 1
+    if best is None and done > 0 and unscored == done:
+        # every trial trained but none could be validated (a series too short to hold out a horizon): no
+        # search is possible, so the configured settings are fitted as they are
+        print("--auto: the data leaves no validation rows to score trials on; fitting the configured settings instead", file=sys.stderr)
+        estimator.fit(train, validation)
+        estimator.search = {
+            "study_name": study.study_name,
+            "storage": options.storage or "memory",
+            "best": None,
+            "trials_here": done,
+            "trials": trial_table(study),
+            "seconds": round(time.monotonic() - started, 2),
+            "fallback": "no validation rows",
+        }
+        return estimator
     if best is None:
         spent = (time.monotonic() - started) / 60
         raise UserError(
@@ -166,6 +216,14 @@ def auto_fit(estimator: Estimator, train, validation=None, options: SearchOption
             "the budget is too small for even one trial: raise --max-minutes or --trials"
         )
     score, winner, settings = best
+    if estimator.refit_cost and study.best_trial.value is not None and study.best_trial.value < score:
+        # another worker of a shared study found better settings: the final fit takes those
+        shared_best = study.best_trial
+        score = shared_best.value
+        settings = estimator.search_space(optuna.trial.FixedTrial(shared_best.params), train) | {
+            "best_epoch": shared_best.user_attrs.get("best_epoch")
+        }
+        winner = type(estimator)(base, **{k: v for k, v in settings.items() if k != "best_epoch"})
     refit = estimator._auto_refit(winner, settings)
     if refit is None:
         estimator.__dict__.update(winner.__dict__)
