@@ -57,7 +57,7 @@ WORKER = textwrap.dedent(
     from lstmkit.training.search import SearchOptions
     t = np.arange(160)
     frame = pd.DataFrame({"y": np.sin(2 * np.pi * t / 12) + 0.02 * t})
-    model = Forecaster(horizon=6, season=12, epochs=3, verbose=False)
+    model = Forecaster(horizon=6, season=12, epochs=2, ensemble=1, test_fraction=0.0, verbose=False)
     model.fit(frame, auto=SearchOptions(trials=3, storage=sys.argv[1], study_name="shared"))
     print(json.dumps(model.search["trials"]))
     """
