@@ -46,7 +46,7 @@ class SearchOptions:
         if self.max_minutes is not None and not (math.isfinite(self.max_minutes) and self.max_minutes > 0):
             raise UserError(f"max_minutes must be a positive number, got {self.max_minutes!r}")
         if self.trials is None and self.max_minutes is None:
-            raise UserError("--auto needs a budget: --max-minutes, --trials, or both")
+            raise UserError("--auto (auto=True) needs a budget: --max-minutes (max_minutes=), --trials (SearchOptions(trials=)), or both")
 
 
 def open_storage(url: str | None):
