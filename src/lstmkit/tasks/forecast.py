@@ -184,7 +184,8 @@ class Forecaster(Estimator):
         # least EPOCH_BATCHES optimiser steps and patience counts validation checks that are that far apart.
         batch = cfg.training.batch_size
         repeats = max(1, math.ceil(EPOCH_BATCHES * batch / len(split.train)))
-        train_tensors = tuple(t.repeat(repeats, *([1] * (t.dim() - 1))) for t in train_tensors)
+        if repeats > 1:  # a long series' tensors are not copied
+            train_tensors = tuple(t.repeat(repeats, *([1] * (t.dim() - 1))) for t in train_tensors)
         batches = math.ceil(repeats * len(split.train) / batch)
         self.epochs = cfg.training.epochs or int(min(300, max(20, math.ceil(TRAINING_STEPS / batches))))
         if not len(split.val) and cfg.val_fraction > 0 and not cfg.training.epochs:
@@ -425,7 +426,7 @@ class Forecaster(Estimator):
         if cfg.val_fraction == 0:
             return test_start, test_start
         val_rows = max(1, int(round(cfg.val_fraction * n)))
-        lookback = max(8, self.series.season if hasattr(self, "series") else 1)  # not the lookback: every trial of --auto validates alike
+        lookback = max(8, self.series.season)  # not the lookback: every trial of --auto validates alike
         if val_rows < cfg.horizon and test_start - cfg.horizon - lookback - cfg.horizon + 1 >= MIN_TRAIN_WINDOWS:
             val_rows = cfg.horizon
         return test_start - val_rows, test_start

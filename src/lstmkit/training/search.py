@@ -199,15 +199,7 @@ def auto_fit(estimator: Estimator, train, validation=None, options: SearchOption
         # search is possible, so the configured settings are fitted as they are
         print("--auto: the data leaves no validation rows to score trials on; fitting the configured settings instead", file=sys.stderr)
         estimator.fit(train, validation)
-        estimator.search = {
-            "study_name": study.study_name,
-            "storage": options.storage or "memory",
-            "best": None,
-            "trials_here": done,
-            "trials": trial_table(study),
-            "seconds": round(time.monotonic() - started, 2),
-            "fallback": "no validation rows",
-        }
+        estimator.search = _summary(study, options, None, done, started) | {"fallback": "no validation rows"}
         return estimator
     if best is None:
         spent = (time.monotonic() - started) / 60
@@ -237,15 +229,20 @@ def auto_fit(estimator: Estimator, train, validation=None, options: SearchOption
         estimator.config = config
         estimator.fit(train, validation)
         estimator.config = replace(config, training=replace(config.training, max_minutes=base.training.max_minutes))
-    estimator.search = {
+    estimator.search = _summary(study, options, {"score": score, "settings": settings}, done, started)
+    return estimator
+
+
+def _summary(study: optuna.Study, options: SearchOptions, best: dict | None, done: int, started: float) -> dict:
+    """What ``estimator.search`` holds after a search."""
+    return {
         "study_name": study.study_name,
         "storage": options.storage or "memory",
-        "best": {"score": score, "settings": settings},
+        "best": best,
         "trials_here": done,
         "trials": trial_table(study),
         "seconds": round(time.monotonic() - started, 2),
     }
-    return estimator
 
 
 def trial_table(study: optuna.Study) -> list[dict]:
