@@ -426,7 +426,9 @@ class Forecaster(Estimator):
         if cfg.val_fraction == 0:
             return test_start, test_start
         val_rows = max(1, int(round(cfg.val_fraction * n)))
-        lookback = max(8, self.series.season)  # not the lookback: every trial of --auto validates alike
+        # a season, not the lookback, so that every trial of --auto validates alike; no series yet: the split
+        # of an unfitted model (n rows of unknown season) is asked for too
+        lookback = max(8, self.series.season if hasattr(self, "series") else 1)
         if val_rows < cfg.horizon and test_start - cfg.horizon - lookback - cfg.horizon + 1 >= MIN_TRAIN_WINDOWS:
             val_rows = cfg.horizon
         return test_start - val_rows, test_start
