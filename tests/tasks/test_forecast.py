@@ -223,13 +223,21 @@ def test_the_untrained_network_forecasts_its_seasonal_anchor():
     from lstmkit.evaluation.baselines import seasonal_naive
     from lstmkit.tasks.networks import ForecastNet
 
-    config = ForecasterConfig(horizon=15, lookback=24)
-    net = ForecastNet(1, 1, 1, config, anchor_season=12).eval()
     y = np.random.default_rng(0).normal(size=(60, 1))
-    x = torch.tensor(y[None, 30:54], dtype=torch.float32)  # rows 30..53: forecast from origin 54
+    one_season = ForecastNet(1, 1, 1, ForecasterConfig(horizon=15, lookback=12), anchor_season=12).eval()
+    x = torch.tensor(y[None, 42:54], dtype=torch.float32)  # rows 42..53: forecast from origin 54
     expected = seasonal_naive(y, np.array([54]), 15, 12)[0, :, 0]
-    np.testing.assert_allclose(net(x)[0, :, 0, 0].detach().numpy(), expected, rtol=1e-5, atol=1e-5)
-    last = ForecastNet(1, 1, 1, config, anchor_season=1).eval()
+    np.testing.assert_allclose(one_season(x)[0, :, 0, 0].detach().numpy(), expected, rtol=1e-5, atol=1e-5)
+
+    # two seasons in the window: the last season's mean plus the profile averaged over both seasons
+    two_seasons = ForecastNet(1, 1, 1, ForecasterConfig(horizon=15, lookback=24), anchor_season=12).eval()
+    x = torch.tensor(y[None, 30:54], dtype=torch.float32)
+    first, second = y[30:42, 0], y[42:54, 0]
+    profile = ((first - first.mean()) + (second - second.mean())) / 2
+    expected = [second.mean() + profile[h % 12] for h in range(15)]
+    np.testing.assert_allclose(two_seasons(x)[0, :, 0, 0].detach().numpy(), expected, rtol=1e-5, atol=1e-5)
+
+    last = ForecastNet(1, 1, 1, ForecasterConfig(horizon=15, lookback=24), anchor_season=1).eval()
     np.testing.assert_allclose(last(x)[0, :, 0, 0].detach().numpy(), np.full(15, y[53, 0]), rtol=1e-5)
 
 

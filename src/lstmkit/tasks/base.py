@@ -11,6 +11,7 @@ go through one pair of hooks, ``_preprocessing`` (what the model needs besides i
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, fields, replace
 from pathlib import Path
@@ -224,3 +225,19 @@ def trim_padding(batch: tuple):
     tensors padded to the longest sequence of all the data, so most of their padding is wasted work."""
     steps = int(batch[1].max())
     return tuple(t[:, :steps] if t.dim() > 1 else t for t in batch)
+
+
+EPOCH_BATCHES = 20  # the fewest optimiser steps between two validation checks
+
+
+def sized_training(tensors: tuple[Tensor, ...], batch_size: int, steps: int, epochs: int | None) -> tuple[tuple[Tensor, ...], int]:
+    """Training sized by the data: (tensors, epochs) for about ``steps`` optimiser steps in 20..300 epochs
+    (``epochs``, when given, wins). A small training set repeats within an epoch, so that an epoch is at
+    least EPOCH_BATCHES steps and patience counts validation checks that are that many steps apart (50
+    samples would otherwise get one step per epoch and stop after a handful of updates)."""
+    n = len(tensors[0])
+    repeats = max(1, math.ceil(EPOCH_BATCHES * batch_size / n))
+    if repeats > 1:  # a large training set is not copied
+        tensors = tuple(t.repeat(repeats, *([1] * (t.dim() - 1))) for t in tensors)
+    batches = math.ceil(repeats * n / batch_size)
+    return tensors, epochs or int(min(300, max(20, math.ceil(steps / batches))))

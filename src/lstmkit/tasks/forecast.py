@@ -12,7 +12,6 @@ trending and non-stationary series (prices, CO2) stay inside the range the netwo
 
 from __future__ import annotations
 
-import math
 import sys
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -29,7 +28,7 @@ from lstmkit.data.windows import sliding_windows
 from lstmkit.errors import UserError
 from lstmkit.evaluation.baselines import all_baselines
 from lstmkit.evaluation.metrics import forecast_metrics, mase_scale
-from lstmkit.tasks.base import Estimator, check_sizes
+from lstmkit.tasks.base import Estimator, check_sizes, sized_training
 from lstmkit.tasks.defaults import forecast_training
 from lstmkit.tasks.networks import ForecastEnsemble, ForecastNet
 from lstmkit.training import TrainingOptions
@@ -40,7 +39,6 @@ TRANSFORMS = ("auto", "log", "none")
 ANCHORS = ("auto", "last", "seasonal")
 MIN_TRAIN_WINDOWS = 8  # the validation part grows to one horizon only when this many training windows remain
 UNVALIDATED_EPOCHS = 5
-EPOCH_BATCHES = 20  # the fewest optimiser steps between two validation checks
 TRAINING_STEPS = 1200  # epochs=None: about this many optimiser steps, in 20..300 epochs
 LAG_WARNING = 0.25  # a 1-step forecast that moves less than this share of the series' own step is "shifted input"
 
@@ -180,14 +178,7 @@ class Forecaster(Estimator):
         train_tensors = (x[split.train.start : split.train.stop], y[split.train.start : split.train.stop, :steps])
         val = (x[split.val.start : split.val.stop], y[split.val.start : split.val.stop, :steps])
         self._has_test = len(split.test) > 0
-        # A short series has few windows: each epoch passes over them several times, so that an epoch is at
-        # least EPOCH_BATCHES optimiser steps and patience counts validation checks that are that far apart.
-        batch = cfg.training.batch_size
-        repeats = max(1, math.ceil(EPOCH_BATCHES * batch / len(split.train)))
-        if repeats > 1:  # a long series' tensors are not copied
-            train_tensors = tuple(t.repeat(repeats, *([1] * (t.dim() - 1))) for t in train_tensors)
-        batches = math.ceil(repeats * len(split.train) / batch)
-        self.epochs = cfg.training.epochs or int(min(300, max(20, math.ceil(TRAINING_STEPS / batches))))
+        train_tensors, self.epochs = sized_training(train_tensors, cfg.training.batch_size, TRAINING_STEPS, cfg.training.epochs)
         if not len(split.val) and cfg.val_fraction > 0 and not cfg.training.epochs:
             # Nothing to validate on (a series too short for a held-out horizon): a few epochs only, so that
             # the network stays near its anchor forecast instead of memorising the few windows it has.
