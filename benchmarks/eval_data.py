@@ -113,3 +113,40 @@ FORECAST_SERIES: dict[str, tuple[Loader, int, int, str]] = {
     "solar_half_hourly": (lambda: sktime_series("solar", "solar_gen"), 48, 48, "half-hourly"),
     "WWWusage": (lambda: r_series("WWWusage"), 1, 10, "minute"),
 }
+
+
+def read_ts(path: Path) -> tuple[list[np.ndarray], list[str]]:
+    """A UCR/UEA ``.ts`` file: one case per data line, dimensions separated by ':', values by ',', the
+    label last. Returns (T_i, F) float arrays (lengths may differ) and their labels."""
+    sequences, labels = [], []
+    in_data = False
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if not in_data:
+            in_data = line.lower() == "@data"
+            continue
+        *dims, label = line.split(":")
+        columns = [np.array([float(v) if v != "?" else np.nan for v in d.split(",")]) for d in dims]
+        length = min(len(c) for c in columns)
+        sequences.append(np.stack([c[:length] for c in columns], axis=1))
+        labels.append(label.strip())
+    return sequences, labels
+
+
+def ucr_split(name: str) -> dict[str, tuple[list[np.ndarray], list[str]]]:
+    """The archive's official train/test split of one of the sets in sktime's data folder."""
+    folder = _package_dir("sktime") / "datasets" / "data" / name
+    return {part: read_ts(folder / f"{name}_{part.upper()}.ts") for part in ("train", "test")}
+
+
+# Time-series classification sets (UCR/UEA archive, official splits): name -> description.
+CLASSIFY_SETS = {
+    "GunPoint": "univariate, 2 classes, 50 train, length 150",
+    "ArrowHead": "univariate, 3 classes, 36 train, length 251",
+    "ItalyPowerDemand": "univariate, 2 classes, 67 train, length 24",
+    "OSULeaf": "univariate, 6 classes, 200 train, length 427",
+    "BasicMotions": "6 dimensions, 4 classes, 40 train, length 100",
+    "JapaneseVowels": "12 dimensions, 9 classes, 270 train, lengths 7-29",
+}

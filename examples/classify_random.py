@@ -21,7 +21,15 @@ rule = (data[:, :, 0].mean(1) > 0.5).astype(int)
 for name, labels in (("random labels (the tutorial)", coin_flips), ("labels from a rule in feature 0", rule)):
     train, test = slice(0, 800), slice(800, 1000)
     clf = SequenceClassifier(
-        hidden_size=64, bidirectional=False, pooling="last", epochs=10, batch_size=32, patience=10, dropout=0.0, verbose=False
+        hidden_size=64,
+        bidirectional=False,
+        pooling="last",
+        architecture="lstm",
+        epochs=10,
+        batch_size=32,
+        patience=10,
+        dropout=0.0,
+        verbose=False,
     )
     clf.fit((data[train], labels[train]))  # 10% of the 800 held out for validation
     train_acc = clf.evaluate(data[train], labels[train])["metrics"]["model"]["accuracy"]

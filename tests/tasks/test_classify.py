@@ -12,11 +12,11 @@ from lstmkit.tasks.networks import ClassifierModel
 
 
 @pytest.mark.parametrize("pooling", ["attention", "last", "mean", "max"])
-@pytest.mark.parametrize("cell,conv", [("lstm", 0), ("gru", 0), ("lstm", 6)])
-def test_padded_batch_gives_each_sequence_its_own_result(pooling, cell, conv):
+@pytest.mark.parametrize("cell,conv,fcn,stride", [("lstm", 0, False, 1), ("gru", 0, False, 1), ("lstm", 6, False, 1), ("lstm", 0, True, 3)])
+def test_padded_batch_gives_each_sequence_its_own_result(pooling, cell, conv, fcn, stride):
     torch.manual_seed(0)
-    config = ClassifierConfig(pooling=pooling, cell=cell, conv_channels=conv, hidden_size=5, num_layers=2, dropout=0.0)
-    model = ClassifierModel(None, 3, 4, config).eval()
+    config = ClassifierConfig(pooling=pooling, cell=cell, conv_channels=conv, hidden_size=5, num_layers=2, dropout=0.0, fcn_channels=4)
+    model = ClassifierModel(None, 3, 4, config, fcn=fcn, stride=stride).eval()
     lengths = torch.tensor([6, 2, 4])
     x = torch.randn(3, 6, 3)
     x[1, 2:] = 7.0  # padding holds garbage on purpose
@@ -26,6 +26,7 @@ def test_padded_batch_gives_each_sequence_its_own_result(pooling, cell, conv):
         alone, w_alone = model(x[b : b + 1, :n], torch.tensor([n]))
         assert torch.allclose(logits[b], alone[0], atol=1e-5)
         if pooling == "attention":
+            n = -(-n // stride)  # the encoder's steps
             assert torch.allclose(weights[b, :n], w_alone[0], atol=1e-6)
             assert torch.all(weights[b, n:] == 0) and torch.isclose(weights[b].sum(), torch.tensor(1.0))
 
@@ -101,8 +102,35 @@ def test_bad_input_is_refused():
     bad = [np.array([[np.nan]]), np.zeros((2, 1))]
     with pytest.raises(UserError, match="NaN or inf"):
         SequenceClassifier(verbose=False).fit((bad, [0, 1]), (bad, [0, 1]))
-    with pytest.raises(UserError, match="cannot hold out val_fraction=0.1 with every class in both parts"):
-        SequenceClassifier(verbose=False).fit((["a", "b", "c"], ["x", "y", "y"]))
+    with pytest.raises(UserError, match="architecture must be one of"):
+        SequenceClassifier(architecture="fcn")
+    with pytest.raises(UserError, match="normalize must be one of"):
+        SequenceClassifier(normalize="global")
+
+
+def test_a_small_training_set_trains_on_every_sample_and_says_so(capsys):
+    X, y = ["a b", "b c", "c d", "d e", "e f"] * 4, ["x", "y", "y", "x", "y"] * 4
+    clf = SequenceClassifier(hidden_size=8, embedding_dim=8, epochs=2).fit((X, y))
+    assert clf.history.best_epoch == 2 and "too few to stop on" in clf.notes[0]
+    assert "training on every sample for the whole budget" in capsys.readouterr().err
+    rare = ["a"] * 400 + ["b"]  # 40 validation samples, but one class has a single sample
+    clf = SequenceClassifier(hidden_size=8, embedding_dim=8, epochs=1, verbose=False).fit(([f"t {i}" for i in range(401)], rare))
+    assert "cannot hold out val_fraction=0.1 with every class in both parts" in clf.notes[0]
+
+
+def test_numeric_sequences_are_z_normalised_each_and_long_ones_averaged_for_the_lstm(tmp_path):
+    rng = np.random.default_rng(4)
+    t = np.linspace(0, 6, 200)
+    X = [np.sin(t * (1 + (i % 2)))[:, None] + rng.normal(0, 0.1, (200, 1)) for i in range(40)]
+    y = ["slow" if i % 2 == 0 else "fast" for i in range(40)]
+    clf = SequenceClassifier(normalize="sequence", epochs=15, lr=3e-3, verbose=False).fit((X, y))
+    assert clf.fcn and clf.normalize == "sequence" and clf.stride == 4 and clf.hidden_size == 32
+    shifted = [100 + 5 * x for x in X[:6]]  # level and scale do not matter after per-sequence z-normalisation
+    np.testing.assert_allclose(clf.predict_proba(shifted), clf.predict_proba(X[:6]), atol=1e-5)
+    assert clf.predict(X) == y
+    clf.save(tmp_path / "m")
+    loaded = SequenceClassifier.load(tmp_path / "m")
+    np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), atol=1e-6)
 
 
 def test_sentiment_corpora_and_split(tmp_path):
@@ -134,9 +162,9 @@ def test_three_classes():
 def test_internal_validation_is_held_out_before_the_vocabulary_is_built():
     from lstmkit.tasks.classify import _stratified_holdout
 
-    unique = [f"qx{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(40)]  # one word per text, letters only
-    texts = [f"good film {unique[i]}" if i % 2 else f"bad film {unique[i]}" for i in range(40)]
-    labels = ["pos" if i % 2 else "neg" for i in range(40)]
+    unique = [f"qx{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}{chr(97 + i // 676)}" for i in range(300)]  # one word per text
+    texts = [f"good film {unique[i]}" if i % 2 else f"bad film {unique[i]}" for i in range(300)]
+    labels = ["pos" if i % 2 else "neg" for i in range(300)]  # 30 held out: enough to validate on
     _, _, (val_texts, _) = _stratified_holdout(texts, labels, 0.1, 0)  # the split fit() makes with seed 0
     clf = SequenceClassifier(hidden_size=8, embedding_dim=8, epochs=1, min_freq=1, verbose=False).fit((texts, labels))
     held_out_tokens = {t.split()[-1] for t in val_texts}

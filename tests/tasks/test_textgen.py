@@ -198,6 +198,19 @@ def test_parts_split_at_whitespace_and_the_test_part_is_not_used_for_selection()
     assert len(g.val_text) > 0 and len(g.test_text) > 0
 
 
+def test_chinese_without_spaces_splits_at_sentence_ends_or_anywhere():
+    from lstmkit.tasks.textgen import split_points
+
+    text = "春眠不觉晓处处闻啼鸟。夜来风雨声花落知多少。" * 40
+    val_start, test_start = split_points(text, 0.1, 0.1)
+    assert 0 < val_start < test_start < len(text) and text[val_start - 1] == "。" and text[test_start - 1] == "。"
+    unpunctuated = "床前明月光疑是地上霜举头望明月低头思故乡" * 40
+    assert split_points(unpunctuated, 0.1, 0.1) == (640, 720)  # no break anywhere: cut at the fractions
+    for level in ("char", "word"):
+        g = TextGenerator(tiny(level=level, language="zh", seq_len=8, epochs=1)).fit(text)
+        assert g.train_text + g.val_text + g.test_text == text and g.val_text and g.test_text
+
+
 def test_kneser_ney_without_singletons_keeps_every_probability_positive():
     lm = KneserNey(3, 5).fit(np.array([1, 2, 3, 4] * 2 + [1, 2]))
     assert all(0.1 <= d <= 0.9 for d in lm.discount[1:])

@@ -60,3 +60,31 @@ class CharCNN(nn.Module):
         h = self.conv(x).masked_fill(chars.reshape(B * T, 1, W) == 0, float("-inf"))
         h = h.max(dim=2).values  # (B*T, C)
         return h.masked_fill(torch.isinf(h), 0.0).view(B, T, -1)  # words with no characters (padding) get 0
+
+
+class FullyConvolutional(nn.Module):
+    """The FCN branch of LSTM-FCN (Wang et al. 2017; Karim et al. 2017): three Conv1d + BatchNorm + ReLU
+    blocks ('same' length; kernels 7, 5, 3, odd so that 'same' padding needs no copy, where the paper's
+    first is 8) and a global average over each sequence's real steps.
+
+    Padded steps are zeroed before every convolution and left out of the average (BatchNorm's batch
+    statistics still count them: a padded batch normalises slightly differently from an unpadded one).
+
+    Inputs: x (B, T, F), lengths (B,). Outputs: (B, C) with C = channels[-1].
+    """
+
+    def __init__(self, in_features: int, channels: tuple[int, ...] = (128, 256, 128), kernels: tuple[int, ...] = (7, 5, 3)) -> None:
+        super().__init__()
+        sizes = (in_features, *channels)
+        self.blocks = nn.ModuleList(
+            nn.Sequential(nn.Conv1d(sizes[i], sizes[i + 1], k, padding="same"), nn.BatchNorm1d(sizes[i + 1]), nn.ReLU())
+            for i, k in enumerate(kernels)
+        )
+        self.out_features = channels[-1]
+
+    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
+        mask = padding_mask(lengths.to(x.device), x.shape[1]).unsqueeze(1).to(x.dtype)  # (B, 1, T)
+        h = x.transpose(1, 2)  # (B, F, T)
+        for block in self.blocks:
+            h = block(h * mask)
+        return (h * mask).sum(2) / mask.sum(2)

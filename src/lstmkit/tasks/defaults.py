@@ -17,7 +17,8 @@ def textgen_training() -> TrainingOptions:
 
 
 def classify_training() -> TrainingOptions:
-    return TrainingOptions(epochs=30, batch_size=64, lr=2e-3, patience=3, clip_grad_norm=5.0)
+    # epochs None: about 1,000 optimiser steps, 20..300 epochs of at least 20 steps (tasks/classify.py)
+    return TrainingOptions(batch_size=64, lr=2e-3, patience=3, clip_grad_norm=5.0)
 
 
 def tag_training() -> TrainingOptions:

@@ -15,7 +15,7 @@ from torch import Tensor, nn
 
 from lstmkit.nn import GRU, LSTM
 from lstmkit.nn.attention import AdditiveAttention
-from lstmkit.nn.conv import CharCNN, ConvFrontEnd, padding_mask
+from lstmkit.nn.conv import CharCNN, ConvFrontEnd, FullyConvolutional, padding_mask
 from lstmkit.nn.crf import CRF, allowed_transitions
 
 if TYPE_CHECKING:  # the configs only describe the networks; importing them at run time would be circular
@@ -152,8 +152,11 @@ class ClassifierModel(nn.Module):
     """Inputs: ids (B, T) long (0 = padding) or features (B, T, F); lengths (B,).
     Outputs: class scores (B, K) and attention weights (B, T) (None unless pooling="attention")."""
 
-    def __init__(self, vocab_size: int | None, num_features: int, num_classes: int, config: ClassifierConfig) -> None:
+    def __init__(
+        self, vocab_size: int | None, num_features: int, num_classes: int, config: ClassifierConfig, fcn: bool = False, stride: int = 1
+    ) -> None:
         super().__init__()
+        self.stride = stride  # the recurrent encoder reads averages of this many steps (LSTM-FCN on long sequences)
         self.embedding = nn.Embedding(vocab_size + 1, config.embedding_dim, padding_idx=0) if vocab_size else None
         width = config.embedding_dim if vocab_size else num_features
         self.conv = ConvFrontEnd(width, config.conv_channels, config.conv_kernel) if config.conv_channels else None
@@ -170,12 +173,18 @@ class ClassifierModel(nn.Module):
         self.attention = AdditiveAttention(out) if config.pooling == "attention" else None
         self.pooling = config.pooling
         self.drop = nn.Dropout(config.dropout)
-        self.head = nn.Linear(out, num_classes)
+        # LSTM-FCN: a fully convolutional branch reads the same inputs; its pooled features join the encoder's
+        c = config.fcn_channels
+        self.fcn = FullyConvolutional(config.embedding_dim if vocab_size else num_features, (c, 2 * c, c)) if fcn else None
+        self.head = nn.Linear(out + (self.fcn.out_features if self.fcn else 0), num_classes)
 
     def forward(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor | None]:
         x = self.drop(self.embedding(x)) if self.embedding is not None else x
+        convolved = self.fcn(x, lengths) if self.fcn is not None else None
         if self.conv is not None:
             x = self.conv(x, lengths)
+        if self.stride > 1:
+            x, lengths = _average_steps(x, lengths, self.stride)
         outputs, state = self.encoder(x, lengths=lengths)  # outputs (B, T, D)
         weights = None
         if self.attention is not None:
@@ -190,7 +199,18 @@ class ClassifierModel(nn.Module):
                 pooled = (outputs * mask).sum(1) / mask.sum(1)
             else:
                 pooled = outputs.masked_fill(~mask, float("-inf")).max(1).values
+        if convolved is not None:
+            pooled = torch.cat([pooled, convolved], dim=1)
         return self.head(self.drop(pooled)), weights
+
+
+def _average_steps(x: Tensor, lengths: Tensor, stride: int) -> tuple[Tensor, Tensor]:
+    """(B, T, F) -> (B, ceil(T / stride), F): means of consecutive blocks of real steps (padding left out,
+    so a sequence gives the same blocks alone as in a padded batch), and the new lengths."""
+    mask = padding_mask(lengths.to(x.device), x.shape[1]).unsqueeze(1).to(x.dtype)  # (B, 1, T)
+    total = F.avg_pool1d(x.transpose(1, 2) * mask, stride, stride, ceil_mode=True)
+    count = F.avg_pool1d(mask, stride, stride, ceil_mode=True)
+    return (total / count.clamp_min(1e-6)).transpose(1, 2), (lengths + stride - 1) // stride
 
 
 class TaggerModel(nn.Module):

@@ -383,7 +383,7 @@ def text_sha256(text: str) -> str:
 
 
 def split_points(text: str, val_fraction: float, test_fraction: float) -> tuple[int, int]:
-    """Where the validation and the test parts of ``text`` begin (at whitespace, so no word is cut)."""
+    """Where the validation and the test parts of ``text`` begin (at whitespace or a sentence end, see _boundary)."""
     test_start = _boundary(text, int(len(text) * (1 - test_fraction)))
     return _boundary(text, int(len(text) * (1 - test_fraction - val_fraction))), test_start
 
@@ -401,10 +401,15 @@ def _no_unk(logits: Tensor) -> Tensor:
     return logits
 
 
-def _boundary(text: str, position: int) -> int:
-    """The first whitespace at or after ``position`` (the end if none), so that no word is cut in two."""
-    match = re.compile(r"\s").search(text, position)
-    return match.start() if match else len(text)
+_BREAK = re.compile(r"\s|(?<=[。！？；…」”])")  # whitespace, or just after a Chinese sentence's end
+
+
+def _boundary(text: str, position: int, reach: int = 1000) -> int:
+    """The first whitespace or Chinese sentence end at or after ``position``, so that no word is cut in two;
+    text with neither within ``reach`` characters (Chinese written without punctuation) is cut at
+    ``position`` itself."""
+    match = _BREAK.search(text, position, position + reach)
+    return match.start() if match else min(position, len(text))
 
 
 def _filtered_probs(logits: Tensor, top_k: int | None, top_p: float | None) -> Tensor:
