@@ -4,11 +4,12 @@ the archive's official train/test splits (files in sktime's data folder; benchma
 
 Both baselines are implemented here, from their papers, because their usual libraries (sktime, aeon)
 are not dependencies: 1-NN DTW (squared point distance, summed over dimensions: "dependent" DTW; a
-Sakoe-Chiba band of 10% of the length, the full band for unequal lengths) and ROCKET (Dempster et al. 2020: random dilated kernels, PPV and max features,
-ridge classifier). ``test_eval_baselines.py`` checks the DTW against a brute-force recursion.
+Sakoe-Chiba band of 10% of the length, the full band for unequal lengths) and ROCKET (Dempster et al.
+2020: random dilated kernels, PPV and max features, ridge classifier). tests/test_benchmarks.py checks
+the DTW against the textbook recursion.
 
     python benchmarks/eval_classify.py                       # defaults, every set
-    python benchmarks/eval_classify.py --only GunPoint --set normalize=feature
+    python benchmarks/eval_classify.py --only GunPoint --set normalize=sequence --no-baselines
 """
 
 from __future__ import annotations
