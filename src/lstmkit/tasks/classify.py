@@ -34,7 +34,7 @@ from lstmkit.evaluation.baselines import bow_logreg
 from lstmkit.evaluation.metrics import classification_scores
 from lstmkit.tasks.base import Estimator, check_sizes, sized_training, trim_padding, unpack_pair
 from lstmkit.tasks.defaults import classify_training
-from lstmkit.tasks.networks import ClassifierModel
+from lstmkit.tasks.networks import ClassifierModel, classifier_width
 from lstmkit.training import TrainingOptions
 
 KIND = "classifier"
@@ -151,7 +151,7 @@ class SequenceClassifier(Estimator):
         # sizes from the data: a quarter of a small training set per batch (at least 16), so that 50
         # sequences still give several different batches an epoch
         self.batch_size = min(cfg.training.batch_size, max(16, len(train_tensors[0]) // 4))
-        self.hidden_size = cfg.hidden_size or (128 if self.text else 32)
+        self.hidden_size = classifier_width(cfg.hidden_size, self.text)
         train_tensors, self.epochs = sized_training(train_tensors, self.batch_size, TRAINING_STEPS, cfg.training.epochs)
         if validation is None:
             return train_tensors, None

@@ -148,6 +148,12 @@ class LanguageModel(nn.Module):
         return self.head(self.drop(out)), state
 
 
+def classifier_width(hidden_size: int | None, text: bool) -> int:
+    """The classifier's units per direction: as configured, else 128 for text and 32 for numeric
+    sequences (whose LSTM-FCN carries much of the signal in its convolutions; make eval)."""
+    return hidden_size or (128 if text else 32)
+
+
 class ClassifierModel(nn.Module):
     """Inputs: ids (B, T) long (0 = padding) or features (B, T, F); lengths (B,).
     Outputs: class scores (B, K) and attention weights (B, T) (None unless pooling="attention")."""
@@ -162,14 +168,15 @@ class ClassifierModel(nn.Module):
         self.conv = ConvFrontEnd(width, config.conv_channels, config.conv_kernel) if config.conv_channels else None
         width = config.conv_channels or width
         rnn = LSTM if config.cell == "lstm" else GRU
+        hidden = classifier_width(config.hidden_size, text=bool(vocab_size))
         self.encoder = rnn(
             width,
-            config.hidden_size,
+            hidden,
             num_layers=config.num_layers,
             bidirectional=config.bidirectional,
             dropout=config.dropout if config.num_layers > 1 else 0.0,
         )
-        out = config.hidden_size * (2 if config.bidirectional else 1)
+        out = hidden * (2 if config.bidirectional else 1)
         self.attention = AdditiveAttention(out) if config.pooling == "attention" else None
         self.pooling = config.pooling
         self.drop = nn.Dropout(config.dropout)
