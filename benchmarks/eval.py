@@ -110,15 +110,23 @@ def markdown(rows: list[dict], totals: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", help="comma-separated series names")
-    parser.add_argument("--set", action="append", default=[], help="a ForecasterConfig or training option override, key=value")
+def suite_parser(doc: str, items: str, config: str, stem: str) -> argparse.ArgumentParser:
+    """The options both parts of the suite take."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", help=f"comma-separated {items} names")
+    parser.add_argument("--set", action="append", default=[], help=f"a {config} or training option override, key=value")
     parser.add_argument("--auto-minutes", type=float, help="also run --auto with this budget per fit")
-    parser.add_argument("--out", default=str(RESULTS / "eval_forecast"), help="path stem of the .md and .json tables")
-    args = parser.parse_args()
-    overrides = dict(item.split("=", 1) for item in args.set)
-    overrides = {key: parse_value(value) for key, value in overrides.items()}
+    parser.add_argument("--out", default=str(RESULTS / stem), help="path stem of the .md and .json tables")
+    return parser
+
+
+def parse_overrides(items: list[str]) -> dict:
+    return {key: parse_value(value) for key, value in (item.split("=", 1) for item in items)}
+
+
+def main() -> None:
+    args = suite_parser(__doc__, "series", "ForecasterConfig", "eval_forecast").parse_args()
+    overrides = parse_overrides(args.set)
     names = args.only.split(",") if args.only else list(FORECAST_SERIES)
     rows = []
     started = time.perf_counter()

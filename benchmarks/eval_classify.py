@@ -14,7 +14,6 @@ the DTW against the textbook recursion.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -24,11 +23,9 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from eval import parse_value
+from eval import parse_overrides, suite_parser
 from eval_data import CLASSIFY_SETS, ucr_split
 from lstmkit.tasks.classify import SequenceClassifier
-
-RESULTS = Path(__file__).parent / "results"
 
 
 # ----------------------------------------------------------------------------------------- 1-NN DTW
@@ -167,14 +164,10 @@ def markdown(rows: list[dict]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", help="comma-separated set names")
-    parser.add_argument("--set", action="append", default=[], help="a ClassifierConfig or training option override, key=value")
-    parser.add_argument("--auto-minutes", type=float, help="also run --auto with this budget per set")
-    parser.add_argument("--out", default=str(RESULTS / "eval_classify"), help="path stem of the .md and .json tables")
+    parser = suite_parser(__doc__, "set", "ClassifierConfig", "eval_classify")
     parser.add_argument("--no-baselines", action="store_true", help="lstmkit only (for comparing its settings)")
     args = parser.parse_args()
-    overrides = {key: parse_value(value) for key, value in (item.split("=", 1) for item in args.set)}
+    overrides = parse_overrides(args.set)
     rows = []
     for name in args.only.split(",") if args.only else list(CLASSIFY_SETS):
         row = classify_set(name, overrides, args.auto_minutes, not args.no_baselines)
