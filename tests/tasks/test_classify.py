@@ -52,7 +52,7 @@ def variable_length_task(n, seed):
 
 def test_learns_a_numeric_task_with_variable_lengths_and_round_trips(tmp_path):
     X, y = variable_length_task(600, 0)
-    clf = SequenceClassifier(hidden_size=16, pooling="mean", epochs=40, lr=1e-2, patience=8, verbose=False).fit((X, y))
+    clf = SequenceClassifier(hidden_size=16, pooling="mean", architecture="lstm", epochs=40, lr=1e-2, patience=8, verbose=False).fit((X, y))
     X_test, y_test = variable_length_task(300, 1)
     result = clf.evaluate(X_test, y_test)
     assert result["metrics"]["model"]["accuracy"] > 0.9
