@@ -67,7 +67,9 @@ class ClassifierConfig:
     # 2017), its pooled features joined to the encoder's before the head; "auto": lstm-fcn for numeric
     # sequences, lstm for text (make eval)
     architecture: str = "auto"
-    fcn_channels: int = 32  # lstm-fcn: channels of the convolution blocks (c, 2c, c; the paper's 128 is 16x slower)
+    # lstm-fcn: channels of the convolution blocks (c, 2c, c). make eval: 64 against 32 raised the mean
+    # accuracy 0.896 -> 0.924 for 1.4x the time; the paper's 128 costs 4x 64's convolutions
+    fcn_channels: int = 64
     # numeric sequences: "feature" standardises each feature over all training steps, "sequence"
     # z-normalises each sequence per feature (when shape, not level, tells classes apart), "none" reads
     # the values as they are; "auto": feature (make eval: per-sequence lost JapaneseVowels 0.781 vs
