@@ -70,8 +70,9 @@ def dtw_distances(queries: list[np.ndarray], references: list[np.ndarray], windo
 
 
 def dtw_window(sequences: list[np.ndarray]) -> int | None:
-    """The band of the suite's 1-NN DTW: 10% of the length for equal-length sets (the full band costs
-    OSULeaf 500 s against 35 s), the full band for unequal lengths (short here)."""
+    """The band of the suite's 1-NN DTW: 10% of the length for equal-length sets (on OSULeaf's 427 steps
+    the band holds 87 cells of each row's 427, so the full band costs about 5x more), the full band for
+    unequal lengths (short here)."""
     lengths = {len(s) for s in sequences}
     return max(1, round(0.1 * lengths.pop())) if len(lengths) == 1 else None
 

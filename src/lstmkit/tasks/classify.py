@@ -153,7 +153,6 @@ class SequenceClassifier(Estimator):
         # sizes from the data: a quarter of a small training set per batch (at least 16), so that 50
         # sequences still give several different batches an epoch
         self.batch_size = min(cfg.training.batch_size, max(16, len(train_tensors[0]) // 4))
-        self.hidden_size = classifier_width(cfg.hidden_size, self.text)
         train_tensors, self.epochs = sized_training(train_tensors, self.batch_size, TRAINING_STEPS, cfg.training.epochs)
         if validation is None:
             return train_tensors, None
@@ -171,8 +170,8 @@ class SequenceClassifier(Estimator):
             return X, y, None
         try:
             return _stratified_holdout(X, y, self.config.val_fraction, self.config.training.seed)
-        except UserError as e:
-            self._no_validation(e.args[0].split(":")[0])
+        except UserError:
+            self._no_validation(f"cannot hold out val_fraction={self.config.val_fraction} with every class in both parts")
             return X, y, None
 
     def _no_validation(self, why: str) -> None:
@@ -197,9 +196,15 @@ class SequenceClassifier(Estimator):
             "conv_channels": trial.suggest_categorical("conv_channels", [0, 64]),
         }
 
+    @property
+    def hidden_size(self) -> int:
+        """Units per direction of the encoder: as configured, else from the kind of input."""
+        return classifier_width(self.config.hidden_size, self.text)
+
     def _build(self) -> ClassifierModel:
-        config = replace(self.config, hidden_size=self.hidden_size)
-        return ClassifierModel(len(self.vocab) if self.text else None, self.num_features, len(self.classes), config, self.fcn, self.stride)
+        return ClassifierModel(
+            len(self.vocab) if self.text else None, self.num_features, len(self.classes), self.config, self.fcn, self.stride
+        )
 
     def _loss(self, model: nn.Module, batch: tuple[Tensor, ...]) -> Tensor:
         x, lengths, y = trim_padding(batch)
@@ -330,7 +335,6 @@ class SequenceClassifier(Estimator):
             "normalize": self.normalize,
             "fcn": self.fcn,
             "stride": self.stride,
-            "hidden_size": self.hidden_size,
             **self.provenance,
         }
 
@@ -342,7 +346,7 @@ class SequenceClassifier(Estimator):
         # models saved before these options existed standardised per feature and had no FCN branch
         self.normalize = p.get("normalize", None if self.text else "feature")
         self.fcn, self.stride = bool(p.get("fcn", False)), int(p.get("stride", 1))
-        self.hidden_size = int(p.get("hidden_size") or config.get("hidden_size") or 128)
+        self.notes = []
         self.provenance = {k: p[k] for k in PROVENANCE if k in p}
 
     provenance: dict = {}  # where the training data came from (source, data_sha256, columns), saved with the model
