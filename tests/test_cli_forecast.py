@@ -52,7 +52,7 @@ def test_train_writes_the_run_directory_and_reports_against_baselines(run_dir):
         "forecast.png",
         "loss.png",
     }
-    assert set(report["metrics"]) == {"model", "naive", "drift", "seasonal_naive", "ets", "arima"}
+    assert set(report["metrics"]) == {"model", "network", "naive", "drift", "seasonal_naive", "ets", "arima"}
     assert set(report["metrics"]["model"]) == {"mae", "rmse", "mape", "smape", "mase"}
     assert report["run_dir"] == str(out) and report["epochs"] >= 1 and report["seconds"] > 0
     assert json.loads((out / "metrics.json").read_text())["metrics"] == report["metrics"]

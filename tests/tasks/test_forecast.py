@@ -1,5 +1,7 @@
 """The Forecaster: leak-free splits, strategies, quantiles, covariates, persistence, evaluation."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,7 +16,8 @@ from lstmkit.tasks.forecast import Forecaster, ForecasterConfig, backtest
 
 
 def quick(**kwargs):
-    defaults = dict(lookback=20, epochs=15, verbose=False, hidden_size=32, ensemble=1)
+    """A small network's settings; its forecasts are the network's own (the ARIMA combination has its own tests)."""
+    defaults = dict(lookback=20, epochs=15, verbose=False, hidden_size=32, ensemble=1, combine="none")
     return Forecaster(**{**defaults, **kwargs}).config
 
 
@@ -106,6 +109,37 @@ def test_several_targets_and_a_covariate():
     assert f.model.encoder.input_size == 3
     with pytest.raises(UserError, match="recursive' cannot roll past covariates"):
         Forecaster(quick(strategy="recursive", targets=["a"], covariates=["driver"])).fit(frame)
+
+
+def test_combine_arima_forecasts_the_mean_of_the_network_and_arima_from_every_origin(tmp_path):
+    from lstmkit.evaluation.baselines import statistical
+
+    t = np.arange(400)
+    y = 10 + np.sin(2 * np.pi * t / 12) + 0.01 * t + np.random.default_rng(0).normal(0, 0.1, 400)
+    frame = pd.DataFrame({"y": y})
+    config = quick(horizon=3, epochs=3, season=12, combine="arima", quantiles=[0.1, 0.9], test_fraction=0.1)
+    model = Forecaster(config).fit(frame)
+    rows = model.metrics["metrics"]
+    assert {"model", "network", "arima"} <= set(rows) and model.metrics["best_baseline"] not in ("model", "network")
+
+    origins, network = model.network_origins(model.series, 360)
+    arima = statistical(y[:, None], origins, 3, 12, "arima")
+    _, combined = model.forecast_origins(model.series, 360)
+    np.testing.assert_allclose(combined[..., 1], (network[..., 1] + arima) / 2)
+    np.testing.assert_allclose(combined[..., 2] - combined[..., 0], network[..., 2] - network[..., 0])  # intervals keep their width
+    truth = y[origins[:, None] + np.arange(3)]
+    assert rows["model"]["mae"] == pytest.approx(np.abs(combined[..., 0, 1] - truth).mean())
+
+    future = model.predict()
+    own = model.forecast_windows(model.model_inputs(y[-model.lookback :, None])[None])[0, :, 0, 1]
+    np.testing.assert_allclose(future["y"], (own + statistical(y[:, None], np.array([400]), 3, 12, "arima")[0, :, 0]) / 2)
+    model.save(tmp_path / "m")  # the saved context holds ARIMA's fitting rows: the loaded model forecasts the same
+    pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "m").predict(), future)
+
+    covariate = Forecaster(replace(config, combine="auto", targets=["y"], covariates=["x"])).fit(frame.assign(x=np.cos(t)))
+    assert not covariate.combines_arima and "network" not in covariate.metrics["metrics"]  # ARIMA cannot read covariates
+    with pytest.raises(UserError, match="combine must be one of auto, arima, none"):
+        Forecaster(combine="mean")
 
 
 def test_save_load_round_trip_predicts_the_same(tmp_path, sine_model):
@@ -264,7 +298,9 @@ def test_positive_growing_series_is_modelled_in_logs_and_forecast_positive():
 
 
 def test_an_ensemble_forecasts_the_median_of_members_reading_shorter_lookbacks(tmp_path):
-    model = Forecaster(horizon=3, lookback=24, ensemble=3, anchor="last", epochs=2, verbose=False, test_fraction=0.0).fit("sine")
+    model = Forecaster(horizon=3, lookback=24, ensemble=3, anchor="last", epochs=2, verbose=False, test_fraction=0.0, combine="none").fit(
+        "sine"
+    )
     assert model.model.lookbacks == [24, 16, 8]
     x = model.model_inputs(model.series.values[-24:])[None]
     with torch.no_grad():

@@ -38,6 +38,11 @@ LAYERS = typer.Option(None, "--layers", help="Stacked recurrent layers (default 
 DROPOUT = typer.Option(None, help="Dropout on the encoder's final state and between stacked layers (default 0).")
 CELL = typer.Option(None, help="lstm or gru.")
 STRATEGY = typer.Option(None, help="direct (default), recursive or seq2seq.")
+COMBINE = typer.Option(
+    None,
+    help="arima: the forecast is the mean of the network's and AutoARIMA's; none: the network alone. "
+    "Default auto: arima when there are no covariates.",
+)
 
 
 def forecast_config(training, target, covariate, time, fill, season, layers, quantiles: str | None = None, **options):
@@ -75,6 +80,8 @@ def metrics_table(result: dict, title: str) -> str:
         lines.append(
             f"{name:<16}{cell(m['mae']):>11}{cell(m['rmse']):>11}{cell(m['mape'], 3):>9}{cell(m['smape'], 3):>9}{cell(m['mase'], 3):>8}"
         )
+    if "network" in result["metrics"]:
+        lines.append("model: the mean of the network's and AutoARIMA's forecasts (--combine arima); network: the LSTM or GRU alone")
     if result.get("skill") is not None:
         lines.append(f"skill vs best baseline ({result['best_baseline']}): {result['skill']:+.1%} in RMSE (positive: the model is better)")
     if "interval" in result:
@@ -110,6 +117,7 @@ def train(
     cell: str = CELL,
     bidirectional: bool = typer.Option(None, "--bidirectional/--no-bidirectional", help="Read the window both ways."),
     strategy: str = STRATEGY,
+    combine: str = COMBINE,
     quantiles: str = typer.Option(None, help="Comma-separated levels for prediction intervals, e.g. 0.1,0.9."),
     scaler: str = typer.Option(None, help="standard (default), minmax or none; fitted on training rows only."),
     test_fraction: float = typer.Option(None, "--test-fraction", help="Share of rows held out at the end (default 0.2)."),
@@ -141,6 +149,7 @@ def train(
         cell=cell,
         bidirectional=bidirectional,
         strategy=strategy,
+        combine=combine,
         scaler=scaler,
         test_fraction=test_fraction,
     )
@@ -235,6 +244,7 @@ def backtest(
     dropout: float = DROPOUT,
     cell: str = CELL,
     strategy: str = STRATEGY,
+    combine: str = COMBINE,
     as_json: bool = JSON_OPTION,
     training=None,
 ) -> None:
@@ -258,6 +268,7 @@ def backtest(
         dropout=dropout,
         cell=cell,
         strategy=strategy,
+        combine=combine,
     )
     result = run_backtest(data, config, folds)
     if as_json:

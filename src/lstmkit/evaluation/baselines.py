@@ -56,8 +56,8 @@ def statistical(y: np.ndarray, origins: np.ndarray, horizon: int, season: int, m
     from statsforecast.models import AutoARIMA, AutoETS
 
     model_class = {"ets": AutoETS, "arima": AutoARIMA}[method]
+    rows = statistical_rows(season)
     season = season if season <= MAX_SEASON else 1
-    rows = max(STATISTICAL_ROWS, 6 * season)
     out = np.empty((len(origins), horizon, y.shape[1]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter of the order search
@@ -70,12 +70,22 @@ def statistical(y: np.ndarray, origins: np.ndarray, horizon: int, season: int, m
     return out
 
 
+def statistical_rows(season: int) -> int:
+    """How many of the latest rows the statistical models are fitted on."""
+    return max(STATISTICAL_ROWS, 6 * season if season <= MAX_SEASON else 1)
+
+
+def statistical_fits(first_origin: int, season: int) -> bool:
+    """Whether ETS and ARIMA have enough rows before the first origin: a few more than two seasons."""
+    return first_origin >= max(2 * season, 8)
+
+
 def all_baselines(y: np.ndarray, origins: np.ndarray, horizon: int, season: int, statistical_models: bool = True) -> dict[str, np.ndarray]:
     """Every baseline's forecasts from the same origins; ETS and ARIMA need a few rows more than a season."""
     forecasts = {"naive": naive(y, origins, horizon), "drift": drift(y, origins, horizon)}
     if season > 1:
         forecasts["seasonal_naive"] = seasonal_naive(y, origins, horizon, season)
-    if statistical_models and origins[0] >= max(2 * season, 8):
+    if statistical_models and statistical_fits(origins[0], season):
         for method in ("ets", "arima"):
             forecasts[method] = statistical(y, origins, horizon, season, method)
     return forecasts

@@ -26,7 +26,7 @@ from lstmkit.data.scaling import Scaler
 from lstmkit.data.series import Series, read_table, to_series
 from lstmkit.data.windows import sliding_windows
 from lstmkit.errors import UserError
-from lstmkit.evaluation.baselines import all_baselines
+from lstmkit.evaluation.baselines import all_baselines, statistical, statistical_fits, statistical_rows
 from lstmkit.evaluation.metrics import forecast_metrics, mase_scale
 from lstmkit.tasks.base import Estimator, check_sizes, sized_training
 from lstmkit.tasks.defaults import forecast_training
@@ -37,9 +37,11 @@ KIND = "forecaster"
 STRATEGIES = ("direct", "recursive", "seq2seq")
 TRANSFORMS = ("auto", "log", "none")
 ANCHORS = ("auto", "last", "seasonal")
+COMBINES = ("auto", "arima", "none")
 MIN_TRAIN_WINDOWS = 8  # the validation part grows to one horizon only when this many training windows remain
 UNVALIDATED_EPOCHS = 5
 TRAINING_STEPS = 1200  # epochs=None: about this many optimiser steps, in 20..300 epochs
+OWN_ROWS = ("model", "network")  # evaluate()'s rows that are this model's, not baselines
 LAG_WARNING = 0.25  # a 1-step forecast that moves less than this share of the series' own step is "shifted input"
 
 
@@ -68,6 +70,10 @@ class ForecasterConfig:
     # what the network's outputs correct: "last" value, or the "seasonal" one (one season before each
     # step); "auto": seasonal when the training rows pass a seasonality test (see is_seasonal)
     anchor: str = "auto"
+    # the point forecast: "arima" the mean of the network's and statsforecast's AutoARIMA's (fitted on the
+    # rows before each origin; quantiles move with it), "none" the network's alone; "auto": arima for a
+    # series without covariates, which ARIMA cannot read (benchmarks/eval.py measured the choice)
+    combine: str = "auto"
     val_fraction: float = 0.1  # share of rows for validation (early stopping), before the test rows
     test_fraction: float = 0.2  # share of rows held out at the end for evaluate(); 0 trains on everything
     # epochs None: about TRAINING_STEPS optimiser steps, 20..300 epochs; the best weights are the lowest validation loss
@@ -92,6 +98,8 @@ class ForecasterConfig:
             raise UserError(f"transform must be one of {', '.join(TRANSFORMS)}, got {self.transform!r}")
         if self.anchor not in ANCHORS:
             raise UserError(f"anchor must be one of {', '.join(ANCHORS)}, got {self.anchor!r}")
+        if self.combine not in COMBINES:
+            raise UserError(f"combine must be one of {', '.join(COMBINES)}, got {self.combine!r}")
         if self.season is not None and self.season < 1:
             raise UserError(f"season must be a whole number of rows of at least 1 (1: no season), got {self.season}")
 
@@ -321,8 +329,24 @@ class Forecaster(Estimator):
         if len(series) < self.lookback:
             raise UserError(f"predict needs at least lookback = {self.lookback} rows, got {len(series)}")
         x = self.model_inputs(series.values[-self.lookback :])[None]
-        forecast = self.forecast_windows(x)[0]  # (H, K, Q)
+        forecast = self._combined(series, np.array([len(series)]), self.forecast_windows(x))[0]  # (H, K, Q)
         return self._frame(forecast, future_index(series, self.config.horizon))
+
+    @property
+    def combines_arima(self) -> bool:
+        """Whether the point forecast is the mean of the network's and AutoARIMA's (config.combine)."""
+        return self.config.combine == "arima" or (self.config.combine == "auto" and not self.series.covariates)
+
+    def _combined(self, series: Series, origins: np.ndarray, network: np.ndarray, arima: np.ndarray | None = None) -> np.ndarray:
+        """The network's forecasts (n, H, K, Q) from ``origins`` of ``series``, combined with AutoARIMA's
+        from the same origins as config.combine says; ``arima`` (n, H, K): those, when the caller has them.
+        Every quantile moves with the point forecast. Too few rows for ARIMA: the network's alone."""
+        if not self.combines_arima or not statistical_fits(int(origins[0]), series.season):
+            return network
+        if arima is None:
+            arima = statistical(series.values[:, : series.n_targets], origins, self.config.horizon, series.season, "arima")
+        point = network[..., self.levels.index(0.5)]
+        return network + ((arima - point) / 2)[..., None]
 
     def _frame(self, forecast: np.ndarray, index) -> pd.DataFrame:
         median = self.levels.index(0.5)
@@ -352,15 +376,18 @@ class Forecaster(Estimator):
             series = self.read(data)
             start = self._first_unseen_row(series) if start is None else start
         start = max(start, self.lookback, series.season + 1 if series.season > 1 else 1)
-        origins, forecast = self.forecast_origins(series, start)
+        origins, network = self.network_origins(series, start)
         k, horizon = series.n_targets, self.config.horizon
         actual = series.values[:, :k]
         truth = actual[origins[:, None] + np.arange(horizon)]  # (n, H, K)
         scale = self.fitted["mase_scale"]
-        point = forecast[..., self.levels.index(0.5)]
-        methods = {"model": point, **all_baselines(actual, origins, horizon, series.season)}
-        metrics = {name: forecast_metrics(truth, p, scale) for name, p in methods.items()}
-        best = min((m for m in metrics if m != "model"), key=lambda m: metrics[m]["rmse"])
+        baselines = all_baselines(actual, origins, horizon, series.season)
+        forecast = self._combined(series, origins, network, baselines.get("arima"))
+        median = self.levels.index(0.5)
+        point = forecast[..., median]
+        own = {"model": point} if forecast is network else {"model": point, "network": network[..., median]}
+        metrics = {name: forecast_metrics(truth, p, scale) for name, p in (own | baselines).items()}
+        best = min((m for m in metrics if m not in OWN_ROWS), key=lambda m: metrics[m]["rmse"])
         result = {
             "metrics": metrics,
             "best_baseline": best,
@@ -402,6 +429,11 @@ class Forecaster(Estimator):
 
         Returns origins (n,) and forecasts in original units (n, H, K, Q).
         """
+        origins, network = self.network_origins(series, start)
+        return origins, self._combined(series, origins, network)
+
+    def network_origins(self, series: Series, start: int) -> tuple[np.ndarray, np.ndarray]:
+        """``forecast_origins`` of the network alone (config.combine not applied)."""
         stop = len(series) - self.config.horizon + 1
         if stop <= start:
             raise UserError(f"no forecast origin to evaluate: {len(series)} rows, need more than {start + self.config.horizon - 1}")
@@ -466,7 +498,9 @@ class Forecaster(Estimator):
     # -------------------------------------------------------------------------------- save/load
     def _preprocessing(self) -> dict:
         s = self.series
-        context = s.slice(len(s) - self.lookback, len(s))
+        # the rows predict() reads when given no data: the network's lookback, and ARIMA's fitting rows
+        keep = max(self.lookback, statistical_rows(s.season) if self.combines_arima else 0)
+        context = s.slice(max(0, len(s) - keep), len(s))
         return {
             "scaler": self.scaler.to_dict(),
             "targets": s.targets,
@@ -476,7 +510,6 @@ class Forecaster(Estimator):
             "quantile_levels": self.levels,
             "freq": s.freq,
             "fitted": self.fitted,
-            # the last lookback rows, so that `predict` works without data
             "context": {
                 "values": context.values.tolist(),
                 "time": None if context.time is None else [t.isoformat() for t in context.time],
@@ -603,7 +636,7 @@ def backtest(data, config: ForecasterConfig | None = None, folds: int = 3) -> di
     pooled = {
         m: {key: _weighted([r["metrics"][m][key] for r in results], weights, key) for key in results[0]["metrics"][m]} for m in methods
     }
-    best = min((m for m in methods if m != "model"), key=lambda m: pooled[m]["rmse"])
+    best = min((m for m in methods if m not in OWN_ROWS), key=lambda m: pooled[m]["rmse"])
     return {
         "metrics": pooled,
         "best_baseline": best,
