@@ -20,7 +20,8 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from lstmkit.errors import UserError
+from lstmkit.checks import checked_fields
+from lstmkit.errors import ArtifactError, UserError
 from lstmkit.io.artifacts import load_model, load_state_dict_checked, save_model
 from lstmkit.training import Callback, History, Trainer, TrainingOptions
 from lstmkit.training.checkpoint import remove_checkpoint
@@ -149,7 +150,10 @@ class Estimator:
     def load(cls, directory):
         """The estimator saved in ``directory``, on the CPU, ready to predict and evaluate."""
         art = load_model(directory, kind=cls.kind)
-        self = cls(config_from_dict(cls.config_class, art.config))
+        try:
+            self = cls(config_from_dict(cls.config_class, art.config))
+        except (UserError, TypeError) as e:
+            raise ArtifactError(f"{directory}: config.json does not hold valid settings ({e}); retrain, or restore the file") from None
         self._restore(art.config, art.preprocessing)
         self.model = self._build()
         load_state_dict_checked(self.model, art.state_dict)
@@ -185,6 +189,7 @@ def configure(cls, config, overrides: dict, owner: str):
         raise UserError(f"{owner} takes a {cls.__name__}, got {type(config).__name__}")
     training = replace(overrides.get("training", config.training), **{k: v for k, v in overrides.items() if k in training_names})
     config = replace(config, training=training, **{k: v for k, v in overrides.items() if k in own and k != "training"})
+    config = replace(config, **checked_fields(config))
     config.check()
     config.training.check()
     return config

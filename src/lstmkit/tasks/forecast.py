@@ -12,6 +12,7 @@ trending and non-stationary series (prices, CO2) stay inside the range the netwo
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -141,6 +142,7 @@ class Forecaster(Estimator):
     config: ForecasterConfig
     model: ForecastNet | ForecastEnsemble | None
     metrics: dict | None = None  # evaluate() on the held-out test rows, after fit
+    _last_arima: tuple = (None, None)  # (what it was computed from, ARIMA's forecasts) of the last combination
 
     # --------------------------------------------------------------------------------------- fit
     def _prepare(self, train, validation):
@@ -343,8 +345,14 @@ class Forecaster(Estimator):
         Every quantile moves with the point forecast. Too few rows for ARIMA: the network's alone."""
         if not self.combines_arima or not statistical_fits(int(origins[0]), series.season):
             return network
-        if arima is None:
-            arima = statistical(series.values[:, : series.n_targets], origins, self.config.horizon, series.season, "arima")
+        targets = series.values[:, : series.n_targets]
+        # the last ARIMA forecasts are kept: fit() evaluates, plots and predicts from the same origins
+        key = (hashlib.sha256(targets.tobytes()).hexdigest(), int(origins[0]), len(origins), series.season)
+        if arima is None and self._last_arima[0] == key:
+            arima = self._last_arima[1]
+        elif arima is None:
+            arima = statistical(targets, origins, self.config.horizon, series.season, "arima")
+        self._last_arima = (key, arima)
         point = network[..., self.levels.index(0.5)]
         return network + ((arima - point) / 2)[..., None]
 
@@ -475,7 +483,8 @@ class Forecaster(Estimator):
         if len(self.levels) > 1:
             low, high = future[f"{name}_q{self.levels[0]:g}"], future[f"{name}_q{self.levels[-1]:g}"]
             label = f"{self.levels[0]:g}-{self.levels[-1]:g} quantiles"
-        title = f"{name}: {self.config.cell.upper()} forecast, horizon {horizon}, lookback {self.lookback}"
+        method = self.config.cell.upper() + (" + ARIMA" if self.combines_arima else "")
+        title = f"{name}: {method} forecast, horizon {horizon}, lookback {self.lookback}"
         return plot_forecast(
             path, title, index, series.values[:, 0], test_time, test_forecast, future.index, future[name].to_numpy(), low, high, label
         )

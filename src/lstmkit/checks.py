@@ -1,0 +1,85 @@
+"""Every config field checked against its annotation before any work: one rule for the command line,
+the Python API and saved model directories."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+import types
+import typing
+from typing import Any
+
+from lstmkit.errors import UserError
+
+
+def checked_fields(config) -> dict[str, Any]:
+    """The values of ``config`` (a dataclass) that need normalising, after checking every field's type:
+    a whole number where an int is declared, a finite number where a float is, a list where a list is (a
+    lone string where a list of strings is declared is taken as a list of one). Nested dataclasses are
+    checked in place. Raises UserError naming the field, what it takes and what it got."""
+    hints = typing.get_type_hints(type(config))
+    fixes = {}
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            fixed = checked_fields(value)
+            if fixed:
+                fixes[field.name] = dataclasses.replace(value, **fixed)
+            continue
+        normal = _checked(field.name, value, hints[field.name])
+        if normal is not value:
+            fixes[field.name] = normal
+    return fixes
+
+
+def _checked(name: str, value, annotation):
+    allowed = typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
+    if value is None:
+        if type(None) in allowed:
+            return value
+        raise UserError(f"{name} must be {_describe(allowed)}, got None")
+    for kind in (a for a in allowed if a is not type(None)):
+        normal = _as(value, kind)
+        if normal is not _REFUSED:
+            return normal
+    if str in [typing.get_args(a)[0] for a in allowed if typing.get_origin(a) is list] and isinstance(value, str):
+        return [value]
+    raise UserError(f"{name} must be {_describe(allowed)}, got {value!r} ({type(value).__name__})")
+
+
+_REFUSED = object()
+
+
+def _as(value, kind):
+    """``value`` as the declared ``kind``, or _REFUSED."""
+    if kind is bool:
+        return value if isinstance(value, bool) else _REFUSED
+    if kind is int:
+        return int(value) if isinstance(value, numbers.Integral) and not isinstance(value, bool) else _REFUSED
+    if kind is float:
+        return float(value) if _is_number(value) and math.isfinite(value) else _REFUSED
+    if kind is str:
+        return value if isinstance(value, str) else _REFUSED
+    if typing.get_origin(kind) is list:
+        if not isinstance(value, (list, tuple)):
+            return _REFUSED
+        (item,) = typing.get_args(kind)
+        items = [_as(v, item) for v in value]
+        return _REFUSED if any(v is _REFUSED for v in items) else items
+    return value  # a type this layer does not know is left to the config's own check
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _describe(allowed) -> str:
+    words = {bool: "true or false", int: "a whole number", float: "a finite number", str: "a string", type(None): "None"}
+    parts = []
+    for a in allowed:
+        if typing.get_origin(a) is list:
+            parts.append(f"a list of {words.get(typing.get_args(a)[0], 'values').replace('a ', '', 1)}s")
+        else:
+            parts.append(words.get(a, getattr(a, "__name__", str(a))))
+    return " or ".join(parts)
