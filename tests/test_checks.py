@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from lstmkit.checks import checked_fields
 from lstmkit.errors import ArtifactError, UserError
+from lstmkit.io import artifacts
 from lstmkit.tasks.anomaly import AnomalyConfig
 from lstmkit.tasks.classify import ClassifierConfig
 from lstmkit.tasks.forecast import Forecaster, ForecasterConfig
@@ -82,7 +83,13 @@ def test_a_hand_edited_config_json_is_an_artifact_error(tmp_path):
     model.save(tmp_path / "m")
     path = tmp_path / "m" / "config.json"
     saved = json.loads(path.read_text())
-    for key, value in [("horizon", "five"), ("quantiles", 0.5)]:
-        path.write_text(json.dumps(saved | {"config": saved["config"] | {key: value}}))
+    edited = saved | {"config": saved["config"] | {"lookback": 9}}
+    path.write_text(json.dumps(edited))  # a plausible edit: caught by the settings hash
+    with pytest.raises(ArtifactError, match="config.json in .* was edited: its settings no longer match"):
+        Forecaster.load(tmp_path / "m")
+    for key, value in [("horizon", "five"), ("quantiles", 0.5)]:  # the hash recomputed: the types are still checked
+        edited = saved | {"config": saved["config"] | {key: value}}
+        edited["settings_sha256"] = artifacts._settings_sha256({k: edited[k] for k in ("kind", "config", "training")})
+        path.write_text(json.dumps(edited))
         with pytest.raises(ArtifactError, match=rf"config.json does not hold valid settings \({key} must be"):
             Forecaster.load(tmp_path / "m")

@@ -22,8 +22,11 @@ def test_train_sample_evaluate_on_a_text_file(tmp_path):
     assert beam.returncode == 0 and json.loads(beam.stdout)["text"].startswith("lst")
     unknown = lstmkit("textgen", "sample", "--model", str(out), "--prompt", "XYZ", "--length", "3")
     assert unknown.returncode == 0 and "3 token(s) not in the vocabulary" in unknown.stderr
-    evaluated = lstmkit("textgen", "evaluate", "--model", str(out))
+    evaluated = lstmkit("textgen", "evaluate", "--model", str(out), "--data", str(tmp_path / "t.txt"))
     assert evaluated.returncode == 0 and "5-gram KN" in evaluated.stdout and "bits/char" in evaluated.stdout
+    assert "held-out test part" in evaluated.stdout
+    unnamed = lstmkit("textgen", "evaluate", "--model", str(out))
+    assert unnamed.returncode == 2 and "give --data that file" in unnamed.stderr and "Traceback" not in unnamed.stderr
 
 
 def test_bad_text_inputs(tmp_path):

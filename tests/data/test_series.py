@@ -39,6 +39,13 @@ def test_csv_and_parquet_files(tmp_path):
         assert s.targets == ["y"] and s.time_column == "date" and s.values[:, 0].tolist() == list(range(10))
 
 
+def test_times_with_different_utc_offsets_are_read_as_utc(capsys):
+    stamps = ["2024-01-01 00:00+00:00", "2024-01-01 06:00+05:00", "2024-01-01 02:00+00:00"]  # 06:00+05:00 is 01:00 UTC
+    s = to_series(pd.DataFrame({"time": stamps, "y": [0.0, 1.0, 2.0]}))
+    assert [t.hour for t in s.time] == [0, 1, 2] and str(s.time.tz) == "UTC"
+    assert "mixes UTC offsets; its times are read as UTC" in capsys.readouterr().err
+
+
 def test_rows_are_sorted_by_time():
     s = to_series(frame().iloc[::-1])
     assert s.values[:, 0].tolist() == list(range(10))

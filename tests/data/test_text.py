@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstmkit.data.text import UNK, Vocab, detect_language, read_text, tokenize
+from lstmkit.data.text import UNK, Vocab, detect_language, labelled_texts, read_text, tokenize
 from lstmkit.errors import UserError
 
 
@@ -38,6 +38,17 @@ def test_chinese_words_are_segmented_not_split_on_spaces():
 
 def test_english_word_tokens():
     assert tokenize("Who's there? Nay, 2 men.", "word", "en") == ["Who's", "there", "?", "Nay", ",", "2", "men", "."]
+
+
+def test_a_vocabulary_that_would_be_all_unknown_is_refused():
+    with pytest.raises(UserError, match=r"min_freq=100 leaves no token in the vocabulary \(the most frequent is seen 3 times\)"):
+        Vocab.build("aaabbc", level="char", min_freq=100)
+
+
+def test_the_label_column_must_differ_from_the_text_column(tmp_path):
+    (tmp_path / "reviews.csv").write_text("text,label\ngood,pos\nbad,neg\n")
+    with pytest.raises(UserError, match="the text and the label column are both 'text'"):
+        labelled_texts(str(tmp_path / "reviews.csv"), "text", "text")
 
 
 def test_vocab_min_freq_max_size_and_unknowns():

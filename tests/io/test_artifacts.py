@@ -124,6 +124,24 @@ def test_truncated_config(tmp_path):
         load_model(directory)
 
 
+@pytest.mark.parametrize("edit", [("config", {"hidden_size": 6, "layers": 2}), ("kind", "textgen"), ("training", {"epochs": 3})])
+def test_an_edited_setting_in_config_json_is_caught_by_its_hash(tmp_path, edit):
+    directory, _ = saved(tmp_path)
+    header = json.loads((directory / "config.json").read_text())
+    header[edit[0]] = edit[1]
+    (directory / "config.json").write_text(json.dumps(header))
+    with pytest.raises(ArtifactError, match="was edited: its settings no longer match the settings_sha256"):
+        load_model(directory)
+
+
+def test_a_format_1_directory_without_the_settings_hash_still_loads(tmp_path):
+    directory, _ = saved(tmp_path)
+    header = json.loads((directory / "config.json").read_text())
+    del header["settings_sha256"]
+    (directory / "config.json").write_text(json.dumps(header | {"format_version": 1}))
+    assert load_model(directory).config == {"hidden_size": 5, "layers": 2}
+
+
 def test_newer_format_asks_for_an_upgrade(tmp_path):
     directory, _ = saved(tmp_path)
     header = json.loads((directory / "config.json").read_text())

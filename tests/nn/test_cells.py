@@ -74,3 +74,9 @@ def test_lstm_cell_gradcheck(kwargs):
 def test_proj_size_must_be_smaller_than_hidden():
     with pytest.raises(ValueError, match="proj_size"):
         LSTMCell(3, 4, proj_size=4)
+
+
+@pytest.mark.parametrize("cell", [LSTMCell(3, 4), GRUCell(3, 4), LSTMCell(3, 4, layer_norm=True)])
+def test_a_cell_given_the_wrong_input_width_names_both_widths(cell):
+    with pytest.raises(ValueError, match="the input has 5 features per step, the layer was built for input_size=3"):
+        cell(torch.zeros(2, 5))

@@ -64,6 +64,7 @@ def test_learns_a_numeric_task_with_variable_lengths_and_round_trips(tmp_path):
         loaded.predict([np.zeros((4, 3))])
     with pytest.raises(UserError, match="trained on numeric sequences"):
         loaded.predict(["some text"])
+    assert loaded.predict([]) == [] and loaded.predict_proba([]).shape == (0, 2)
 
 
 def test_text_attention_and_baseline():

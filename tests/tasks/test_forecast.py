@@ -140,6 +140,8 @@ def test_combine_arima_forecasts_the_mean_of_the_network_and_arima_from_every_or
     assert not covariate.combines_arima and "network" not in covariate.metrics["metrics"]  # ARIMA cannot read covariates
     with pytest.raises(UserError, match="combine must be one of auto, arima, none"):
         Forecaster(combine="mean")
+    with pytest.raises(UserError, match=r"column\(s\) \['y'\] are named more than once among targets and covariates"):
+        Forecaster(targets=["y", "y"])
 
 
 def test_save_load_round_trip_predicts_the_same(tmp_path, sine_model):

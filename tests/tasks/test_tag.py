@@ -91,6 +91,8 @@ def test_round_trip_softmax_and_errors(trained, tmp_path):
         loaded.predict([["a"], []])
     with pytest.raises(UserError, match="sentence 0 has 2 tokens but 1 tags"):
         SequenceTagger(verbose=False).fit(([["a", "b"]], [["O"]]))
+    with pytest.raises(UserError, match=r"tag\(s\) \['B-', 'X-Y'\] that are neither O nor B-, I-, E- or S- and a type"):
+        SequenceTagger(verbose=False).fit(([["a", "b", "c"]], [["X-Y", "O", "B-"]]))
     soft = SequenceTagger(decoder="softmax", hidden_size=16, embedding_dim=8, epochs=8, lr=1e-2, verbose=False)
     soft.fit(sentences(NAMES[:6], CITIES[:6], 200, seed=0))
     assert soft.model.crf is None

@@ -125,6 +125,11 @@ def test_unknown_prompt_tokens_are_reported(trained):
     assert told == [["b", "r", "z"]]  # the training text has none of these letters
 
 
+def test_an_unknown_first_character_counts_as_one_character_in_bits_per_character(trained):
+    result = trained.evaluate("zto be")  # no context: "z" (unknown, <unk>) is read, not scored
+    assert result["characters"] == 5 and result["tokens"] == 5
+
+
 def test_save_load_round_trip(tmp_path, trained):
     trained.save(tmp_path / "lm")
     loaded = TextGenerator.load(tmp_path / "lm")
@@ -143,7 +148,9 @@ def test_a_loaded_model_needs_only_its_directory_and_evaluates_on_its_corpus_whe
     g = TextGenerator(tiny(epochs=1))
     g.source = str(tmp_path / "t.txt")
     g.fit(read_text(g.source)).save(tmp_path / "lm")
-    assert evaluate_on(TextGenerator.load(tmp_path / "lm"), None)[0] == g.evaluate()
+    assert evaluate_on(TextGenerator.load(tmp_path / "lm"), str(tmp_path / "t.txt"))[0] == g.evaluate()  # its held-out part
+    with pytest.raises(UserError, match=r"trained on the file '.*t.txt'; give data= that file \(checked against the SHA-256"):
+        evaluate_on(TextGenerator.load(tmp_path / "lm"), None)  # a path named in the model directory is never opened
     (tmp_path / "t.txt").unlink()  # the corpus is gone: loading and sampling still work
     loaded = TextGenerator.load(tmp_path / "lm")
     assert loaded.generate("the", length=5, seed=1) == g.generate("the", length=5, seed=1)
@@ -188,6 +195,9 @@ def test_word_level_continuation_is_spaced_and_streams_exactly_the_returned_text
     assert "<unk>" not in g.generate("to be", 40, seed=1, temperature=2.0)
     with pytest.raises(UserError, match="need length >= 0 and beam >= 1"):
         g.generate("to be", 5, method="beam", beam=0)
+    for temperature in (float("nan"), float("inf"), 0.0):
+        with pytest.raises(UserError, match="need temperature > 0"):
+            g.generate("to be", 5, temperature=temperature)
 
 
 def test_parts_split_at_whitespace_and_the_test_part_is_not_used_for_selection():
@@ -217,7 +227,7 @@ def test_kneser_ney_without_singletons_keeps_every_probability_positive():
     assert np.isfinite(lm.nats(np.array([1, 2, 4])))
 
 
-def test_evaluating_on_a_corpus_that_changed_since_training_is_refused(tmp_path):
+def test_a_changed_corpus_is_scored_whole_never_as_its_held_out_part(tmp_path, capsys):
     from lstmkit.tasks.textgen import evaluate_on
 
     path = tmp_path / "t.txt"
@@ -226,8 +236,9 @@ def test_evaluating_on_a_corpus_that_changed_since_training_is_refused(tmp_path)
     g.source = str(path)
     g.fit(TEXT).save(tmp_path / "lm")
     path.write_text(TEXT.replace("cat", "cow"), encoding="utf-8")
-    with pytest.raises(UserError, match="has changed since training"):
-        evaluate_on(TextGenerator.load(tmp_path / "lm"), None)
+    result, what = evaluate_on(TextGenerator.load(tmp_path / "lm"), str(path))
+    assert what == str(path) and set(result["metrics"]) == {"model"}  # not its SHA-256: the whole text, no baselines
+    assert "no n-gram baselines" in capsys.readouterr().err
     path.unlink()
-    with pytest.raises(UserError, match="cannot be read here; give data="):
+    with pytest.raises(UserError, match="give data= that file"):
         evaluate_on(TextGenerator.load(tmp_path / "lm"), None)

@@ -282,4 +282,7 @@ def output_file(output: Path) -> Path:
 def write_csv(output: Path, frame, index: bool = True) -> None:
     from lstmkit.io.artifacts import atomic_write_bytes
 
-    atomic_write_bytes(output_file(output), frame.to_csv(index=index).encode("utf-8"))
+    try:
+        atomic_write_bytes(output_file(output), frame.to_csv(index=index).encode("utf-8"))
+    except OSError as e:
+        raise UserError(f"--output {str(output)!r} cannot be written ({e.strerror}); choose another path") from None

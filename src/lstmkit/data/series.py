@@ -7,6 +7,7 @@ fill rule, an empty file, duplicated timestamps) is a ``UserError`` that names i
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -204,7 +205,17 @@ def _parse_time(column: pd.Series, name: str) -> pd.Series:
         )
     with warnings.catch_warnings():  # pandas warns when it must guess each format; bad values are reported later
         warnings.simplefilter("ignore", UserWarning)
-        return pd.to_datetime(column, errors="coerce")
+        warnings.simplefilter("ignore", FutureWarning)  # its notice about mixed UTC offsets, handled below
+        try:
+            stamps = pd.to_datetime(column, errors="coerce")
+            if pd.api.types.is_datetime64_any_dtype(stamps):
+                return stamps
+        except ValueError as e:  # pandas versions differ: mixed offsets raise, or give objects
+            if not any(word in str(e).lower() for word in ("timezone", "utc=true")):
+                raise
+        # rows with different UTC offsets (+00:00 and +05:00) are still instants: compared and spaced in UTC
+        print(f"note: time column {name!r} mixes UTC offsets; its times are read as UTC", file=sys.stderr)
+        return pd.to_datetime(column, errors="coerce", utc=True)
 
 
 def _detect_time(frame: pd.DataFrame) -> str | None:

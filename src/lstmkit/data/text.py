@@ -119,6 +119,12 @@ class Vocab:
         kept = sorted((t for t, c in counts.items() if c >= min_freq), key=lambda t: (-counts[t], t))
         if max_size is not None:
             kept = kept[: max_size - 1]
+        if not kept:
+            most = max(counts.values(), default=0)
+            raise UserError(
+                f"min_freq={min_freq} leaves no token in the vocabulary (the most frequent is seen {most} times): "
+                "everything would be <unk>; lower min_freq"
+            )
         return cls(level, language, [UNK] + kept, lower)
 
     def __len__(self) -> int:
@@ -186,6 +192,8 @@ def labelled_texts(source: str, text_column: str = "text", label_column: str = "
         frame = pd.concat(parts, ignore_index=True)
         text_column, label_column = "text", "label"
     else:
+        if text_column == label_column:
+            raise UserError(f"the text and the label column are both {text_column!r}; name the label column with label_column=")
         frame = _read_frame(source)
         missing = [c for c in (text_column, label_column) if c not in frame.columns]
         if missing:

@@ -7,6 +7,7 @@ An origin t is the index of the first forecast row: the methods may read rows < 
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -47,10 +48,29 @@ STATISTICAL_ROWS = 300
 MAX_SEASON = 24
 
 
+_FITTED: dict[tuple, np.ndarray] = {}  # the latest statistical() results: a fit is a pure function of its inputs
+_FITTED_KEEP = 8
+
+
 def statistical(y: np.ndarray, origins: np.ndarray, horizon: int, season: int, method: str) -> np.ndarray:
     """AutoETS ("ets") or AutoARIMA ("arima") from statsforecast, fitted once per target on the rows
     before the first origin, then applied with those parameters to the rows before every later origin
-    (statsforecast's ``forward``), as a user refitting nightly would. y (N, K) -> (n, H, K)."""
+    (statsforecast's ``forward``), as a user refitting nightly would. y (N, K) -> (n, H, K).
+
+    The latest results are kept by the content of their inputs: a forecaster combined with ARIMA and
+    evaluated beside the ARIMA baseline (evaluate, plot, predict, make eval) fits each ARIMA once."""
+    origins = np.asarray(origins)
+    start = max(0, int(origins[0]) - statistical_rows(season))
+    used = np.ascontiguousarray(y[start : int(origins[-1])], dtype=np.float64)  # the only rows the fits read
+    key = (hashlib.sha256(used.tobytes()).hexdigest(), used.shape, tuple((origins - start).tolist()), horizon, season, method)
+    if key not in _FITTED:
+        if len(_FITTED) >= _FITTED_KEEP:
+            del _FITTED[next(iter(_FITTED))]
+        _FITTED[key] = _fit_statistical(y, origins, horizon, season, method)
+    return _FITTED[key].copy()
+
+
+def _fit_statistical(y: np.ndarray, origins: np.ndarray, horizon: int, season: int, method: str) -> np.ndarray:
     import warnings
 
     from statsforecast.models import AutoARIMA, AutoETS

@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from lstmkit.errors import ArtifactError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: config.json carries settings_sha256, the hash of its own kind, config and training
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
 PREPROCESSING = "preprocessing.json"
@@ -98,13 +98,13 @@ def save_model(
     # Clones: safetensors refuses tensors that share memory (tied weights) or are non-contiguous.
     tensors = {name: t.detach().to("cpu").contiguous().clone() for name, t in state_dict.items()}
     payloads = {WEIGHTS: save_safetensors(tensors), PREPROCESSING: to_json_bytes(dict(preprocessing or {}))}
+    settings = {"kind": kind, "config": dict(config), "training": None if training is None else dict(training)}
     header = to_json_bytes(
         {  # serialised before anything is written: a bad config must not break the old model
             "format_version": FORMAT_VERSION,
             "lstmkit_version": __version__,
-            "kind": kind,
-            "config": dict(config),
-            "training": None if training is None else dict(training),
+            **settings,
+            "settings_sha256": _settings_sha256(settings),
             "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)} for name, data in payloads.items()},
         }
     )
@@ -190,7 +190,18 @@ def _read_config(directory: Path) -> dict:
         raise ArtifactError(
             f"{str(directory)!r} uses model format {version!r}, this lstmkit reads formats up to {FORMAT_VERSION}; upgrade lstmkit"
         )
+    # format 1 predates the settings hash; from 2 on an edited kind, config or training is caught here
+    settings = {key: header.get(key) for key in ("kind", "config", "training")}
+    if version >= 2 and header.get("settings_sha256") != _settings_sha256(settings):
+        raise ArtifactError(
+            f"{CONFIG} in {str(directory)!r} was edited: its settings no longer match the settings_sha256 written with them; "
+            "train or save the model again (or restore the file)"
+        )
     return header
+
+
+def _settings_sha256(settings: dict) -> str:
+    return hashlib.sha256(to_json_bytes(settings)).hexdigest()
 
 
 def load_state_dict_checked(module: nn.Module, state_dict: Mapping[str, Tensor]) -> None:

@@ -26,6 +26,8 @@ def gate_projection(x: Tensor, weight: Tensor, bias: Tensor | None, ln_weight: T
 
     Inputs: x (..., in). Outputs: (..., n_gates * H).
     """
+    if x.shape[-1] != weight.shape[1]:  # else a matrix-multiply error that names no layer size
+        raise ValueError(f"the input has {x.shape[-1]} features per step, the layer was built for input_size={weight.shape[1]}")
     if ln_weight is None:
         return F.linear(x, weight, bias)
     y = F.linear(x, weight)

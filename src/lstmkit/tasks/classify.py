@@ -253,6 +253,8 @@ class SequenceClassifier(Estimator):
     def _forward_all(self, X, batch_size: int = 256) -> tuple[np.ndarray, list[np.ndarray] | None]:
         model = self._need_model()
         model.eval()
+        if len(X) == 0:  # nothing to classify is an empty answer, not an error
+            return np.empty((0, len(self.classes))), ([] if model.attention is not None else None)
         inputs, lengths = self._inputs(X)
         probs, weights = [], []
         for start in range(0, len(lengths), batch_size):

@@ -12,7 +12,6 @@ trending and non-stationary series (prices, CO2) stay inside the range the netwo
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -99,6 +98,10 @@ class ForecasterConfig:
             raise UserError(f"transform must be one of {', '.join(TRANSFORMS)}, got {self.transform!r}")
         if self.anchor not in ANCHORS:
             raise UserError(f"anchor must be one of {', '.join(ANCHORS)}, got {self.anchor!r}")
+        named = [*(self.targets or []), *self.covariates]
+        if len(set(named)) < len(named):
+            twice = sorted({c for c in named if named.count(c) > 1})
+            raise UserError(f"column(s) {twice} are named more than once among targets and covariates; name each column once")
         if self.combine not in COMBINES:
             raise UserError(f"combine must be one of {', '.join(COMBINES)}, got {self.combine!r}")
         if self.season is not None and self.season < 1:
@@ -142,7 +145,6 @@ class Forecaster(Estimator):
     config: ForecasterConfig
     model: ForecastNet | ForecastEnsemble | None
     metrics: dict | None = None  # evaluate() on the held-out test rows, after fit
-    _last_arima: tuple = (None, None)  # (what it was computed from, ARIMA's forecasts) of the last combination
 
     # --------------------------------------------------------------------------------------- fit
     def _prepare(self, train, validation):
@@ -345,14 +347,8 @@ class Forecaster(Estimator):
         Every quantile moves with the point forecast. Too few rows for ARIMA: the network's alone."""
         if not self.combines_arima or not statistical_fits(int(origins[0]), series.season):
             return network
-        targets = series.values[:, : series.n_targets]
-        # the last ARIMA forecasts are kept: fit() evaluates, plots and predicts from the same origins
-        key = (hashlib.sha256(targets.tobytes()).hexdigest(), int(origins[0]), len(origins), series.season)
-        if arima is None and self._last_arima[0] == key:
-            arima = self._last_arima[1]
-        elif arima is None:
-            arima = statistical(targets, origins, self.config.horizon, series.season, "arima")
-        self._last_arima = (key, arima)
+        if arima is None:
+            arima = statistical(series.values[:, : series.n_targets], origins, self.config.horizon, series.season, "arima")
         point = network[..., self.levels.index(0.5)]
         return network + ((arima - point) / 2)[..., None]
 

@@ -254,6 +254,17 @@ def _check_pairs(tokens: Sentences, tags: Sentences, what: str) -> None:
             raise UserError(f"{what} sentence {i} is empty; drop empty sentences")
         if len(s) != len(t):
             raise UserError(f"{what} sentence {i} has {len(s)} tokens but {len(t)} tags")
+    malformed = sorted({tag for sentence in tags for tag in sentence if not _is_entity_tag(tag)})
+    if malformed:
+        raise UserError(
+            f"the {what} data has tag(s) {malformed[:5]} that are neither O nor B-, I-, E- or S- and a type "
+            "(BIO/BIOES, e.g. B-PER); convert them to one of those schemes"
+        )
+
+
+def _is_entity_tag(tag) -> bool:
+    prefix, dash, kind = tag.partition("-") if isinstance(tag, str) else ("", "", "")
+    return tag == "O" or (prefix in ("B", "I", "E", "S") and bool(dash) and bool(kind))
 
 
 def _cut(tokens: Sentences, tags: Sentences, max_len: int, convert) -> tuple[Sentences, Sentences]:

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstmkit.data.text import Vocab
+from lstmkit.data.text import Vocab, tokenize
 from lstmkit.errors import UserError
 from lstmkit.evaluation.ngram import KneserNey, unigram_nats
 from lstmkit.tasks.base import Estimator, check_sizes
@@ -255,7 +255,9 @@ class TextGenerator(Estimator):
         context_ids = self.vocab.encode(context)[0] if context else None
         context = context_ids if context_ids is not None and len(context_ids) else None
         scored = len(ids) if context is not None else len(ids) - 1
-        scored_chars = len(held_out) if context is not None else max(1, len(held_out) - len(self.vocab.decode(ids[:1])))
+        # without context the first token is not scored: its characters as written, not as decoded (<unk> is 5)
+        first = tokenize(held_out, self.vocab.level, self.vocab.language, self.vocab.lower)[0]
+        scored_chars = len(held_out) if context is not None else max(1, len(held_out) - len(first))
         order = self.config.ngram_order or (5 if self.vocab.level == "char" else 3)  # the stronger order on Hamlet
         nats = {"model": self.model_nats(ids, context)}
         if training_text is not None:
@@ -302,7 +304,11 @@ class TextGenerator(Estimator):
         model.eval()
         if method not in METHODS:
             raise UserError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-        if temperature <= 0 or (top_k is not None and top_k < 1) or (top_p is not None and not 0 < top_p <= 1):
+        if (
+            not (math.isfinite(temperature) and temperature > 0)
+            or (top_k is not None and top_k < 1)
+            or (top_p is not None and not 0 < top_p <= 1)
+        ):
             raise UserError(f"need temperature > 0, top_k >= 1 and 0 < top_p <= 1; got {temperature}, {top_k}, {top_p}")
         if length < 0 or beam < 1:
             raise UserError(f"need length >= 0 and beam >= 1, got {length} and {beam}")
@@ -437,38 +443,35 @@ def stream_to(stream=sys.stdout) -> Callable[[str], None]:
 
 
 def evaluate_on(generator: TextGenerator, data: str | None) -> tuple[dict, str]:
-    """Evaluate a loaded model on ``data`` (a corpus name or a file), or on its training corpus's held-out
-    test part when ``data`` is None or that corpus; the n-gram baselines need the training corpus, read
-    again only for this. Returns the result and what was scored."""
-    from lstmkit.data.tables import source_name
+    """Evaluate a loaded model on ``data`` (a corpus name or a file); when that is the text the model was
+    trained on (its SHA-256 matches the one recorded), on its held-out test part. ``data`` None: the
+    bundled corpus the model was trained on. A model directory never makes this open a path it names:
+    a file is read only when the user gives it. Returns the result and what was scored."""
     from lstmkit.data.text import CORPORA, read_text
 
-    def recorded() -> str:
-        """The training corpus read again, refused when it is not the text the model was trained on."""
-        assert source is not None
-        try:
-            text = read_text(source)
-        except UserError:
-            raise UserError(
-                f"the training text {source!r} recorded in this model cannot be read here; give data= the text to evaluate on"
-            ) from None
-        if generator.corpus_sha256 is not None and text_sha256(text) != generator.corpus_sha256:
-            raise UserError(
-                f"the training text {source!r} has changed since training, so its held-out part is unknown; "
-                "give data= the text to evaluate on"
-            )
-        return text
-
-    source = generator.source
-    if data is None or source_name(data, CORPORA) == source:
-        if source is None:
-            raise UserError("this model does not record its training text: give data= the text to evaluate on")
-        train, val, test = corpus_parts(recorded(), generator.splits)
-        return generator.evaluate(test, context=train + val, training_text=train), f"{source}, held-out test part"
+    source, recorded = generator.source, generator.corpus_sha256
+    # a corpus inside an installed package, found by name, not a path
+    bundled = source if source in CORPORA else None
+    if data is None and bundled is None:
+        trained_on = f"the file {source!r}" if source else "a text it does not name"
+        raise UserError(
+            f"this model was trained on {trained_on}; give data= that file (checked against the SHA-256 recorded) or another text"
+        )
+    text = read_text(data if data is not None else str(bundled))
+    # the training text (a model without the fingerprint can only tell its own bundled corpus): score its held-out part
+    if (text_sha256(text) == recorded) if recorded is not None else data is None:
+        train, val, test = corpus_parts(text, generator.splits)
+        return generator.evaluate(test, context=train + val, training_text=train), f"{data or source}, held-out test part"
+    if data is None:
+        raise UserError(
+            f"the bundled corpus {source!r} differs from the one trained on (another package version?), so its held-out part "
+            "is unknown; give data= the text to evaluate on"
+        )
     training_text = None
-    if source is not None:
-        try:
-            training_text = corpus_parts(recorded(), generator.splits)[0]
-        except UserError:  # the training text moved or changed: the model is still scored, without the baselines
-            print(f"note: the training text {source!r} cannot be read again or has changed; no n-gram baselines", file=sys.stderr)
-    return generator.evaluate(read_text(data), training_text=training_text), data
+    if bundled is not None:
+        corpus = read_text(bundled)
+        if recorded is not None and text_sha256(corpus) == recorded:
+            training_text = corpus_parts(corpus, generator.splits)[0]
+    if training_text is None:
+        print("note: no n-gram baselines: they need the training text, which this model does not hold", file=sys.stderr)
+    return generator.evaluate(text, training_text=training_text), data
