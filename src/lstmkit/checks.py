@@ -74,12 +74,12 @@ def _is_number(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+_WORDS = {bool: "true or false", int: "a whole number", float: "a finite number", str: "a string", type(None): "None"}
+_PLURALS = {bool: "true/false values", int: "whole numbers", float: "finite numbers", str: "strings"}
+
+
 def _describe(allowed) -> str:
-    words = {bool: "true or false", int: "a whole number", float: "a finite number", str: "a string", type(None): "None"}
-    parts = []
-    for a in allowed:
-        if typing.get_origin(a) is list:
-            parts.append(f"a list of {words.get(typing.get_args(a)[0], 'values').replace('a ', '', 1)}s")
-        else:
-            parts.append(words.get(a, getattr(a, "__name__", str(a))))
-    return " or ".join(parts)
+    return " or ".join(
+        f"a list of {_PLURALS.get(typing.get_args(a)[0], 'values')}" if typing.get_origin(a) is list else _WORDS.get(a, str(a))
+        for a in allowed
+    )

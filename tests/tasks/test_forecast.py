@@ -131,7 +131,7 @@ def test_combine_arima_forecasts_the_mean_of_the_network_and_arima_from_every_or
     assert rows["model"]["mae"] == pytest.approx(np.abs(combined[..., 0, 1] - truth).mean())
 
     future = model.predict()
-    own = model.forecast_windows(model.model_inputs(y[-model.lookback :, None])[None])[0, :, 0, 1]
+    own = model.forecast_windows(model.model_inputs(y[-model.lookback :, None])[None])[0, :, 0, 1]  # the network by hand
     np.testing.assert_allclose(future["y"], (own + statistical(y[:, None], np.array([400]), 3, 12, "arima")[0, :, 0]) / 2)
     model.save(tmp_path / "m")  # the saved context holds ARIMA's fitting rows: the loaded model forecasts the same
     pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "m").predict(), future)

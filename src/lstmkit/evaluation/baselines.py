@@ -41,8 +41,8 @@ def drift(y: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
 
 # AutoARIMA's order search grows steeply with the season and the length (on this project's 2-core
 # machine: 0.3 s for 144 monthly rows, 104 s for 3,000 hourly rows with season 24, 367 s for 312 weekly
-# rows with season 52). So the statistical baselines fit on the latest STATISTICAL_ROWS rows (six seasons
-# where a season is longer), and seasons over MAX_SEASON are modelled without a seasonal part, as
+# rows with season 52). So the statistical baselines fit on the latest STATISTICAL_ROWS rows (more than
+# six seasons of MAX_SEASON), and seasons over MAX_SEASON are modelled without a seasonal part, as
 # statsforecast's AutoETS also does.
 STATISTICAL_ROWS = 300
 MAX_SEASON = 24
@@ -60,7 +60,7 @@ def statistical(y: np.ndarray, origins: np.ndarray, horizon: int, season: int, m
     The latest results are kept by the content of their inputs: a forecaster combined with ARIMA and
     evaluated beside the ARIMA baseline (evaluate, plot, predict, make eval) fits each ARIMA once."""
     origins = np.asarray(origins)
-    start = max(0, int(origins[0]) - statistical_rows(season))
+    start = max(0, int(origins[0]) - STATISTICAL_ROWS)
     used = np.ascontiguousarray(y[start : int(origins[-1])], dtype=np.float64)  # the only rows the fits read
     key = (hashlib.sha256(used.tobytes()).hexdigest(), used.shape, tuple((origins - start).tolist()), horizon, season, method)
     if key not in _FITTED:
@@ -76,8 +76,7 @@ def _fit_statistical(y: np.ndarray, origins: np.ndarray, horizon: int, season: i
     from statsforecast.models import AutoARIMA, AutoETS
 
     model_class = {"ets": AutoETS, "arima": AutoARIMA}[method]
-    rows = statistical_rows(season)
-    season = season if season <= MAX_SEASON else 1
+    rows, season = STATISTICAL_ROWS, season if season <= MAX_SEASON else 1
     out = np.empty((len(origins), horizon, y.shape[1]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter of the order search
@@ -88,11 +87,6 @@ def _fit_statistical(y: np.ndarray, origins: np.ndarray, horizon: int, season: i
                 history = y[max(0, origin - rows) : origin, k]
                 out[i, :, k] = model.predict(horizon)["mean"] if origin == first else model.forward(history, horizon)["mean"]
     return out
-
-
-def statistical_rows(season: int) -> int:
-    """How many of the latest rows the statistical models are fitted on."""
-    return max(STATISTICAL_ROWS, 6 * season if season <= MAX_SEASON else 1)
 
 
 def statistical_fits(first_origin: int, season: int) -> bool:

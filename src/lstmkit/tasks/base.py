@@ -152,7 +152,7 @@ class Estimator:
         art = load_model(directory, kind=cls.kind)
         try:
             self = cls(config_from_dict(cls.config_class, art.config))
-        except (UserError, TypeError) as e:
+        except UserError as e:
             raise ArtifactError(f"{directory}: config.json does not hold valid settings ({e}); retrain, or restore the file") from None
         self._restore(art.config, art.preprocessing)
         self.model = self._build()

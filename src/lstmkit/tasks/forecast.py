@@ -26,7 +26,7 @@ from lstmkit.data.scaling import Scaler
 from lstmkit.data.series import Series, read_table, to_series
 from lstmkit.data.windows import sliding_windows
 from lstmkit.errors import UserError
-from lstmkit.evaluation.baselines import all_baselines, statistical, statistical_fits, statistical_rows
+from lstmkit.evaluation.baselines import STATISTICAL_ROWS, all_baselines, statistical, statistical_fits
 from lstmkit.evaluation.metrics import forecast_metrics, mase_scale
 from lstmkit.tasks.base import Estimator, check_sizes, sized_training
 from lstmkit.tasks.defaults import forecast_training
@@ -332,9 +332,12 @@ class Forecaster(Estimator):
         series = self.series if data is None else self.read(data)
         if len(series) < self.lookback:
             raise UserError(f"predict needs at least lookback = {self.lookback} rows, got {len(series)}")
-        x = self.model_inputs(series.values[-self.lookback :])[None]
-        forecast = self._combined(series, np.array([len(series)]), self.forecast_windows(x))[0]  # (H, K, Q)
+        forecast = self._combined(series, np.array([len(series)]), self.network_forecast(series)[None])[0]
         return self._frame(forecast, future_index(series, self.config.horizon))
+
+    def network_forecast(self, series: Series) -> np.ndarray:
+        """The network's forecast (H, K, Q) of the steps after ``series`` (config.combine not applied)."""
+        return self.forecast_windows(self.model_inputs(series.values[-self.lookback :])[None])[0]
 
     @property
     def combines_arima(self) -> bool:
@@ -504,7 +507,7 @@ class Forecaster(Estimator):
     def _preprocessing(self) -> dict:
         s = self.series
         # the rows predict() reads when given no data: the network's lookback, and ARIMA's fitting rows
-        keep = max(self.lookback, statistical_rows(s.season) if self.combines_arima else 0)
+        keep = max(self.lookback, STATISTICAL_ROWS if self.combines_arima else 0)
         context = s.slice(max(0, len(s) - keep), len(s))
         return {
             "scaler": self.scaler.to_dict(),

@@ -34,6 +34,7 @@ from lstmkit.tasks.networks import LanguageModel
 from lstmkit.training import Callback, TrainingOptions
 
 KIND = "textgen"
+FIRST_TOKEN_REACH = 1000  # characters read to find a text's first token
 METHODS = ("sample", "greedy", "beam")
 
 
@@ -255,9 +256,10 @@ class TextGenerator(Estimator):
         context_ids = self.vocab.encode(context)[0] if context else None
         context = context_ids if context_ids is not None and len(context_ids) else None
         scored = len(ids) if context is not None else len(ids) - 1
-        # without context the first token is not scored: its characters as written, not as decoded (<unk> is 5)
-        first = tokenize(held_out, self.vocab.level, self.vocab.language, self.vocab.lower)[0]
-        scored_chars = len(held_out) if context is not None else max(1, len(held_out) - len(first))
+        # without context the first token is not scored: its characters as written, not as decoded (<unk> is 5);
+        # a prefix is enough to find it (the whole test part would be segmented again)
+        first = tokenize(held_out[:FIRST_TOKEN_REACH], self.vocab.level, self.vocab.language, self.vocab.lower)[:1]
+        scored_chars = len(held_out) if context is not None else max(1, len(held_out) - sum(map(len, first)))
         order = self.config.ngram_order or (5 if self.vocab.level == "char" else 3)  # the stronger order on Hamlet
         nats = {"model": self.model_nats(ids, context)}
         if training_text is not None:
@@ -458,8 +460,9 @@ def evaluate_on(generator: TextGenerator, data: str | None) -> tuple[dict, str]:
             f"this model was trained on {trained_on}; give data= that file (checked against the SHA-256 recorded) or another text"
         )
     text = read_text(data if data is not None else str(bundled))
-    # the training text (a model without the fingerprint can only tell its own bundled corpus): score its held-out part
-    if (text_sha256(text) == recorded) if recorded is not None else data is None:
+    # a model without the fingerprint can only tell its own bundled corpus, asked for by leaving data out
+    is_training_text = text_sha256(text) == recorded if recorded is not None else data is None
+    if is_training_text:  # score its held-out part
         train, val, test = corpus_parts(text, generator.splits)
         return generator.evaluate(test, context=train + val, training_text=train), f"{data or source}, held-out test part"
     if data is None:
