@@ -2,6 +2,7 @@
 existing runs."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -65,11 +66,12 @@ def test_kill_9_then_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_pa
 
 
 @pytest.mark.slow
-def test_ctrl_c_leaves_a_loadable_run_that_says_it_was_interrupted(tmp_path):
+@pytest.mark.parametrize("sent", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_leaves_a_loadable_run_that_says_it_was_interrupted(tmp_path, sent):
     run = tmp_path / "run"
     process = start(*TRAIN, "--out", str(run), "--json")
     wait_for_training(process, run)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(sent)
     out, err = process.communicate(timeout=120)
     assert process.returncode == 130, err
     assert "Traceback" not in err and "continue with the same command and --resume" in err
@@ -77,6 +79,8 @@ def test_ctrl_c_leaves_a_loadable_run_that_says_it_was_interrupted(tmp_path):
     assert report["interrupted"] is True and report["stopped_because"].startswith("interrupted")
     assert json.loads((run / "metrics.json").read_text())["interrupted"] is True
     assert (run / CHECKPOINT).is_file()  # kept, so that the run can continue
+    if sent == signal.SIGTERM:
+        return  # the rest is the same for both
     shown = json.loads(real("inspect", str(run), "--json").stdout)
     assert shown["training"]["interrupted"] is True
     predicted = real("forecast", "predict", "--model", str(run), "--json")
@@ -84,6 +88,70 @@ def test_ctrl_c_leaves_a_loadable_run_that_says_it_was_interrupted(tmp_path):
     resumed = real(*TRAIN, "--out", str(run), "--resume", "--json")
     assert resumed.returncode == 0 and json.loads(resumed.stdout)["interrupted"] is False
     assert not (run / CHECKPOINT).exists()
+
+
+def interrupt_during(monkeypatch, owner, name, sent=signal.SIGINT):
+    """Send ``sent`` to this process when ``owner.name`` is called (the command runs in this process)."""
+    original = getattr(owner, name)
+
+    def interrupted(*args, **kwargs):
+        os.kill(os.getpid(), sent)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, interrupted)
+
+
+def test_an_interrupt_while_the_run_directory_is_written_lets_it_finish_then_exits_130(tmp_path, monkeypatch):
+    from lstmkit.tasks.forecast import Forecaster
+
+    interrupt_during(monkeypatch, Forecaster, "plot")  # after training and saving, before metrics.json
+    run = tmp_path / "run"
+    result = lstmkit("forecast", "train", "--data", "ramp", "--epochs", "2", "--out", str(run))
+    assert result.returncode == 130 and "finished writing first" in result.stderr, result.stderr
+    report = json.loads((run / "metrics.json").read_text())
+    assert report["interrupted"] is False and report["epochs"] == 2 and (run / "forecast.png").is_file()
+
+
+def test_an_interrupt_before_training_stops_it_after_one_batch_with_a_resumable_run(tmp_path, monkeypatch):
+    from lstmkit.tasks.forecast import Forecaster
+
+    interrupt_during(monkeypatch, Forecaster, "read", signal.SIGTERM)
+    run = tmp_path / "run"
+    result = lstmkit("forecast", "train", "--data", "ramp", "--epochs", "50", "--out", str(run), "--json")
+    assert result.returncode == 130 and "--resume" in result.stderr, result.stderr
+    report = json.loads(result.stdout)
+    assert report["interrupted"] is True and report["epochs"] <= 1 and (run / CHECKPOINT).is_file()
+
+
+def test_overwrite_replaces_a_run_whole_and_a_failed_or_aborted_replacement_leaves_it_whole(tmp_path, monkeypatch):
+    from lstmkit.tasks.forecast import Forecaster
+
+    run = tmp_path / "run"
+    first = lstmkit("forecast", "train", "--data", "ramp", "--epochs", "2", "--out", str(run))
+    assert first.returncode == 0, first.stderr
+    (run / "notes.txt").write_text("the user's own file in the old run")
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+
+    bad = lstmkit("forecast", "train", "--data", "ramp", "--target", "nope", "--epochs", "2", "--out", str(run), "--overwrite")
+    assert bad.returncode == 2 and {p.name: p.read_bytes() for p in run.iterdir()} == before
+    with monkeypatch.context() as patch:
+        patch.setattr(Forecaster, "fit", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))  # a second Ctrl-C
+        aborted = lstmkit("forecast", "train", "--data", "ramp", "--epochs", "2", "--out", str(run), "--overwrite")
+    assert aborted.returncode == 130 and {p.name: p.read_bytes() for p in run.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # nothing left beside it
+
+    replaced = lstmkit("forecast", "train", "--data", "ramp", "--epochs", "3", "--seed", "1", "--out", str(run), "--overwrite")
+    assert replaced.returncode == 0, replaced.stderr
+    assert json.loads((run / "metrics.json").read_text())["epochs"] == 3
+    assert not (run / "notes.txt").exists() and [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def test_out_refuses_a_directory_of_other_files_even_with_overwrite(tmp_path):
+    (tmp_path / "thesis.tex").write_text("years of work")
+    for extra in ((), ("--overwrite",)):
+        result = lstmkit("forecast", "train", "--data", "ramp", "--epochs", "1", "--out", str(tmp_path), *extra)
+        assert result.returncode == 2 and "holds files that are not an lstmkit run" in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["thesis.tex"]
 
 
 @pytest.mark.slow
@@ -94,18 +162,6 @@ def test_a_budget_of_a_fifth_of_a_minute_is_kept_within_ten_percent(tmp_path):
     report = json.loads(result.stdout)
     assert report["stopped_because"] == "the 0.2-minute budget was spent"
     assert report["seconds"] <= 0.2 * 60 * 1.1
-
-
-def test_overwrite_replaces_a_run_and_bad_data_leaves_it_alone(tmp_path):
-    run = tmp_path / "run"
-    first = lstmkit("forecast", "train", "--data", "ramp", "--epochs", "2", "--out", str(run))
-    assert first.returncode == 0, first.stderr
-    before = (run / "model.safetensors").read_bytes()
-    bad = lstmkit("forecast", "train", "--data", "ramp", "--target", "nope", "--epochs", "2", "--out", str(run), "--overwrite")
-    assert bad.returncode == 2 and (run / "model.safetensors").read_bytes() == before and (run / CONFIG).is_file()
-    replaced = lstmkit("forecast", "train", "--data", "ramp", "--epochs", "3", "--seed", "1", "--out", str(run), "--overwrite")
-    assert replaced.returncode == 0, replaced.stderr
-    assert json.loads((run / "metrics.json").read_text())["epochs"] == 3
 
 
 def test_training_flags_are_the_same_in_every_task():

@@ -45,7 +45,7 @@ def _checked(name: str, value, annotation):
             return normal
     if str in [typing.get_args(a)[0] for a in allowed if typing.get_origin(a) is list] and isinstance(value, str):
         return [value]
-    raise UserError(f"{name} must be {_describe(allowed)}, got {value!r} ({type(value).__name__})")
+    raise UserError(f"{name} must be {_describe(allowed)}, got {_shown(value)} ({type(value).__name__})")
 
 
 _REFUSED = object()
@@ -61,6 +61,8 @@ def _as(value, kind):
         return float(value) if _is_number(value) and math.isfinite(value) else _REFUSED
     if kind is str:
         return value if isinstance(value, str) else _REFUSED
+    if kind in (dict, list):
+        return value if isinstance(value, kind) else _REFUSED
     if typing.get_origin(kind) is list:
         if not isinstance(value, (list, tuple)):
             return _REFUSED
@@ -74,7 +76,15 @@ def _is_number(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-_WORDS = {bool: "true or false", int: "a whole number", float: "a finite number", str: "a string", type(None): "None"}
+_WORDS = {
+    bool: "true or false",
+    int: "a whole number",
+    float: "a finite number",
+    str: "a string",
+    type(None): "None",
+    dict: "an object",
+    list: "a list",
+}
 _PLURALS = {bool: "true/false values", int: "whole numbers", float: "finite numbers", str: "strings"}
 
 
@@ -83,3 +93,21 @@ def _describe(allowed) -> str:
         f"a list of {_PLURALS.get(typing.get_args(a)[0], 'values')}" if typing.get_origin(a) is list else _WORDS.get(a, str(a))
         for a in allowed
     )
+
+
+def saved(section, name: str, annotation, valid: typing.Callable[[Any], bool] | None = None, rule: str = ""):
+    """``section[name]`` from a saved model file, checked by the rules of config fields (``annotation``) and,
+    when given, ``valid`` (``rule`` says what it demands). A missing or wrong value is a UserError naming
+    the field; ``Estimator.load`` turns it into the ArtifactError of a damaged model directory."""
+    if not isinstance(section, dict) or name not in section:
+        raise UserError(f"{name} is missing")
+    value = _checked(name, section[name], annotation)
+    if valid is not None and not valid(value):
+        raise UserError(f"{name} must be {rule}, got {_shown(value)}")
+    return value
+
+
+def _shown(value) -> str:
+    """``repr(value)``, cut to one short line."""
+    text = repr(value).replace("\n", " ")
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -113,3 +113,9 @@ def test_whole_number_years_are_a_time_column():
 def test_a_numeric_column_named_time_is_not_taken_for_dates():
     s = to_series(pd.DataFrame({"time": np.arange(5), "y": np.arange(5.0)}), targets=["y"])
     assert s.time is None
+
+
+@pytest.mark.parametrize("bad", [[[1.0, 2.0], [3.0]], [["a"]], ("x",)])
+def test_a_ragged_or_textual_array_is_refused_not_read_as_a_path(bad):
+    with pytest.raises(UserError, match="a series array must hold numbers in rows of equal length"):
+        read_table(bad)

@@ -59,8 +59,13 @@ def test_statistical_baselines_are_statsforecasts_models_fitted_before_the_origi
 
     y = _monthly()
     ours = statistical(y, np.array([72]), 12, 12, method)[0, :, 0]
-    model = {"ets": AutoETS, "arima": AutoARIMA}[method](season_length=12).fit(y[:72, 0])
-    np.testing.assert_allclose(ours, model.predict(12)["mean"])
+    unit = np.abs(y[:72, 0]).max()  # fitted in units of the rows' largest magnitude
+    model = {"ets": AutoETS, "arima": AutoARIMA}[method](season_length=12).fit(y[:72, 0] / unit)
+    np.testing.assert_allclose(ours, unit * model.predict(12)["mean"])
+    unscaled = {"ets": AutoETS, "arima": AutoARIMA}[method](season_length=12).fit(y[:72, 0]).predict(12)["mean"]
+    np.testing.assert_allclose(ours, unscaled, rtol=1e-4)  # the models are scale-equivariant, up to their optimisers
+    for scale in (1e-300, 1e300):  # where the optimisers fail on the raw values ("No suitable ARIMA model found")
+        np.testing.assert_allclose(statistical(y * scale, np.array([72]), 12, 12, method)[0, :, 0], ours * scale, rtol=1e-6)
     # later origins reuse the parameters on the longer history: a seasonal trend is followed, not repeated
     later = statistical(y, np.array([72, 84]), 12, 12, method)
     assert later.shape == (2, 12, 1)
@@ -75,3 +80,12 @@ def test_all_baselines_add_ets_and_arima_only_with_enough_history():
     assert set(all_baselines(y, np.array([30]), 3, 12)) == {"naive", "drift", "seasonal_naive", "ets", "arima"}
     assert set(all_baselines(y, np.array([20]), 3, 12)) == {"naive", "drift", "seasonal_naive"}  # fewer than 2 seasons
     assert set(all_baselines(y, np.array([30]), 3, 12, statistical_models=False)) == {"naive", "drift", "seasonal_naive"}
+
+
+def test_rmse_keeps_the_units_of_errors_at_extreme_scales():
+    from lstmkit.evaluation.metrics import rmse
+
+    y, p = np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.0, 2.0])
+    for scale in (1e-300, 1e300):
+        assert rmse(y * scale, p * scale) == pytest.approx(rmse(y, p) * scale, rel=1e-12)
+    assert rmse(y, y) == 0.0

@@ -8,7 +8,9 @@ JSON object on stdout; logs go to stderr.
 from __future__ import annotations
 
 import re
+import signal
 import sys
+import threading
 
 import typer
 
@@ -75,11 +77,33 @@ def as_flags(message: str) -> str:
 
 
 def main() -> None:
+    # SIGTERM as Ctrl-C: a command stops the same way (temporary files removed, nothing half-written)
+    previous = signal.signal(signal.SIGTERM, _as_ctrl_c) if threading.current_thread() is threading.main_thread() else None
     try:
-        app()
+        code = app(standalone_mode=False)  # click's own handling would print usage errors as a box of lines
+    except typer.TyperException as e:  # usage errors: an unknown flag, a missing one, "abc" for a number ...
+        context, message = getattr(e, "ctx", None), " ".join(e.format_message().split()).rstrip(".")
+        if not message and context is not None:  # a command group given no command: its help
+            print(context.get_help())
+        else:
+            where = f" (see '{context.command_path} --help')" if context is not None else ""
+            print(f"error: {message}{where}", file=sys.stderr)
+        sys.exit(e.exit_code)
+    except typer.Abort:  # Ctrl-C while typer itself was reading input
+        print("interrupted", file=sys.stderr)
+        sys.exit(INTERRUPTED_EXIT)
     except UserError as e:
         print(f"error: {as_flags(str(e))}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:  # a second Ctrl-C, or one outside training: what was written stays whole (atomic)
         print("interrupted", file=sys.stderr)
         sys.exit(INTERRUPTED_EXIT)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+def _as_ctrl_c(signum: int, frame) -> None:
+    raise KeyboardInterrupt

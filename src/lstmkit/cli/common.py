@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import json
+import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 import typer
 
 from lstmkit.errors import UserError
+from lstmkit.interrupts import on_interrupt
 
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object on stdout instead of text.")
 OUT_OPTION = typer.Option(..., "--out", help="Run directory to write (model, metrics.json, plots, checkpoints).")
@@ -97,7 +100,12 @@ def training_flags(defaults: Callable[[], Any], exclude: tuple[str, ...] = ()) -
             )
             if searches:
                 kwargs["search"] = _search_options(auto, options)
-            return command(training=options, **kwargs)
+            with on_interrupt(_finishing) as interrupts, _replacing(out):
+                result = command(training=options, **kwargs)
+            if interrupts.requested:  # after training ended on its own: what was started is complete
+                print(f"interrupted: {out or 'the command'} finished writing first", file=sys.stderr)
+                raise typer.Exit(INTERRUPTED_EXIT)
+            return result
 
         wrapper.__signature__ = signature.replace(parameters=own + added)  # type: ignore[attr-defined]
         return wrapper
@@ -162,9 +170,12 @@ def _search_options(auto: dict, training):
 
 
 def prepare_out(out: Path, training, overwrite: bool = False) -> None:
-    """Check ``--out`` before any work, changing nothing: a directory we can write, not a finished run
-    unless asked to replace it, holding a checkpoint when resuming. A replaced run keeps its files until
-    the new run writes its own: while the new one trains, its newer checkpoint marks the directory unfinished."""
+    """Check ``--out`` before any work: a directory we can write that is new, empty or an lstmkit run;
+    a run only when asked to replace it (``overwrite``) or continue it (``training.resume``).
+
+    A replaced run is moved aside whole (one rename, to ``.NAME.replaced`` beside it) so that the new run
+    starts in an empty directory; the training command's wrapper deletes it once the new run has saved its
+    model, and moves it back if the new run fails or is aborted before that (``_replacing``)."""
     import os
 
     from lstmkit.io.artifacts import CHECKPOINT, CONFIG
@@ -181,11 +192,52 @@ def prepare_out(out: Path, training, overwrite: bool = False) -> None:
         raise UserError(
             f"--out {str(out)!r} already holds a run; pass --resume to continue it, --overwrite to replace it, or choose another directory"
         )
+    if out.is_dir() and not (has_model or has_checkpoint) and any(out.iterdir()):
+        raise UserError(
+            f"--out {str(out)!r} holds files that are not an lstmkit run; choose a new or empty directory (--overwrite replaces runs only)"
+        )
     existing = next(p for p in (out, *out.absolute().parents) if p.exists())
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         raise UserError(
             f"--out {str(out)!r} cannot be written ({str(existing)!r} is not a writable directory); choose a writable directory"
         )
+    if has_model or has_checkpoint:
+        aside = _aside(out)
+        if aside.is_dir():  # an earlier replacement was killed: out holds its unfinished run, aside the old one
+            shutil.rmtree(out)
+        else:
+            out.rename(aside)
+        out.mkdir()
+
+
+def _aside(out: Path) -> Path:
+    return out.with_name(f".{out.name}.replaced")
+
+
+@contextlib.contextmanager
+def _replacing(out: Path | None) -> Iterator[None]:
+    """Around a training command: a run that ``prepare_out`` moved aside is deleted once the new run has
+    saved its model (``config.json`` is written last), else it comes back whole."""
+    from lstmkit.io.artifacts import CONFIG
+
+    try:
+        yield
+    finally:
+        if out is not None and _aside(out).is_dir():
+            aside = _aside(out)
+            if (out / CONFIG).is_file():
+                shutil.rmtree(aside)
+            else:
+                shutil.rmtree(out, ignore_errors=True)
+                aside.rename(out)
+
+
+def _finishing(signum: int) -> None:
+    print(
+        "\ninterrupt: the run stops at its next safe point and writes a complete run directory (press Ctrl-C again to abort at once)",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def task_config(cls, training, **flags):

@@ -57,5 +57,12 @@ class Scaler:
         return {"kind": self.kind, "shift": self.shift.tolist(), "scale": self.scale.tolist()}
 
     @classmethod
-    def from_dict(cls, d: dict) -> Scaler:
-        return cls(d["kind"], np.asarray(d["shift"], dtype=np.float64), np.asarray(d["scale"], dtype=np.float64))
+    def from_dict(cls, d: dict, columns: int) -> Scaler:
+        """The scaler ``to_dict`` saved for ``columns`` columns, checked (a UserError names a bad field)."""
+        from lstmkit.checks import saved
+
+        d = saved({"scaler": d}, "scaler", dict)
+        kind = saved(d, "kind", str, lambda k: k in KINDS, f"one of {', '.join(KINDS)}")
+        shift = saved(d, "shift", list[float], lambda v: len(v) == columns, f"{columns} finite numbers")
+        scale = saved(d, "scale", list[float], lambda v: len(v) == columns and min(v) > 0, f"{columns} positive numbers")
+        return cls(kind, np.asarray(shift, dtype=np.float64), np.asarray(scale, dtype=np.float64))

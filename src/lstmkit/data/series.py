@@ -20,6 +20,13 @@ from lstmkit.data.tables import read_file
 from lstmkit.errors import UserError
 
 FILL_METHODS = ("ffill", "interpolate", "drop", "zero")  # interpolate reads the next observed value; ffill is causal
+
+
+def check_fill(fill: str | None) -> None:
+    if fill is not None and fill not in FILL_METHODS:
+        raise UserError(f"fill={fill!r} is not one of {', '.join(FILL_METHODS)}")
+
+
 TIME_NAMES = ("date", "time", "timestamp", "datetime", "ds")
 
 
@@ -90,8 +97,11 @@ def read_table(data: str | os.PathLike | pd.DataFrame | pd.Series | np.ndarray) 
         return data.copy(), None
     if isinstance(data, pd.Series):
         return data.to_frame(name=data.name if data.name is not None else "y"), None
-    if isinstance(data, (np.ndarray, list)):
-        array = np.asarray(data, dtype=float)
+    if isinstance(data, (np.ndarray, list, tuple)):
+        try:
+            array = np.asarray(data, dtype=float)
+        except (ValueError, TypeError) as e:  # ragged rows, or text among the numbers
+            raise UserError(f"a series array must hold numbers in rows of equal length ({e}); give a rectangular numeric array") from None
         if array.ndim == 1:
             return pd.DataFrame({"y": array}), None
         if array.ndim == 2:
@@ -122,8 +132,7 @@ def to_series(
         fill: what to do with missing values: None (error), "ffill", "interpolate", "drop" or "zero".
         season: seasonal period in rows; default: inferred from the time column's frequency.
     """
-    if fill is not None and fill not in FILL_METHODS:
-        raise UserError(f"fill={fill!r} is not one of {', '.join(FILL_METHODS)}")
+    check_fill(fill)
     columns = list(map(str, frame.columns))
     frame = frame.set_axis(columns, axis=1)
     time = time if time is not None else (info.time if info else _detect_time(frame))

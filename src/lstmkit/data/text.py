@@ -148,7 +148,16 @@ class Vocab:
 
     @classmethod
     def from_dict(cls, d: dict) -> Vocab:
-        return cls(d["level"], d["language"], list(d["tokens"]), d.get("lower", False))
+        """The vocabulary ``to_dict`` saved, checked (a UserError names a bad field)."""
+        from lstmkit.checks import saved
+
+        d = saved({"vocab": d}, "vocab", dict)
+        level = saved(d, "level", str, lambda v: v in ("char", "word"), "'char' or 'word'")
+        language = saved(d, "language", str, lambda v: v in ("en", "zh"), "'en' or 'zh'")
+        tokens = saved(
+            d, "tokens", list[str], lambda t: t[:1] == [UNK] and len(set(t)) == len(t) and all(t), f"distinct tokens after {UNK!r}"
+        )
+        return cls(level, language, tokens, saved(d, "lower", bool) if "lower" in d else False)
 
 
 def pad_ids(sequences: list, width: int | None = None):

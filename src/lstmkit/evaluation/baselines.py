@@ -82,10 +82,13 @@ def _fit_statistical(y: np.ndarray, origins: np.ndarray, horizon: int, season: i
         warnings.simplefilter("ignore")  # convergence chatter of the order search
         for k in range(y.shape[1]):
             first = origins[0]
-            model = model_class(season_length=max(season, 1)).fit(y[max(0, first - rows) : first, k])
+            # fitted in units of the rows' largest magnitude: both models are scale-equivariant, and their
+            # optimisers fail ("No suitable ARIMA model found") on values such as 1e-300 or 1e300
+            unit = float(np.max(np.abs(y[max(0, first - rows) : origins[-1], k]), initial=0.0)) or 1.0
+            model = model_class(season_length=max(season, 1)).fit(y[max(0, first - rows) : first, k] / unit)
             for i, origin in enumerate(origins):
-                history = y[max(0, origin - rows) : origin, k]
-                out[i, :, k] = model.predict(horizon)["mean"] if origin == first else model.forward(history, horizon)["mean"]
+                history = y[max(0, origin - rows) : origin, k] / unit
+                out[i, :, k] = unit * (model.predict(horizon)["mean"] if origin == first else model.forward(history, horizon)["mean"])
     return out
 
 

@@ -22,7 +22,10 @@ def mae(y: np.ndarray, p: np.ndarray) -> float:
 
 
 def rmse(y: np.ndarray, p: np.ndarray) -> float:
-    return float(np.sqrt(np.mean((y - p) ** 2)))
+    # squared in units of the largest error: errors of 1e-300 (or 1e200) would square to 0 (or inf)
+    errors = np.abs(np.asarray(y, dtype=np.float64) - p)
+    unit = float(np.max(errors, initial=0.0))
+    return unit * float(np.sqrt(np.mean((errors / unit) ** 2))) if unit > 0 else 0.0
 
 
 def mape(y: np.ndarray, p: np.ndarray) -> float | None:

@@ -206,6 +206,14 @@ def _settings_sha256(settings: dict) -> str:
 
 def load_state_dict_checked(module: nn.Module, state_dict: Mapping[str, Tensor]) -> None:
     """``module.load_state_dict`` whose mismatches become one clear ``ArtifactError``."""
+    check_state_dict(module, state_dict)
+    with torch.no_grad():
+        module.load_state_dict(state_dict)
+
+
+def check_state_dict(module: nn.Module, state_dict: Mapping[str, Tensor]) -> None:
+    """An ``ArtifactError`` unless ``state_dict`` has exactly the names and shapes of ``module``'s
+    (which may live on the meta device: nothing is allocated)."""
     own = module.state_dict()
     missing = sorted(own.keys() - state_dict.keys())
     unexpected = sorted(state_dict.keys() - own.keys())
@@ -220,5 +228,3 @@ def load_state_dict_checked(module: nn.Module, state_dict: Mapping[str, Tensor])
             f"the weights do not fit the model described by config.json ({'; '.join(parts)}); "
             "the files come from different runs: train or save the model again"
         )
-    with torch.no_grad():
-        module.load_state_dict(state_dict)

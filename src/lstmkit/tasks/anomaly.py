@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.series import Series, read_table, to_series
+from lstmkit.checks import saved
+from lstmkit.data.series import Series, check_fill, read_table, to_series
 from lstmkit.errors import UserError
 from lstmkit.evaluation.metrics import precision_recall
 from lstmkit.tasks.base import Estimator, config_from_dict
@@ -48,6 +49,7 @@ class AnomalyConfig:
             raise UserError(f"train_fraction must be between 0 and 1, got {self.train_fraction}")
         if not (math.isfinite(self.threshold) and self.threshold > 0):
             raise UserError(f"threshold must be a positive number, got {self.threshold}")
+        check_fill(self.fill)
 
 
 class AnomalyDetector(Estimator):
@@ -193,10 +195,11 @@ class AnomalyDetector(Estimator):
         }
 
     def _restore(self, config: dict, pre: dict) -> None:
-        saved = pre["forecaster_config"]
-        self.forecaster = Forecaster(config_from_dict(ForecasterConfig, saved))
-        self.forecaster._restore(saved, pre["forecaster"])
-        self.center, self.spread = pre["residual_median"], pre["residual_scale"]
+        inner = saved(pre, "forecaster_config", dict)
+        self.forecaster = Forecaster(config_from_dict(ForecasterConfig, inner))
+        self.forecaster._restore(inner, saved(pre, "forecaster", dict))
+        self.center = saved(pre, "residual_median", float)
+        self.spread = saved(pre, "residual_scale", float, lambda v: v > 0, "a positive number")
         self.series = None
 
     def _build(self) -> ForecastNet | ForecastEnsemble:

@@ -22,7 +22,7 @@ from torch import Tensor, nn
 
 from lstmkit.checks import checked_fields
 from lstmkit.errors import ArtifactError, UserError
-from lstmkit.io.artifacts import load_model, load_state_dict_checked, save_model
+from lstmkit.io.artifacts import check_state_dict, load_model, load_state_dict_checked, save_model
 from lstmkit.training import Callback, History, Trainer, TrainingOptions
 from lstmkit.training.checkpoint import remove_checkpoint
 from lstmkit.training.options import training_field_names
@@ -154,7 +154,18 @@ class Estimator:
             self = cls(config_from_dict(cls.config_class, art.config))
         except UserError as e:
             raise ArtifactError(f"{directory}: config.json does not hold valid settings ({e}); retrain, or restore the file") from None
-        self._restore(art.config, art.preprocessing)
+        try:
+            self._restore(art.config, art.preprocessing)
+            with torch.device("meta"):  # sizes read from the files meet the weights before any memory is taken
+                check_state_dict(self._build(), art.state_dict)
+        except ArtifactError:
+            raise
+        except (UserError, KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as e:
+            # UserError: a field failed its check (lstmkit.checks.saved); the others: one no check foresaw
+            detail = str(e) if isinstance(e, UserError) else f"{type(e).__name__}: {e}"
+            raise ArtifactError(
+                f"{directory}: the saved model is not valid ({' '.join(detail.split())}); it was edited or damaged: train or save it again"
+            ) from None
         self.model = self._build()
         load_state_dict_checked(self.model, art.state_dict)
         self.model.eval()

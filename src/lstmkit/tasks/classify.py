@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pad_sequence
 
+from lstmkit.checks import saved
 from lstmkit.data.text import Vocab, detect_language, pad_ids, tokenize
 from lstmkit.errors import UserError
 from lstmkit.evaluation.baselines import bow_logreg
@@ -227,6 +228,12 @@ class SequenceClassifier(Estimator):
         if sequences[0].shape[1] != self.num_features:
             raise UserError(f"the sequences have {sequences[0].shape[1]} features, the model was trained on {self.num_features}")
         kept = [torch.as_tensor(self._normalized(s[: self.config.max_len]), dtype=torch.float32) for s in sequences]
+        for i, k in enumerate(kept):
+            if not torch.isfinite(k).all():
+                raise UserError(
+                    f"sequence {i} is not finite once standardised: its values lie beyond float32's range next to the "
+                    "training data's (or the model files were edited); check the data's units"
+                )
         return pad_sequence(kept, batch_first=True), torch.tensor([len(k) for k in kept])  # (N, T, F), (N,)
 
     def _normalized(self, sequence: np.ndarray) -> np.ndarray:
@@ -341,17 +348,33 @@ class SequenceClassifier(Estimator):
         }
 
     def _restore(self, config: dict, p: dict) -> None:
-        self.classes, self.text, self.num_features = list(p["classes"]), p["text"], p["num_features"]
-        self.vocab = Vocab.from_dict(p["vocab"]) if p["vocab"] else None
-        self.mean = None if p["mean"] is None else np.array(p["mean"])
-        self.std = None if p["std"] is None else np.array(p["std"])
+        self.classes = saved(p, "classes", list, _distinct_labels, "at least two distinct labels (strings or whole numbers)")
+        self.text = saved(p, "text", bool)
+        self.num_features = saved(p, "num_features", int, lambda v: (v == 0) == self.text, "0 for text, else at least 1")
+        self.vocab = Vocab.from_dict(saved(p, "vocab", dict)) if self.text else None
         # models saved before these options existed standardised per feature and had no FCN branch
-        self.normalize = p.get("normalize", None if self.text else "feature")
-        self.fcn, self.stride = bool(p.get("fcn", False)), int(p.get("stride", 1))
+        self.normalize = saved(p, "normalize", str | None) if "normalize" in p else None if self.text else "feature"
+        if self.normalize not in ((None,) if self.text else ("sequence", "feature", "none")):
+            raise UserError(f"normalize {self.normalize!r} does not fit a {'text' if self.text else 'numeric'} model")
+        width = (lambda v: v is None or len(v) == self.num_features, f"None or {self.num_features} finite numbers")
+        self.mean = saved(p, "mean", list[float] | None, *width)
+        std = saved(
+            p, "std", list[float] | None, lambda v: width[0](v) and (v is None or min(v, default=1) > 0), "None or positive numbers"
+        )
+        if (self.mean is None or std is None) != self.text:
+            raise UserError("mean and std must be given for a numeric model and None for a text one")
+        self.mean, self.std = (None, None) if self.mean is None or std is None else (np.array(self.mean), np.array(std))
+        self.fcn = saved(p, "fcn", bool) if "fcn" in p else False
+        self.stride = saved(p, "stride", int, lambda v: v >= 1, "at least 1") if "stride" in p else 1
         self.notes = []
         self.provenance = {k: p[k] for k in PROVENANCE if k in p}
 
     provenance: dict = {}  # where the training data came from (source, data_sha256, columns), saved with the model
+
+
+def _distinct_labels(labels: list) -> bool:
+    kinds = all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in labels)
+    return kinds and len(labels) >= 2 and len(set(labels)) == len(labels)
 
 
 PROVENANCE = ("source", "data_sha256", "text_column", "label_column")

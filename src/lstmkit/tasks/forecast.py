@@ -22,8 +22,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lstmkit.checks import saved
 from lstmkit.data.scaling import Scaler
-from lstmkit.data.series import Series, read_table, to_series
+from lstmkit.data.series import Series, check_fill, read_table, to_series
 from lstmkit.data.windows import sliding_windows
 from lstmkit.errors import UserError
 from lstmkit.evaluation.baselines import STATISTICAL_ROWS, all_baselines, statistical, statistical_fits
@@ -106,6 +107,7 @@ class ForecasterConfig:
             raise UserError(f"combine must be one of {', '.join(COMBINES)}, got {self.combine!r}")
         if self.season is not None and self.season < 1:
             raise UserError(f"season must be a whole number of rows of at least 1 (1: no season), got {self.season}")
+        check_fill(self.fill)
 
 
 def quantile_levels(config: ForecasterConfig) -> list[float]:
@@ -320,7 +322,14 @@ class Forecaster(Estimator):
         scaled = torch.cat(outputs).sort(dim=-1).values.float().cpu().numpy().astype(np.float64)  # sorting keeps quantiles from crossing
         k = self.series.n_targets
         values = scaled * self.scaler.scale[:k, None] + self.scaler.shift[:k, None]
-        return np.exp(values) if self.log_targets else values
+        with np.errstate(over="ignore"):
+            values = np.exp(values) if self.log_targets else values
+        if not np.isfinite(values).all():
+            raise UserError(
+                "the forecast is not finite: the inputs lie far beyond the range of the training data, or the "
+                "model files were edited; check the data's units, or train on data like it"
+            )
+        return values
 
     def predict(self, data=None) -> pd.DataFrame:
         """Forecast the ``horizon`` steps after the end of ``data`` (default: the data the model was fitted on).
@@ -515,7 +524,6 @@ class Forecaster(Estimator):
             "covariates": s.covariates,
             "time_column": s.time_column,
             "season": s.season,
-            "quantile_levels": self.levels,
             "freq": s.freq,
             "fitted": self.fitted,
             "context": {
@@ -536,24 +544,54 @@ class Forecaster(Estimator):
         }
 
     def _restore(self, config: dict, pre: dict) -> None:
-        self.lookback, self.epochs = config["lookback"], config["epochs"]
-        self.log_targets, self.anchor_season = config["log_targets"], config["anchor_season"]
-        self.scaler = Scaler.from_dict(pre["scaler"])
-        self.levels = pre["quantile_levels"]
-        ctx = pre["context"]
-        time = None if ctx["time"] is None else pd.DatetimeIndex(pd.to_datetime(ctx["time"]))
-        values = np.asarray(ctx["values"], dtype=np.float64)
+        # every field is checked (lstmkit.checks.saved): a hand-edited file must not forecast NaN or crash later
+        positive = (lambda v: v >= 1, "at least 1")
+        self.lookback = saved(config, "lookback", int, *positive)
+        self.epochs = saved(config, "epochs", int, *positive)
+        self.log_targets = saved(config, "log_targets", bool)
+        self.anchor_season = saved(config, "anchor_season", int, lambda v: v == 1 or 1 < v <= self.lookback, "1 or 2..lookback")
+        self.levels = quantile_levels(self.config)  # derived from the config, not read back
+        names = (lambda v: len(set(v)) == len(v) and all(v), "distinct non-empty names")
+        targets = saved(pre, "targets", list[str], lambda v: len(v) > 0 and names[0](v), "at least one distinct non-empty name")
+        covariates = saved(pre, "covariates", list[str], *names)
+        width = len(targets) + len(covariates)
+        if saved(config, "n_inputs", int) != width:
+            raise UserError(f"n_inputs is {config['n_inputs']} but there are {width} target and covariate columns")
+        self.scaler = Scaler.from_dict(saved(pre, "scaler", dict), width)
+        ctx = saved(pre, "context", dict)
+        values = np.asarray(
+            saved(
+                ctx,
+                "values",
+                list[list[float]],
+                lambda v: len(v) >= self.lookback and {len(r) for r in v} == {width},
+                f"at least lookback = {self.lookback} rows of {width} finite numbers",
+            ),
+            dtype=np.float64,
+        )
+        if self.log_targets and not np.all(values[:, : len(targets)] > 0):
+            raise UserError("values must be positive in the target columns of a model trained on their log")
+        stamps = saved(ctx, "time", list[str] | None, lambda v: v is None or len(v) == len(values), "one time per row or None")
+        try:
+            time = None if stamps is None else pd.DatetimeIndex(pd.to_datetime(stamps, format="ISO8601"))
+        except (ValueError, TypeError) as e:
+            raise UserError(f"time holds a value that is not an ISO time ({e})") from None
+        if time is not None and not time.is_monotonic_increasing:
+            raise UserError("time must increase row by row")
         self.series = Series(
             values,
-            pre["targets"],
-            pre["covariates"],
+            targets,
+            covariates,
             time,
-            pre["season"],
-            pre["time_column"],
-            offset=ctx["rows"] - len(values),
-            freq=pre["freq"],
+            saved(pre, "season", int, *positive),
+            saved(pre, "time_column", str | None),
+            offset=saved(ctx, "rows", int, lambda v: v >= len(values), f"at least the {len(values)} rows kept") - len(values),
+            freq=saved(pre, "freq", str | None),
         )
-        self.fitted = pre["fitted"]
+        fitted = saved(pre, "fitted", dict)
+        saved(fitted, "seen_until", str | int)
+        saved(fitted, "mase_scale", float | None, lambda v: v is None or v > 0, "a positive number or None")
+        self.fitted = fitted
         self.config.test_fraction = 0.0  # only the context rows came back: nothing held out to evaluate on
 
 

@@ -20,6 +20,7 @@ import torch
 from torch import Tensor
 from torch.nn.utils.rnn import pad_sequence
 
+from lstmkit.checks import saved
 from lstmkit.data.tagging import Sentences, entities, to_bio, to_bioes
 from lstmkit.data.text import UNK, Vocab, detect_language, pad_ids, tokenize
 from lstmkit.errors import UserError
@@ -239,9 +240,19 @@ class SequenceTagger(Estimator):
         }
 
     def _restore(self, config: dict, p: dict) -> None:
-        self.vocab = Vocab("word", "en", list(p["tokens"]))
-        self.char_vocab, self.labels, self.use_chars = list(p["chars"]), list(p["labels"]), p["use_chars"]
-        self.level, self.language = p["level"], p["language"]
+        self.vocab = Vocab.from_dict({"level": "word", "language": "en", "tokens": saved(p, "tokens", list)})
+        self.use_chars = saved(p, "use_chars", bool)
+        chars = saved(p, "chars", list[str], lambda v: (v[:1] == [UNK]) == self.use_chars and len(set(v)) == len(v), "distinct characters")
+        self.char_vocab = chars
+        self.labels = saved(
+            p,
+            "labels",
+            list[str],
+            lambda v: "O" in v and len(set(v)) == len(v) and all(map(_is_entity_tag, v)),
+            "distinct BIO/BIOES tags including O",
+        )
+        self.level = saved(p, "level", str, lambda v: v in ("char", "word"), "'char' or 'word'")
+        self.language = saved(p, "language", str, lambda v: v in ("en", "zh"), "'en' or 'zh'")
 
 
 def _check_pairs(tokens: Sentences, tags: Sentences, what: str) -> None:

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lstmkit.checks import saved
 from lstmkit.data.text import Vocab, tokenize
 from lstmkit.errors import UserError
 from lstmkit.evaluation.ngram import KneserNey, unigram_nats
@@ -379,9 +380,11 @@ class TextGenerator(Estimator):
 
     def _restore(self, config: dict, preprocessing: dict) -> None:
         # the corpus is not read again: sampling needs only the vocabulary; evaluation is given its text
-        self.vocab = Vocab.from_dict(preprocessing["vocab"])
-        self.source, self.splits = preprocessing["source"], tuple(preprocessing["splits"])
-        self.corpus_sha256 = preprocessing.get("corpus_sha256")
+        self.vocab = Vocab.from_dict(saved(preprocessing, "vocab", dict))
+        self.source = saved(preprocessing, "source", str | None)
+        points = saved(preprocessing, "splits", list[int], lambda v: len(v) == 2 and 0 < v[0] <= v[1], "two positions a <= b")
+        self.splits = (points[0], points[1])
+        self.corpus_sha256 = saved(preprocessing, "corpus_sha256", str | None) if "corpus_sha256" in preprocessing else None
 
 
 def text_sha256(text: str) -> str:

@@ -19,7 +19,6 @@ import contextlib
 import math
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -30,6 +29,7 @@ import torch
 from torch import Tensor, nn
 
 from lstmkit.errors import TrainingDiverged, UserError
+from lstmkit.interrupts import on_interrupt
 from lstmkit.training.checkpoint import (
     CHECKPOINT,
     fingerprint,
@@ -41,7 +41,7 @@ from lstmkit.training.checkpoint import (
 from lstmkit.training.options import NOT_FINGERPRINTED, TrainingOptions, autocast_dtype, resolve_device
 
 LossFn = Callable[[nn.Module, tuple[Tensor, ...]], Tensor]
-INTERRUPTED = "interrupted (Ctrl-C); resume to continue"
+INTERRUPTED = "interrupted (Ctrl-C or SIGTERM); resume to continue"
 
 
 @dataclass
@@ -430,22 +430,17 @@ def _load(model: nn.Module, state: dict[str, Tensor] | None) -> None:
 
 @contextlib.contextmanager
 def _catch_interrupt(trainer: Trainer) -> Iterator[None]:
-    """The first Ctrl-C asks the loop to stop after the current batch; a second one interrupts at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+    """The first Ctrl-C (or SIGTERM) asks the loop to stop after the current batch; a second one interrupts at
+    once. One caught before training began (by the command line's handler) stops it after its first batch."""
 
-    def handler(signum: int, frame: Any) -> None:
-        if trainer.interrupted:
-            raise KeyboardInterrupt
+    def first(signum: int) -> None:
         trainer.interrupted = True
-        print("\ninterrupt: stopping after this batch (press Ctrl-C again to abort at once)", file=sys.stderr, flush=True)
+        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+        print(f"\ninterrupt ({name}): stopping after this batch (press Ctrl-C again to abort at once)", file=sys.stderr, flush=True)
 
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
+    with on_interrupt(first) as handler:
+        trainer.interrupted = trainer.interrupted or handler.requested
         yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 @torch.no_grad()
