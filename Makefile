@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint eval bench-darts bench bench-kernels bench-forecast bench-textgen bench-crf clean
+.PHONY: demo test lint eval bench-darts bench bench-kernels bench-forecast bench-textgen bench-crf bench-contention clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,9 @@ bench-textgen: $(STAMP)
 
 bench-crf: $(STAMP)
 	$(PY) benchmarks/crf_tagger.py
+
+bench-contention: $(STAMP)
+	$(PY) benchmarks/contention.py
 
 clean:
 	rm -rf $(VENV) .venv-darts build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -177,6 +177,7 @@ def test_training_flags_are_the_same_in_every_task():
         "--seed",
         "--device",
         "--precision",
+        "--threads",
         "--checkpoint-every",
         "--resume",
     )

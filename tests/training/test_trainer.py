@@ -1,6 +1,7 @@
 """The generic Trainer on small regression problems."""
 
 import math
+import os
 
 import pytest
 import torch
@@ -220,3 +221,25 @@ def test_quiet_lines_when_not_a_terminal(capsys):
 def test_bad_configuration_is_a_user_error(kwargs, train, match):
     with pytest.raises(UserError, match=match):
         make(**kwargs).fit(nn.Linear(1, 1), mse, train or (torch.zeros(8, 1), torch.zeros(8, 1)))
+
+
+def test_threads_follow_the_cpus_the_process_may_use(tmp_path, monkeypatch):
+    from lstmkit.training import options
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    quota = tmp_path / "cpu.max"
+    monkeypatch.setattr(options, "CGROUP_CPU_MAX", str(quota))
+    assert options.available_cpus() == 4  # no cgroup file: the affinity mask
+    quota.write_text("max 100000\n")
+    assert options.available_cpus() == 4
+    quota.write_text("150000 100000\n")  # 1.5 CPUs of quota
+    assert options.available_cpus() == 1
+    quota.write_text("300000 100000\n")
+    assert options.available_cpus() == 3
+    before = torch.get_num_threads()
+    try:
+        assert options.use_threads(1) == 1 and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    with pytest.raises(UserError, match="threads must be a whole number of at least 1"):
+        TrainingOptions(threads=0).check()

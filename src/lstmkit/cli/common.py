@@ -42,6 +42,7 @@ _FLAG_TYPES = {
     "schedule": str,
     "device": str,
     "precision": str,
+    "threads": int,
     "resume": bool,
 }
 

@@ -226,12 +226,23 @@ def unpack_pair(data, name: str, parts: str) -> tuple:
     return data[0], data[1]
 
 
+# Upper bounds for sizes that build the network: far beyond any LSTM that fits in memory, low enough that a
+# typo (--layers 1000000) or an edited config.json is refused at once instead of hanging or exhausting memory
+SIZE_LIMITS = {"num_layers": 64, "ensemble": 64, "ngram_order": 10}
+MAX_WIDTH = 8192  # embedding_dim, hidden_size and channel counts: 4 x 8192^2 weights per layer is 1 GB in float32
+WIDTHS = ("embedding_dim", "hidden_size", "fcn_channels", "conv_channels", "char_dim", "char_channels")
+
+
 def check_sizes(config, names: tuple[str, ...]) -> None:
-    """The checks every model config shares: the named sizes (None allowed) at least 1, dropout in [0, 1)."""
+    """The checks every model config shares: the named sizes (None allowed) at least 1 and within their limits
+    (SIZE_LIMITS, MAX_WIDTH), dropout in [0, 1)."""
     for name in names:
         value = getattr(config, name)
         if value is not None and value < 1:
             raise UserError(f"{name} must be at least 1, got {value}")
+        limit = MAX_WIDTH if name in WIDTHS else SIZE_LIMITS.get(name)
+        if value is not None and limit is not None and value > limit:
+            raise UserError(f"{name} must be at most {limit}, got {value}; lstmkit refuses sizes beyond any network that fits in memory")
     if not 0 <= config.dropout < 1:
         raise UserError(f"dropout must be in [0, 1), got {config.dropout}")
 

@@ -87,6 +87,8 @@ class ClassifierConfig:
         if self.level not in ("auto", "char", "word"):
             raise UserError(f"level must be 'auto', 'char' or 'word', got {self.level!r}")
         check_sizes(self, ("embedding_dim", "hidden_size", "num_layers", "max_len", "min_freq", "fcn_channels"))
+        if self.conv_channels:
+            check_sizes(self, ("conv_channels",))
         if self.conv_channels < 0 or self.conv_kernel < 1 or self.conv_kernel % 2 == 0:
             raise UserError(f"need conv_channels >= 0 and an odd conv_kernel, got {self.conv_channels} and {self.conv_kernel}")
         if not 0 < self.val_fraction < 1:

@@ -57,7 +57,7 @@ class TaggerConfig:
             raise UserError(f"decoder must be 'crf' or 'softmax', got {self.decoder!r}")
         if self.scheme not in ("BIO", "BIOES"):
             raise UserError(f"scheme must be 'BIO' or 'BIOES', got {self.scheme!r}")
-        check_sizes(self, ("embedding_dim", "hidden_size", "num_layers", "max_len", "min_freq"))
+        check_sizes(self, ("embedding_dim", "hidden_size", "num_layers", "max_len", "min_freq", "char_dim", "char_channels"))
         if not 0 < self.val_fraction < 1:
             raise UserError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
 

@@ -50,6 +50,9 @@ class TrainingOptions:
     seed: int = _option(0, "Seeds initialisation, shuffling and dropout: the same seed gives the same model on CPU.")
     device: str = _option("auto", "auto (CUDA, then MPS, when present), cpu, cuda, cuda:N or mps.")
     precision: str = _option("32", "32, bf16 (autocast) or 16-mixed (float16 autocast with loss scaling; CUDA only).")
+    threads: int | None = _option(
+        None, "CPU threads for torch; none: the CPUs this process may use (its CPU affinity and cgroup CPU quota)."
+    )
     checkpoint_every: float = _option(
         60.0, "Seconds between training checkpoints in the run directory (one is also written after every epoch)."
     )
@@ -58,7 +61,7 @@ class TrainingOptions:
     verbose: bool = _option(True, "Progress on stderr.")
 
     def check(self) -> None:
-        for name in ("epochs", "steps", "batch_size", "patience"):
+        for name in ("epochs", "steps", "batch_size", "patience", "threads"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise UserError(f"{name} must be a whole number of at least 1, got {value!r}")
@@ -83,7 +86,7 @@ class TrainingOptions:
 
 # Fields that may differ between a run and its resumption: they change when and where training runs,
 # not what it computes.
-NOT_FINGERPRINTED = ("max_minutes", "checkpoint_every", "checkpoint_dir", "resume", "verbose", "device")
+NOT_FINGERPRINTED = ("max_minutes", "checkpoint_every", "checkpoint_dir", "resume", "verbose", "device", "threads")
 
 
 def training_field_names() -> set[str]:
@@ -126,3 +129,36 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
             raise UserError(f"precision='16-mixed' needs a CUDA device, training runs on {device.type}; use 'bf16' or '32'")
         return torch.float16
     return torch.bfloat16
+
+
+CGROUP_CPU_MAX = "/sys/fs/cgroup/cpu.max"  # cgroup v2: "QUOTA PERIOD" in microseconds, or "max PERIOD"
+
+
+def available_cpus() -> int:
+    """The CPUs this process may use: its affinity mask, capped by a cgroup v2 CPU quota (containers,
+    CI runners), at least 1. torch's own default counts the machine's cores, which oversubscribes a
+    process that is allowed fewer."""
+    import os
+
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        count = os.cpu_count() or 1
+    try:
+        with open(CGROUP_CPU_MAX) as f:
+            quota, period = f.read().split()[:2]
+        if quota != "max":
+            count = min(count, max(1, int(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, count)
+
+
+def use_threads(threads: int | None) -> int:
+    """Set torch's intra-op threads to ``threads`` (None: ``available_cpus()``); returns the number set."""
+    import torch
+
+    wanted = threads or available_cpus()
+    if torch.get_num_threads() != wanted:
+        torch.set_num_threads(wanted)
+    return wanted

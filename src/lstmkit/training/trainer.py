@@ -38,7 +38,7 @@ from lstmkit.training.checkpoint import (
     save_checkpoint,
     split_optimizer_state,
 )
-from lstmkit.training.options import NOT_FINGERPRINTED, TrainingOptions, autocast_dtype, resolve_device
+from lstmkit.training.options import NOT_FINGERPRINTED, TrainingOptions, autocast_dtype, resolve_device, use_threads
 
 LossFn = Callable[[nn.Module, tuple[Tensor, ...]], Tensor]
 INTERRUPTED = "interrupted (Ctrl-C or SIGTERM); resume to continue"
@@ -141,6 +141,7 @@ class Trainer:
             raise UserError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         device = resolve_device(opt.device)
         dtype = autocast_dtype(opt.precision, device)
+        use_threads(opt.threads)
         torch.manual_seed(opt.seed)
         generator = torch.Generator().manual_seed(opt.seed)
         train, val = self._split(_check_tensors(train, "train"), val, generator)
