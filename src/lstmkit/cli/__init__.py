@@ -7,7 +7,6 @@ JSON object on stdout; logs go to stderr.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import sys
@@ -78,9 +77,6 @@ def as_flags(message: str) -> str:
 
 
 def main() -> None:
-    # before torch loads OpenMP: threads that wait sleep instead of spinning, so a training beside another
-    # CPU-bound process is not slowed many times over (benchmarks/contention.py); a user's setting wins
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     # SIGTERM as Ctrl-C: a command stops the same way (temporary files removed, nothing half-written)
     previous = signal.signal(signal.SIGTERM, _as_ctrl_c) if threading.current_thread() is threading.main_thread() else None
     try:
