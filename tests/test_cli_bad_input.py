@@ -92,6 +92,13 @@ OPTIONS = options()
 RUNS = itertools.count()  # a new run directory per example (tmp_path is shared by all of a test's examples)
 
 
+@pytest.mark.parametrize("command", sorted({c for c, _, _ in OPTIONS}))
+def test_each_command_runs_with_its_base_arguments(files, tmp_path, command):
+    # the refusals below come from the bad value, not from base arguments that never worked
+    result = lstmkit(*command, *base(command, files, str(tmp_path / "run")))
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
 def refused_in_one_line(result, out=None) -> None:
     assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
     lines = result.stderr.strip().splitlines()

@@ -80,6 +80,12 @@ def saved(tmp_path_factory):
     return out
 
 
+@pytest.mark.parametrize("kind", list(BUILDERS))
+def test_each_untouched_model_loads_and_is_used_without_error(saved, kind):
+    # what the property below accepts (a one-line refusal) must not be what every model gives
+    _use(kind, CLASSES[kind].load(saved[kind][2]))
+
+
 def leaves(obj, path=()):
     """Every place in a JSON document (dict keys and list items, lists cut to their first 3 items)."""
     yield path

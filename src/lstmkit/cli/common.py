@@ -219,18 +219,24 @@ def _aside(out: Path) -> Path:
 def _replacing(out: Path | None) -> Iterator[None]:
     """Around a training command: a run that ``prepare_out`` moved aside is deleted once the new run has
     saved its model (``config.json`` is written last), else it comes back whole."""
-    from lstmkit.io.artifacts import CONFIG
-
     try:
         yield
     finally:
-        if out is not None and _aside(out).is_dir():
-            aside = _aside(out)
-            if (out / CONFIG).is_file():
-                shutil.rmtree(aside)
-            else:
-                shutil.rmtree(out, ignore_errors=True)
-                aside.rename(out)
+        if out is not None:
+            _settle_replacement(out)
+
+
+def _settle_replacement(out: Path) -> None:
+    from lstmkit.io.artifacts import CONFIG
+
+    aside = _aside(out)
+    if not aside.is_dir():
+        return
+    if (out / CONFIG).is_file():
+        shutil.rmtree(aside)
+    else:
+        shutil.rmtree(out, ignore_errors=True)
+        aside.rename(out)
 
 
 def _finishing(signum: int) -> None:

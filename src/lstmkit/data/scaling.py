@@ -61,7 +61,6 @@ class Scaler:
         """The scaler ``to_dict`` saved for ``columns`` columns, checked (a UserError names a bad field)."""
         from lstmkit.checks import saved
 
-        d = saved({"scaler": d}, "scaler", dict)
         kind = saved(d, "kind", str, lambda k: k in KINDS, f"one of {', '.join(KINDS)}")
         shift = saved(d, "shift", list[float], lambda v: len(v) == columns, f"{columns} finite numbers")
         scale = saved(d, "scale", list[float], lambda v: len(v) == columns and min(v) > 0, f"{columns} positive numbers")

@@ -151,7 +151,6 @@ class Vocab:
         """The vocabulary ``to_dict`` saved, checked (a UserError names a bad field)."""
         from lstmkit.checks import saved
 
-        d = saved({"vocab": d}, "vocab", dict)
         level = saved(d, "level", str, lambda v: v in ("char", "word"), "'char' or 'word'")
         language = saved(d, "language", str, lambda v: v in ("en", "zh"), "'en' or 'zh'")
         tokens = saved(

@@ -86,9 +86,8 @@ class ClassifierConfig:
             raise UserError(f"cell must be 'lstm' or 'gru', got {self.cell!r}")
         if self.level not in ("auto", "char", "word"):
             raise UserError(f"level must be 'auto', 'char' or 'word', got {self.level!r}")
-        check_sizes(self, ("embedding_dim", "hidden_size", "num_layers", "max_len", "min_freq", "fcn_channels"))
-        if self.conv_channels:
-            check_sizes(self, ("conv_channels",))
+        optional = ("conv_channels",) if self.conv_channels else ()  # 0: no convolutional front-end
+        check_sizes(self, ("embedding_dim", "hidden_size", "num_layers", "max_len", "min_freq", "fcn_channels", *optional))
         if self.conv_channels < 0 or self.conv_kernel < 1 or self.conv_kernel % 2 == 0:
             raise UserError(f"need conv_channels >= 0 and an odd conv_kernel, got {self.conv_channels} and {self.conv_kernel}")
         if not 0 < self.val_fraction < 1:
@@ -230,13 +229,14 @@ class SequenceClassifier(Estimator):
         if sequences[0].shape[1] != self.num_features:
             raise UserError(f"the sequences have {sequences[0].shape[1]} features, the model was trained on {self.num_features}")
         kept = [torch.as_tensor(self._normalized(s[: self.config.max_len]), dtype=torch.float32) for s in sequences]
-        for i, k in enumerate(kept):
-            if not torch.isfinite(k).all():
-                raise UserError(
-                    f"sequence {i} is not finite once standardised: its values lie beyond float32's range next to the "
-                    "training data's (or the model files were edited); check the data's units"
-                )
-        return pad_sequence(kept, batch_first=True), torch.tensor([len(k) for k in kept])  # (N, T, F), (N,)
+        padded = pad_sequence(kept, batch_first=True)  # (N, T, F), padding zeros
+        finite = torch.isfinite(padded).flatten(1).all(1)
+        if not finite.all():
+            raise UserError(
+                f"sequence {int((~finite).nonzero()[0])} is not finite once standardised: its values lie beyond float32's range "
+                "next to the training data's (or the model files were edited); check the data's units"
+            )
+        return padded, torch.tensor([len(k) for k in kept])  # (N, T, F), (N,)
 
     def _normalized(self, sequence: np.ndarray) -> np.ndarray:
         if self.normalize == "sequence":
@@ -358,14 +358,17 @@ class SequenceClassifier(Estimator):
         self.normalize = saved(p, "normalize", str | None) if "normalize" in p else None if self.text else "feature"
         if self.normalize not in ((None,) if self.text else ("sequence", "feature", "none")):
             raise UserError(f"normalize {self.normalize!r} does not fit a {'text' if self.text else 'numeric'} model")
-        width = (lambda v: v is None or len(v) == self.num_features, f"None or {self.num_features} finite numbers")
-        self.mean = saved(p, "mean", list[float] | None, *width)
+        # numeric models: one mean and one positive std per feature; text models: None
+        width = "None" if self.text else f"{self.num_features} numbers"
+        mean = saved(p, "mean", list[float] | None, lambda v: v is None if self.text else len(v or ()) == self.num_features, width)
         std = saved(
-            p, "std", list[float] | None, lambda v: width[0](v) and (v is None or min(v, default=1) > 0), "None or positive numbers"
+            p,
+            "std",
+            list[float] | None,
+            lambda v: v is None if self.text else len(v or ()) == self.num_features and min(v or [0]) > 0,
+            width.replace("numbers", "positive numbers"),
         )
-        if (self.mean is None or std is None) != self.text:
-            raise UserError("mean and std must be given for a numeric model and None for a text one")
-        self.mean, self.std = (None, None) if self.mean is None or std is None else (np.array(self.mean), np.array(std))
+        self.mean, self.std = (None, None) if self.text else (np.array(mean), np.array(std))
         self.fcn = saved(p, "fcn", bool) if "fcn" in p else False
         self.stride = saved(p, "stride", int, lambda v: v >= 1, "at least 1") if "stride" in p else 1
         self.notes = []

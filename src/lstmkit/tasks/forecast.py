@@ -551,9 +551,8 @@ class Forecaster(Estimator):
         self.log_targets = saved(config, "log_targets", bool)
         self.anchor_season = saved(config, "anchor_season", int, lambda v: v == 1 or 1 < v <= self.lookback, "1 or 2..lookback")
         self.levels = quantile_levels(self.config)  # derived from the config, not read back
-        names = (lambda v: len(set(v)) == len(v) and all(v), "distinct non-empty names")
-        targets = saved(pre, "targets", list[str], lambda v: len(v) > 0 and names[0](v), "at least one distinct non-empty name")
-        covariates = saved(pre, "covariates", list[str], *names)
+        targets = saved(pre, "targets", list[str], lambda v: len(v) > 0 and _distinct_names(v), "at least one distinct non-empty name")
+        covariates = saved(pre, "covariates", list[str], _distinct_names, "distinct non-empty names")
         width = len(targets) + len(covariates)
         if saved(config, "n_inputs", int) != width:
             raise UserError(f"n_inputs is {config['n_inputs']} but there are {width} target and covariate columns")
@@ -593,6 +592,10 @@ class Forecaster(Estimator):
         saved(fitted, "mase_scale", float | None, lambda v: v is None or v > 0, "a positive number or None")
         self.fitted = fitted
         self.config.test_fraction = 0.0  # only the context rows came back: nothing held out to evaluate on
+
+
+def _distinct_names(names: list[str]) -> bool:
+    return len(set(names)) == len(names) and all(names)
 
 
 def _members_median(out: Tensor) -> Tensor:

@@ -242,8 +242,9 @@ class SequenceTagger(Estimator):
     def _restore(self, config: dict, p: dict) -> None:
         self.vocab = Vocab.from_dict({"level": "word", "language": "en", "tokens": saved(p, "tokens", list)})
         self.use_chars = saved(p, "use_chars", bool)
-        chars = saved(p, "chars", list[str], lambda v: (v[:1] == [UNK]) == self.use_chars and len(set(v)) == len(v), "distinct characters")
-        self.char_vocab = chars
+        self.char_vocab = saved(
+            p, "chars", list[str], lambda v: (v[:1] == [UNK]) == self.use_chars and len(set(v)) == len(v), "distinct characters"
+        )
         self.labels = saved(
             p,
             "labels",
