@@ -176,3 +176,16 @@ def test_output_that_is_a_directory_or_below_a_file_is_refused(files, tmp_path, 
     (tmp_path / "file").write_text("x")
     for output in (tmp_path, tmp_path / "file" / "out.csv"):
         refused_in_one_line(lstmkit(*command, *base(command, files, ""), "--output", str(output)))
+
+
+def test_an_empty_labels_name_is_a_missing_column_not_a_crash(files, tmp_path):
+    # found by the property above: '' was taken as "no labels", then the report had no precision to print
+    result = lstmkit("anomaly", "detect", *base(("anomaly", "detect"), files, str(tmp_path / "run")), "--labels", "")
+    refused_in_one_line(result, tmp_path / "run")
+    assert "column '' not found" in result.stderr
+
+
+def test_a_text_too_short_to_score_gets_its_error_alone(files, tmp_path):
+    # found by the malformed-file property: the "no n-gram baselines" note was printed before the refusal
+    (tmp_path / "one.txt").write_bytes(b"\x01")
+    refused_in_one_line(lstmkit("textgen", "evaluate", "--model", str(files["textgen_model"]), "--data", str(tmp_path / "one.txt")))

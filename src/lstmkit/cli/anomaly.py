@@ -50,7 +50,7 @@ def detect(
         threshold=threshold, train_fraction=train_fraction, target=target, time_column=time, fill=fill, training=training
     )
     detector = AnomalyDetector(config)
-    series, truth = read_labelled(data, labels, target, time, fill) if labels else (detector.read(data), None)
+    series, truth = read_labelled(data, labels, target, time, fill) if labels is not None else (detector.read(data), None)
     detector.fit(series)
     result = detector.predict()
     found = result[result["anomaly"]]

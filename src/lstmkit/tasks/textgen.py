@@ -478,6 +478,7 @@ def evaluate_on(generator: TextGenerator, data: str | None) -> tuple[dict, str]:
         corpus = read_text(bundled)
         if recorded is not None and text_sha256(corpus) == recorded:
             training_text = corpus_parts(corpus, generator.splits)[0]
+    result = generator.evaluate(text, training_text=training_text)  # a text it refuses gets its error alone
     if training_text is None:
         print("note: no n-gram baselines: they need the training text, which this model does not hold", file=sys.stderr)
-    return generator.evaluate(text, training_text=training_text), data
+    return result, data
