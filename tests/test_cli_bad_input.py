@@ -189,3 +189,10 @@ def test_a_text_too_short_to_score_gets_its_error_alone(files, tmp_path):
     # found by the malformed-file property: the "no n-gram baselines" note was printed before the refusal
     (tmp_path / "one.txt").write_bytes(b"\x01")
     refused_in_one_line(lstmkit("textgen", "evaluate", "--model", str(files["textgen_model"]), "--data", str(tmp_path / "one.txt")))
+
+
+def test_a_column_name_with_a_line_break_keeps_the_error_on_one_line(tmp_path):
+    (tmp_path / "odd.csv").write_text('"a\x0cb",c\n1,2\n3,4\n')
+    result = lstmkit("forecast", "train", "--data", str(tmp_path / "odd.csv"), "--target", "value", "--out", str(tmp_path / "run"))
+    refused_in_one_line(result)
+    assert "'a\\x0cb'" in result.stderr

@@ -11,3 +11,9 @@ class ArtifactError(UserError):
 
 class TrainingDiverged(UserError):
     """The training loss became NaN or infinite."""
+
+
+def listed(names) -> str:
+    """Names for an error message, comma-separated; one holding line breaks or other unprintable characters
+    is shown quoted and escaped, so that the message stays one line."""
+    return ", ".join(n if n.isprintable() else repr(n) for n in map(str, names))

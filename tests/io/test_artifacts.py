@@ -202,3 +202,15 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatc
         artifacts.atomic_write_json(path, {"mae": 2.0})
     assert json.loads(path.read_text()) == {"mae": 1.0}
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_a_mismatch_of_many_weights_is_named_in_one_short_line():
+    from torch import nn
+
+    from lstmkit.io.artifacts import check_state_dict
+
+    wide = nn.Sequential(*[nn.Linear(4, 4) for _ in range(20)])
+    with pytest.raises(ArtifactError) as caught:
+        check_state_dict(wide, nn.Sequential(*[nn.Linear(4, 3) for _ in range(10)]).state_dict())
+    message = str(caught.value)
+    assert "missing: 10.bias, 10.weight and 18 more; wrong shape: 0.bias, 0.weight and 18 more" in message and len(message) < 250

@@ -127,7 +127,11 @@ def rehashed(directory, config, preprocessing):
 
 def _places(saved):
     return [(kind, "preprocessing", p) for kind, (_, pre, _) in saved.items() for p in leaves(pre) if p] + [
-        (kind, "config", ("config", k)) for kind, (cfg, _, _) in saved.items() for k in cfg["config"] if k != "training"
+        (kind, "config", ("config", k, *p))
+        for kind, (cfg, _, _) in saved.items()
+        for k, v in cfg["config"].items()
+        if k != "training"
+        for p in leaves(v)  # nested settings too (the language model's sizes)
     ]
 
 

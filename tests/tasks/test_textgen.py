@@ -9,7 +9,18 @@ import torch
 
 from lstmkit.errors import UserError
 from lstmkit.evaluation.ngram import KneserNey, unigram_nats
-from lstmkit.tasks.textgen import TextGenerator, _blocks, _filtered_probs
+from lstmkit.tasks.textgen import (
+    EPOCH_BLOCKS,
+    MIN_STREAMS,
+    SMALL_CORPUS,
+    TextGenConfig,
+    TextGenerator,
+    TextNetwork,
+    _blocks,
+    _filtered_probs,
+    stream_count,
+    text_network,
+)
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 60
 
@@ -163,6 +174,32 @@ def test_a_loaded_model_needs_only_its_directory_and_evaluates_on_its_corpus_whe
 def test_tied_weights_share_one_matrix():
     g = TextGenerator(tiny(tie_weights=True, embedding_dim=48, epochs=1)).fit(TEXT)
     assert g.model.head.weight is g.model.embedding.weight
+
+
+def test_network_is_sized_by_the_corpus_and_the_config_wins():
+    small, large = TextGenConfig(), TextGenConfig()
+    chinese = text_network(small, SMALL_CORPUS - 1, vocab_size=3000)
+    assert chinese == TextNetwork(hidden_size=256, num_layers=1, dropout=0.5, embedding_size=256, tie_weights=True)
+    assert text_network(small, SMALL_CORPUS - 1, vocab_size=80).num_layers == 2  # an alphabet: two layers
+    assert text_network(large, SMALL_CORPUS, vocab_size=3000) == TextNetwork(512, 1, 0.2, 512, True)
+    assert text_network(large, SMALL_CORPUS, vocab_size=80) == TextNetwork(512, 2, 0.2, 128, False)  # as on Hamlet
+    given = TextGenConfig(hidden_size=64, num_layers=3, dropout=0.0, embedding_dim=32)
+    assert text_network(given, 10, 3000) == TextNetwork(64, 3, 0.0, 32, False)  # an embedding size of its own: not tied
+    assert text_network(TextGenConfig(tie_weights=False), 10, 3000).embedding_size == 128
+    with pytest.raises(UserError, match="tie_weights needs embedding_size == hidden_size"):
+        text_network(TextGenConfig(tie_weights=True, embedding_dim=64), 10, 3000)  # hidden_size from the rule: 256
+
+
+def test_small_corpora_get_fewer_streams_so_that_an_epoch_has_enough_steps():
+    assert stream_count(1_000_000, 100, 32) == 32
+    assert stream_count(25_000, 100, 32) == MIN_STREAMS  # 32 streams would give 7 blocks an epoch
+    assert stream_count(60_000, 100, 32) == 60_000 // (EPOCH_BLOCKS * 100)
+    assert stream_count(60_000, 100, 4) == 4  # batch_size is the most
+    assert stream_count(301, 100, 32) == 3  # a text shorter than MIN_STREAMS blocks
+    g = TextGenerator(tiny(batch_size=32, hidden_size=None, embedding_dim=None, num_layers=None, epochs=1)).fit(TEXT)
+    assert g.network.tie_weights and g.model.head.weight is g.model.embedding.weight
+    x = g._prepare(TEXT, None)[0][0]
+    assert x.shape[1] == stream_count(len(g.vocab.encode(g.train_text)[0]), 25, 32)
 
 
 @pytest.mark.parametrize(

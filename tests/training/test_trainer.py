@@ -10,6 +10,7 @@ from torch import nn
 from lstmkit.errors import TrainingDiverged, UserError
 from lstmkit.nn import LSTM
 from lstmkit.training import Callback, Trainer, TrainingOptions
+from lstmkit.training.trainer import bucketed_order
 
 
 def mse(model, batch):
@@ -243,3 +244,34 @@ def test_threads_follow_the_cpus_the_process_may_use(tmp_path, monkeypatch):
         torch.set_num_threads(before)
     with pytest.raises(UserError, match="threads must be a whole number of at least 1"):
         TrainingOptions(threads=0).check()
+
+
+def test_bucketed_order_is_a_seeded_permutation_of_similar_length_batches():
+    lengths = torch.randint(1, 257, (1000,), generator=torch.Generator().manual_seed(0))
+    order = bucketed_order(lengths, 16, torch.Generator().manual_seed(1))
+    assert sorted(order.tolist()) == list(range(1000))
+    assert torch.equal(order, bucketed_order(lengths, 16, torch.Generator().manual_seed(1)))
+    assert not torch.equal(order, bucketed_order(lengths, 16, torch.Generator().manual_seed(2)))
+    padded = lambda o: sum(int(lengths[b].max()) * len(b) for b in o.split(16)) / int(lengths.sum())  # steps read / real steps
+    assert padded(order) < 1.2 < 1.5 < padded(torch.randperm(1000, generator=torch.Generator().manual_seed(1)))
+    tail = order[(1000 // 16) * 16 :]  # the partial batch is last, and whole
+    assert len(tail) == 1000 % 16
+    same = torch.full((100,), 7)  # equal lengths: exactly the plain shuffle
+    plain = torch.randperm(100, generator=torch.Generator().manual_seed(3))
+    assert torch.equal(bucketed_order(same, 16, torch.Generator().manual_seed(3)), plain)
+
+
+def test_bucketed_training_sees_every_sample_once_an_epoch_and_sorts_validation():
+    seen, val_lengths = [], []
+
+    def loss(model, batch):
+        (seen if model.training else val_lengths).append(batch[1].tolist())
+        return nn.functional.mse_loss(model(batch[0]), batch[2])
+
+    x = torch.randn(100, 4)
+    lengths = torch.randint(1, 50, (100,))
+    trainer = Trainer(TrainingOptions(epochs=1, batch_size=8, verbose=False), bucket_by=1)
+    trainer.fit(nn.Linear(4, 1), loss, (x, lengths, torch.randn(100, 1)), (x[:20], lengths[:20], torch.randn(20, 1)))
+    assert sorted(v for b in seen for v in b) == sorted(lengths.tolist())
+    flat = [v for b in val_lengths for v in b]
+    assert flat == sorted(lengths[:20].tolist())

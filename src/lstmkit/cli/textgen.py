@@ -41,11 +41,17 @@ def train(
     language: str = typer.Option("auto", help="en, zh or auto; word-level zh uses jieba."),
     mode: str = typer.Option("tbptt", help="tbptt (carried state over the whole text) or window (the tutorials')."),
     seq_len: int = typer.Option(None, "--seq-len", help="Tokens per block or window (default 100)."),
-    hidden_size: int = typer.Option(None, "--hidden-size", help="LSTM units (default 512)."),
-    layers: int = typer.Option(None, "--layers", help="Stacked LSTM layers (default 2)."),
-    embedding_dim: int = typer.Option(None, "--embedding-dim", help="Token embedding size (default 128; hidden size with --tie-weights)."),
-    dropout: float = typer.Option(None, help="Dropout on embeddings, between layers and before the head (default 0.2)."),
-    tie_weights: bool = typer.Option(False, "--tie-weights", help="Share embedding and output weights."),
+    hidden_size: int = typer.Option(None, "--hidden-size", help="LSTM units (default: 256 under 100K training tokens, else 512)."),
+    layers: int = typer.Option(None, "--layers", help="Stacked LSTM layers (default: 1 for a vocabulary over 256 tokens, else 2)."),
+    embedding_dim: int = typer.Option(None, "--embedding-dim", help="Token embedding size (default: the hidden size when tied, else 128)."),
+    dropout: float = typer.Option(
+        None, help="Dropout on embeddings, between layers and before the head (default: 0.5 under 100K training tokens, else 0.2)."
+    ),
+    tie_weights: bool = typer.Option(
+        None,
+        "--tie-weights/--no-tie-weights",
+        help="Share embedding and output weights (default: tied under 100K training tokens or with a vocabulary over 256).",
+    ),
     min_freq: int = typer.Option(None, "--min-freq", help="Rarer tokens become <unk>."),
     max_vocab: int = typer.Option(None, "--max-vocab"),
     overwrite: bool = OVERWRITE_OPTION,

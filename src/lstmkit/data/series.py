@@ -17,7 +17,7 @@ import pandas as pd
 
 from lstmkit.data.datasets import DATASETS, DatasetInfo, get_dataset
 from lstmkit.data.tables import read_file
-from lstmkit.errors import UserError
+from lstmkit.errors import UserError, listed
 
 FILL_METHODS = ("ffill", "interpolate", "drop", "zero")  # interpolate reads the next observed value; ffill is causal
 
@@ -137,12 +137,12 @@ def to_series(
     frame = frame.set_axis(columns, axis=1)
     time = time if time is not None else (info.time if info else _detect_time(frame))
     if time is not None and time not in columns:
-        raise UserError(f"time_column={time!r} is not a column; columns are: {', '.join(columns)}")
+        raise UserError(f"time_column={time!r} is not a column; columns are: {listed(columns)}")
     targets = list(targets) if targets else _default_targets(frame, info, time)
     covariates = list(covariates)
     for name in targets + covariates:
         if name not in columns:
-            raise UserError(f"column {name!r} not found; columns are: {', '.join(columns)}")
+            raise UserError(f"column {name!r} not found; columns are: {listed(columns)}")
     if set(targets) & set(covariates):
         raise UserError(f"{sorted(set(targets) & set(covariates))} are given both as target and covariate; choose one")
 
@@ -251,7 +251,7 @@ def _default_targets(frame: pd.DataFrame, info: DatasetInfo | None, time: str | 
     numeric = [c for c in frame.columns if c != time and pd.api.types.is_numeric_dtype(frame[c])]
     if len(numeric) == 1:
         return numeric
-    raise UserError(f"give the column to forecast with targets=; numeric columns are: {', '.join(numeric) or 'none'}")
+    raise UserError(f"give the column to forecast with targets=; numeric columns are: {listed(numeric) or 'none'}")
 
 
 def infer_freq(index: pd.DatetimeIndex | None) -> str | None:

@@ -220,7 +220,7 @@ def check_state_dict(module: nn.Module, state_dict: Mapping[str, Tensor]) -> Non
     wrong = sorted(k for k in own.keys() & state_dict.keys() if own[k].shape != state_dict[k].shape)
     if missing or unexpected or wrong:
         parts = [
-            f"{label}: {', '.join(names[:5])}"
+            f"{label}: {', '.join(names[:2])}" + (f" and {len(names) - 2} more" if len(names) > 2 else "")
             for label, names in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
             if names
         ]

@@ -243,7 +243,7 @@ def check_sizes(config, names: tuple[str, ...]) -> None:
         limit = MAX_WIDTH if name in WIDTHS else SIZE_LIMITS.get(name)
         if value is not None and limit is not None and value > limit:
             raise UserError(f"{name} must be at most {limit}, got {value}; lstmkit refuses sizes beyond any network that fits in memory")
-    if not 0 <= config.dropout < 1:
+    if config.dropout is not None and not 0 <= config.dropout < 1:
         raise UserError(f"dropout must be in [0, 1), got {config.dropout}")
 
 

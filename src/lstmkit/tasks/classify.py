@@ -185,7 +185,8 @@ class SequenceClassifier(Estimator):
         return replace(self.config.training, epochs=self.epochs, batch_size=self.batch_size)
 
     def _trainer_keywords(self) -> dict:
-        return {"val_fraction": 0.0}  # validation is held out by label (stratified) here, or not at all
+        # validation is held out by label (stratified) here, or not at all; batches by length (tensors: x, lengths, y)
+        return {"val_fraction": 0.0, "bucket_by": 1}
 
     def search_space(self, trial, train) -> dict:
         """Width, depth, dropout, learning rate, pooling and the optional convolutional front-end."""

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the configs only describe the networks; importing them at r
     from lstmkit.tasks.classify import ClassifierConfig
     from lstmkit.tasks.forecast import ForecasterConfig
     from lstmkit.tasks.tag import TaggerConfig
-    from lstmkit.tasks.textgen import TextGenConfig
+    from lstmkit.tasks.textgen import TextNetwork
 
 MIN_SPREAD = 0.01  # floor of a forecast window's spread, in scaled units (training rows have spread 1)
 
@@ -129,18 +129,18 @@ def _merge_directions(state: Tensor, encoder: nn.RNNBase) -> Tensor:
 class LanguageModel(nn.Module):
     """Embedding + stacked LSTM + linear head. Inputs: ids (B, T). Outputs: logits (B, T, V) and the state."""
 
-    def __init__(self, vocab_size: int, config: TextGenConfig) -> None:
+    def __init__(self, vocab_size: int, network: TextNetwork) -> None:
         super().__init__()
-        self.embedding = nn.Embedding(vocab_size, config.embedding_size)
-        self.drop = nn.Dropout(config.dropout)
+        self.embedding = nn.Embedding(vocab_size, network.embedding_size)
+        self.drop = nn.Dropout(network.dropout)
         self.lstm = LSTM(
-            config.embedding_size,
-            config.hidden_size,
-            num_layers=config.num_layers,
-            dropout=config.dropout if config.num_layers > 1 else 0.0,
+            network.embedding_size,
+            network.hidden_size,
+            num_layers=network.num_layers,
+            dropout=network.dropout if network.num_layers > 1 else 0.0,
         )
-        self.head = nn.Linear(config.hidden_size, vocab_size)
-        if config.tie_weights:  # Press & Wolf (2017): one matrix for reading and writing tokens
+        self.head = nn.Linear(network.hidden_size, vocab_size)
+        if network.tie_weights:  # Press & Wolf (2017): one matrix for reading and writing tokens
             self.head.weight = self.embedding.weight
 
     def forward(self, ids: Tensor, state=None):

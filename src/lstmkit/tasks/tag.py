@@ -107,7 +107,7 @@ class SequenceTagger(Estimator):
         return self._tensors(tokens, tags), val
 
     def _trainer_keywords(self) -> dict:
-        return {"val_fraction": self.config.val_fraction, "val_from_end": False}
+        return {"val_fraction": self.config.val_fraction, "val_from_end": False, "bucket_by": 1}  # tensors: ids, lengths, ...
 
     def search_space(self, trial, train) -> dict:
         """Width, depth, dropout and learning rate."""

@@ -18,7 +18,7 @@ import math
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import torch
@@ -29,7 +29,7 @@ from lstmkit.checks import saved
 from lstmkit.data.text import Vocab, tokenize
 from lstmkit.errors import UserError
 from lstmkit.evaluation.ngram import KneserNey, unigram_nats
-from lstmkit.tasks.base import Estimator, check_sizes
+from lstmkit.tasks.base import MAX_WIDTH, SIZE_LIMITS, Estimator, check_sizes
 from lstmkit.tasks.defaults import textgen_training
 from lstmkit.tasks.networks import LanguageModel
 from lstmkit.training import Callback, TrainingOptions
@@ -47,12 +47,14 @@ class TextGenConfig:
     min_freq: int = 1  # tokens seen fewer times become <unk>
     max_vocab: int | None = None  # keep at most this many tokens (by frequency), <unk> included
     mode: str = "tbptt"  # "tbptt": carried state over a continuous corpus; "window": the tutorials' fixed windows
-    seq_len: int = 100  # T: tokens per block (tbptt) or per window
-    embedding_dim: int | None = None  # None: 128, or hidden_size with tie_weights
-    hidden_size: int = 512
-    num_layers: int = 2
-    dropout: float = 0.2  # on embeddings, between layers and before the head
-    tie_weights: bool = False  # share the embedding and output matrices (needs embedding_dim == hidden_size)
+    seq_len: int = 100  # T: tokens per block or per window
+    # None: sized by the corpus (text_network): one layer and tied weights for vocabularies over 256 tokens,
+    # two layers for an alphabet; 256 units and dropout 0.5 under SMALL_CORPUS training tokens, else 512 and 0.2
+    embedding_dim: int | None = None  # None: hidden_size with tied weights, else 128
+    hidden_size: int | None = None
+    num_layers: int | None = None
+    dropout: float | None = None  # on embeddings, between layers and before the head
+    tie_weights: bool | None = None  # share the embedding and output matrices (needs embedding_dim == hidden_size)
     val_fraction: float = 0.1  # the part before the test part: early stopping and the learning-rate schedule
     test_fraction: float = 0.1  # the end of the text, scored by evaluate() and used for nothing else
     ngram_order: int | None = None  # the Kneser-Ney baseline's order; None: 5 for characters, 3 for words
@@ -62,7 +64,7 @@ class TextGenConfig:
         if self.mode not in ("tbptt", "window"):
             raise UserError(f"mode must be 'tbptt' or 'window', got {self.mode!r}")
         check_sizes(self, ("seq_len", "embedding_dim", "hidden_size", "num_layers", "ngram_order"))
-        if self.tie_weights and self.embedding_size != self.hidden_size:
+        if self.tie_weights and self.embedding_dim is not None and self.hidden_size is not None and self.embedding_dim != self.hidden_size:
             raise UserError(
                 f"tie_weights needs embedding_dim == hidden_size, got {self.embedding_dim} and {self.hidden_size}; "
                 "leave embedding_dim out to take hidden_size"
@@ -70,11 +72,49 @@ class TextGenConfig:
         if not (0 < self.val_fraction < 0.5 and 0 < self.test_fraction < 0.5):
             raise UserError(f"val_fraction and test_fraction must be in (0, 0.5), got {self.val_fraction} and {self.test_fraction}")
 
-    @property
-    def embedding_size(self) -> int:
-        if self.embedding_dim is not None:
-            return self.embedding_dim
-        return self.hidden_size if self.tie_weights else 128
+
+SMALL_CORPUS = 100_000  # training tokens: below this, the small network of text_network (make eval-text)
+EPOCH_BLOCKS = 30  # tbptt: fewer streams than batch_size when an epoch would have fewer blocks than this
+MIN_STREAMS = 8
+
+
+@dataclass(frozen=True)
+class TextNetwork:
+    """The language model's sizes, resolved from the config and the corpus (saved with the model)."""
+
+    hidden_size: int
+    num_layers: int
+    dropout: float
+    embedding_size: int
+    tie_weights: bool
+
+    def check(self) -> None:
+        if self.tie_weights and self.embedding_size != self.hidden_size:
+            raise UserError(f"tie_weights needs embedding_size == hidden_size, got {self.embedding_size} and {self.hidden_size}")
+
+
+def text_network(cfg: TextGenConfig, tokens: int, vocab_size: int) -> TextNetwork:
+    """Sizes the config leaves open, from the training tokens and the vocabulary (measured in make
+    eval-text). A vocabulary of over 256 tokens (Chinese characters, words) gets one layer and tied
+    embeddings: most weights are the embedding's, and a second layer or an untied head overfitted or
+    trained slower. An alphabet gets two layers. Under SMALL_CORPUS tokens: 256 units, dropout 0.5, tied;
+    from it: 512 units, dropout 0.2 (and untied embeddings of 128 for an alphabet, as on Hamlet)."""
+    small, large_vocab = tokens < SMALL_CORPUS, vocab_size > 256
+    hidden = cfg.hidden_size or (256 if small else 512)
+    layers = cfg.num_layers or (1 if large_vocab else 2)
+    dropout = cfg.dropout if cfg.dropout is not None else (0.5 if small else 0.2)
+    tie = cfg.tie_weights if cfg.tie_weights is not None else (small or large_vocab) and cfg.embedding_dim in (None, hidden)
+    embedding = cfg.embedding_dim or (hidden if tie else 128)
+    network = TextNetwork(hidden, layers, dropout, embedding, tie)
+    network.check()
+    return network
+
+
+def stream_count(tokens: int, seq_len: int, batch_size: int) -> int:
+    """tbptt streams: batch_size, or fewer (down to MIN_STREAMS) so that an epoch of a small corpus still has
+    EPOCH_BLOCKS optimiser steps between validation checks (32 streams x 100 tokens read 25K tokens in 8)."""
+    fits = max(1, (tokens - 1) // seq_len)  # a text shorter than MIN_STREAMS blocks still trains
+    return min(batch_size, fits, max(MIN_STREAMS, tokens // (EPOCH_BLOCKS * seq_len)))
 
 
 class _CarriedState(Callback):
@@ -162,7 +202,8 @@ class TextGenerator(Estimator):
             raise UserError(
                 f"the training text has {len(train_ids)} tokens, not more than seq_len={cfg.seq_len}; lower seq_len= or give more text"
             )
-        streams = cfg.training.batch_size
+        self.network = text_network(cfg, len(train_ids), len(self.vocab))
+        streams = stream_count(len(train_ids), cfg.seq_len, cfg.training.batch_size)
         if cfg.mode == "tbptt":
             self._carried = _CarriedState()
             val_streams = max(1, min(streams, len(val_ids) // (cfg.seq_len + 1)))
@@ -197,7 +238,7 @@ class TextGenerator(Estimator):
         }
 
     def _build(self) -> LanguageModel:
-        return LanguageModel(len(self.vocab), self.config)
+        return LanguageModel(len(self.vocab), self.network)
 
     def _windows(self, ids: np.ndarray) -> tuple[Tensor, Tensor]:
         """The tutorials' samples: seq_len tokens in, the next token out; strided views, no loop."""
@@ -378,8 +419,26 @@ class TextGenerator(Estimator):
     def _preprocessing(self) -> dict:
         return {"vocab": self.vocab.to_dict(), "source": self.source, "splits": list(self.splits), "corpus_sha256": self.corpus_sha256}
 
+    def _saved_config(self) -> dict:
+        return {**asdict(self.config), "network": asdict(self.network)}
+
+    def network_settings(self) -> dict:
+        """The sizes the network was built with (the config's, and those chosen from the corpus)."""
+        return asdict(self.network)
+
     def _restore(self, config: dict, preprocessing: dict) -> None:
         # the corpus is not read again: sampling needs only the vocabulary; evaluation is given its text
+        network = saved(config, "network", dict)
+        width = (lambda v: 1 <= v <= MAX_WIDTH, f"in 1..{MAX_WIDTH}")
+        most_layers = SIZE_LIMITS["num_layers"]
+        self.network = TextNetwork(
+            hidden_size=saved(network, "hidden_size", int, *width),
+            num_layers=saved(network, "num_layers", int, lambda v: 1 <= v <= most_layers, f"in 1..{most_layers}"),
+            dropout=saved(network, "dropout", float, lambda v: 0 <= v < 1, "in [0, 1)"),
+            embedding_size=saved(network, "embedding_size", int, *width),
+            tie_weights=saved(network, "tie_weights", bool),
+        )
+        self.network.check()
         self.vocab = Vocab.from_dict(saved(preprocessing, "vocab", dict))
         self.source = saved(preprocessing, "source", str | None)
         points = saved(preprocessing, "splits", list[int], lambda v: len(v) == 2 and 0 < v[0] <= v[1], "two positions a <= b")

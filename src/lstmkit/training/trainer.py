@@ -94,6 +94,9 @@ class Trainer:
         val_fraction: without a validation set, this share of samples is held out.
         val_from_end: hold out the last samples (chronological) rather than a random draw.
         shuffle: reshuffle training samples every epoch (False: in order, e.g. carried-state text).
+        bucket_by: the index of the tensor holding each sample's length (padded sequences): each epoch's
+            batches are then drawn from buckets of similar lengths (see ``bucketed_order``), and validation
+            reads the samples sorted by length, so that batches cut to their longest sequence carry little padding.
         describe: what else defines the run (the task's config): part of the checkpoint fingerprint.
 
     Example:
@@ -113,12 +116,13 @@ class Trainer:
         val_fraction: float = 0.1,
         val_from_end: bool = True,
         shuffle: bool = True,
+        bucket_by: int | None = None,
         progress: bool | None = None,
         describe: dict | None = None,
     ) -> None:
         self.options = options or TrainingOptions()
         self.callbacks = list(callbacks)
-        self.val_fraction, self.val_from_end, self.shuffle = val_fraction, val_from_end, shuffle
+        self.val_fraction, self.val_from_end, self.shuffle, self.bucket_by = val_fraction, val_from_end, shuffle, bucket_by
         self.progress, self.describe = progress, describe or {}
         self.should_stop = False
         self.interrupted = False
@@ -159,9 +163,13 @@ class Trainer:
                     "task": self.describe,
                     "val_fraction": self.val_fraction,
                     "shuffle": self.shuffle,
+                    "bucket_by": self.bucket_by,
                 },
             )
         )
+        if val is not None and self.bucket_by is not None:  # the loss is a mean over samples: their order is free
+            by_length = torch.argsort(val[self.bucket_by], stable=True)
+            val = tuple(t[by_length] for t in val)
         train = tuple(t.to(device) for t in train)
         val = tuple(t.to(device) for t in val) if val is not None else None
         was_training = model.training
@@ -227,7 +235,13 @@ class Trainer:
                 # --- train: one pass over shuffled mini-batches (or the rest of one, after a resume)
                 model.train()
                 if order is None:
-                    order = (torch.randperm(n, generator=generator) if self.shuffle else torch.arange(n)).to(device)
+                    if not self.shuffle:
+                        order = torch.arange(n)
+                    elif self.bucket_by is not None:
+                        order = bucketed_order(train[self.bucket_by].cpu(), opt.batch_size, generator)
+                    else:
+                        order = torch.randperm(n, generator=generator)
+                    order = order.to(device)
                     loss_sum, seen = torch.zeros((), device=device), 0
                 trained_here = 0
                 for b in range(first_batch, n_batches):
@@ -442,6 +456,26 @@ def _catch_interrupt(trainer: Trainer) -> Iterator[None]:
     with on_interrupt(first) as handler:
         trainer.interrupted = trainer.interrupted or handler.requested
         yield
+
+
+BUCKET_BATCHES = 50  # batches per length bucket
+
+
+def bucketed_order(lengths: Tensor, batch_size: int, generator: torch.Generator) -> Tensor:
+    """A training order whose consecutive batches of ``batch_size`` hold samples of similar lengths: the
+    samples in random order, cut into buckets of BUCKET_BATCHES batches, each bucket sorted by length and
+    cut into batches, the full batches in random order and a partial one last (batches are consecutive
+    slices of the order). Every sample once; seeded by ``generator``; equal lengths: a plain shuffle."""
+    n = len(lengths)
+    shuffled = torch.randperm(n, generator=generator)
+    if n == 0 or lengths.min() == lengths.max():  # nothing to sort: the plain shuffle, same draws as without buckets
+        return shuffled
+    bucket = batch_size * BUCKET_BATCHES
+    parts = [chunk[torch.argsort(lengths[chunk], stable=True)] for chunk in shuffled.split(bucket)]
+    order = torch.cat(parts)
+    full = n // batch_size * batch_size
+    batches = order[:full].view(-1, batch_size)[torch.randperm(full // batch_size, generator=generator)]
+    return torch.cat([batches.reshape(-1), order[full:]])
 
 
 @torch.no_grad()
