@@ -159,6 +159,30 @@ def test_full_lengths_take_the_unpacked_fast_path():
     assert "oneDNN" in lstm.last_dispatch.reason
 
 
+@pytest.mark.parametrize("cls", [LSTM, GRU])
+@pytest.mark.parametrize("layers,bidirectional", [(1, True), (2, True), (2, False)])
+def test_outputs_alone_equal_the_brute_force_outputs_and_their_gradients(cls, layers, bidirectional):
+    """outputs() runs the fused kernel unpacked (each direction on sequences reversed within their lengths)."""
+    torch.manual_seed(0)
+    module = cls(FEAT, H, num_layers=layers, bidirectional=bidirectional)
+    x = torch.randn(B, T, FEAT, requires_grad=True)
+    got = module.outputs(x, torch.tensor(LENGTHS))
+    reference = cls(FEAT, H, num_layers=layers, bidirectional=bidirectional)
+    reference.load_state_dict(module.state_dict())
+    want = torch.cat([F.pad(reference(x[b : b + 1, :n])[0], (0, 0, 0, T - n)) for b, n in enumerate(LENGTHS)])
+    torch.testing.assert_close(got, want, atol=ATOL, rtol=RTOL)
+    weights = torch.randn(got.shape, generator=torch.Generator().manual_seed(1))
+    got_grads = torch.autograd.grad((got * weights).sum(), [x, *module.parameters()])
+    want_grads = torch.autograd.grad((want * weights).sum(), [x, *reference.parameters()])
+    assert_close_all(got_grads, want_grads)
+
+
+def test_outputs_alone_of_a_variant_or_a_projection_are_the_forward_outputs():
+    x, lengths = torch.randn(B, T, FEAT), torch.tensor(LENGTHS)
+    for module in (LSTM(FEAT, H, layer_norm=True, bidirectional=True), LSTM(FEAT, H, proj_size=3, bidirectional=True)):
+        assert torch.equal(module.outputs(x, lengths), module(x, lengths=lengths)[0])
+
+
 # ----------------------------------------------------------------------------------------- variants
 def test_peephole_with_zero_peepholes_is_the_plain_lstm():
     torch.manual_seed(0)

@@ -181,6 +181,40 @@ class _Recurrent:
             output = output.transpose(0, 1).contiguous()  # the fused path returns contiguous outputs too
         return output, self._state_out(final)
 
+    def outputs(self, x: Tensor, lengths: Tensor) -> Tensor:
+        """``forward(x, lengths=lengths)[0]`` (batch first, zero initial state) for callers that need no
+        final state. On the fused path it runs each layer and direction unpacked, the backward direction on
+        each sequence reversed within its own length, so that torch's equal-length kernel does the work:
+        its backward pass is about 1.8x faster than the packed one's on CPU (README, bucketed batches)."""
+        checked = self._check_lengths(lengths, x) if x.dim() == 3 and self.batch_first else None
+        if checked is None or self.proj_size or self.dispatch(x, True).path != "fused":
+            return self.forward(x, lengths=lengths)[0]
+        steps = torch.arange(x.shape[1])
+        real = steps < checked[:, None]  # (B, T)
+        # position t of the reversed sequence reads step len - 1 - t; padding stays where it is (t >= len)
+        reverse = torch.where(real, checked[:, None] - 1 - steps, steps).to(x.device)
+        flip = lambda t: t.gather(1, reverse[..., None].expand(-1, -1, t.shape[2]))
+        layer_input = x
+        for layer in range(self.num_layers):
+            parts = []
+            for suffix in self._suffixes():
+                names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh") if self.bias else ("weight_ih", "weight_hh")  # type: ignore[attr-defined]
+                weights = [getattr(self, f"{name}_l{layer}{suffix}") for name in names]
+                read = flip(layer_input) if suffix else layer_input
+                out = self._one_direction(read, weights)
+                parts.append(flip(out) if suffix else out)
+            layer_input = torch.cat(parts, dim=2) if len(parts) > 1 else parts[0]
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, training=True)
+        return layer_input.masked_fill(~real.to(x.device)[..., None], 0.0)
+
+    def _one_direction(self, x: Tensor, weights: list[Tensor]) -> Tensor:
+        """One layer, one direction, from a zero state, by torch's fused kernel: outputs (B, T, H)."""
+        zeros = x.new_zeros(1, x.shape[0], self.hidden_size)
+        if self.n_gates == 4:
+            return torch.lstm(x, (zeros, zeros), weights, self.bias, 1, 0.0, self.training, False, True)[0]  # type: ignore[attr-defined]
+        return torch.gru(x, zeros, weights, self.bias, 1, 0.0, self.training, False, True)[0]  # type: ignore[attr-defined]
+
     @staticmethod
     def _map_state(state, fn):
         return tuple(map(fn, state)) if isinstance(state, tuple) else fn(state)

@@ -192,7 +192,10 @@ class ClassifierModel(nn.Module):
             x = self.conv(x, lengths)
         if self.stride > 1:
             x, lengths = _average_steps(x, lengths, self.stride)
-        outputs, state = self.encoder(x, lengths=lengths)  # outputs (B, T, D)
+        if self.pooling == "last":
+            outputs, state = self.encoder(x, lengths=lengths)  # outputs (B, T, D)
+        else:  # the outputs alone: computed unpacked, which trains faster
+            outputs, state = self.encoder.outputs(x, lengths), None
         weights = None
         if self.attention is not None:
             pooled, weights = self.attention(outputs, lengths)
@@ -244,7 +247,7 @@ class TaggerModel(nn.Module):
         x = self.embedding(ids)
         if self.chars is not None:
             x = torch.cat([x, self.chars(chars)], dim=2)
-        out, _ = self.lstm(self.drop(x), lengths=lengths)
+        out = self.lstm.outputs(self.drop(x), lengths)
         return self.emit(self.drop(out))
 
     def loss(self, ids: Tensor, lengths: Tensor, tags: Tensor, chars: Tensor | None = None) -> Tensor:
