@@ -122,6 +122,14 @@ def suite_parser(doc: str, items: str, config: str, stem: str) -> argparse.Argum
     return parser
 
 
+def write_tables(stem: str, results: dict, table: str) -> None:
+    """The suite's results as ``stem.json`` (``results``) and ``stem.md`` (``table``)."""
+    out = Path(stem)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
+    out.with_suffix(".md").write_text(table)
+
+
 def parse_overrides(items: list[str]) -> dict:
     return {key: parse_value(value) for key, value in (item.split("=", 1) for item in items)}
 
@@ -140,10 +148,7 @@ def main() -> None:
     totals = summary(rows)
     print(json.dumps(totals, indent=1))
     print(f"total {time.perf_counter() - started:.0f} s")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps({"rows": rows, "summary": totals, "overrides": overrides}, indent=1) + "\n")
-    out.with_suffix(".md").write_text(markdown(rows, totals))
+    write_tables(args.out, {"rows": rows, "summary": totals, "overrides": overrides}, markdown(rows, totals))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ the DTW against the textbook recursion.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -23,7 +22,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from eval import parse_overrides, suite_parser
+from eval import parse_overrides, suite_parser, write_tables
 from eval_data import CLASSIFY_SETS, ucr_split
 from lstmkit.tasks.classify import SequenceClassifier
 
@@ -174,10 +173,7 @@ def main() -> None:
         row = classify_set(name, overrides, args.auto_minutes, not args.no_baselines)
         rows.append(row)
         print(f"{name:18s} " + "  ".join(f"{m} {a:.3f} ({row['seconds'][m]:.1f} s)" for m, a in row["accuracy"].items()), flush=True)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps({"rows": rows, "overrides": overrides}, indent=1) + "\n")
-    out.with_suffix(".md").write_text(markdown(rows))
+    write_tables(args.out, {"rows": rows, "overrides": overrides}, markdown(rows))
     print(markdown(rows))
 
 

@@ -10,7 +10,6 @@ corpus's test part (its last 10%), with a fixed training budget per corpus.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from eval import parse_overrides, suite_parser
+from eval import parse_overrides, suite_parser, write_tables
 from eval_data import _package_dir
 from lstmkit.data.text import read_text
 from lstmkit.tasks.textgen import TextGenerator
@@ -91,16 +90,15 @@ def markdown(rows: list[dict]) -> str:
 def main() -> None:
     parser = suite_parser(__doc__, "corpus", "TextGenConfig", "eval_text")
     args = parser.parse_args()
+    if args.auto_minutes:
+        parser.error("the text suite scores the defaults only; --auto-minutes is not supported here yet")
     overrides = parse_overrides(args.set)
     rows = []
     for name in args.only.split(",") if args.only else list(CORPORA):
         row = text_corpus(name, overrides)
         rows.append(row)
         print(f"{name:16s} " + "  ".join(f"{m} {v:.3f}" for m, v in row["bpc"].items()) + f"  ({row['seconds']:.0f} s)", flush=True)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps({"rows": rows, "overrides": overrides}, indent=1) + "\n")
-    out.with_suffix(".md").write_text(markdown(rows))
+    write_tables(args.out, {"rows": rows, "overrides": overrides}, markdown(rows))
     print(markdown(rows))
 
 
