@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 
-def _package_dir(name: str) -> Path:
+def package_dir(name: str) -> Path:
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError(f"the quality suite needs the package {name!r}; run `make eval`, which installs it")
@@ -33,7 +33,7 @@ def _package_dir(name: str) -> Path:
 @cache
 def _r_archive() -> dict[str, bytes]:
     members = {}
-    with tarfile.open(_package_dir("pydataset") / "resources.tar.gz") as archive:
+    with tarfile.open(package_dir("pydataset") / "resources.tar.gz") as archive:
         for member in archive.getmembers():
             if member.name.startswith("resources/rdata/csv/datasets/") and member.isfile():
                 members[Path(member.name).stem] = archive.extractfile(member).read()  # type: ignore[union-attr]
@@ -47,7 +47,7 @@ def r_series(name: str) -> np.ndarray:
 
 
 def sktime_series(folder: str, column: str) -> np.ndarray:
-    return pd.read_csv(_package_dir("sktime") / "datasets" / "data" / folder / f"{folder}.csv")[column].to_numpy(dtype=float)
+    return pd.read_csv(package_dir("sktime") / "datasets" / "data" / folder / f"{folder}.csv")[column].to_numpy(dtype=float)
 
 
 def _statsmodels(name: str, column: str) -> np.ndarray:
@@ -137,7 +137,7 @@ def read_ts(path: Path) -> tuple[list[np.ndarray], list[str]]:
 
 def ucr_split(name: str) -> dict[str, tuple[list[np.ndarray], list[str]]]:
     """The archive's official train/test split of one of the sets in sktime's data folder."""
-    folder = _package_dir("sktime") / "datasets" / "data" / name
+    folder = package_dir("sktime") / "datasets" / "data" / name
     return {part: read_ts(folder / f"{name}_{part.upper()}.ts") for part in ("train", "test")}
 
 

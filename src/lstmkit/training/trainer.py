@@ -468,7 +468,7 @@ def bucketed_order(lengths: Tensor, batch_size: int, generator: torch.Generator)
     slices of the order). Every sample once; seeded by ``generator``; equal lengths: a plain shuffle."""
     n = len(lengths)
     shuffled = torch.randperm(n, generator=generator)
-    if n == 0 or lengths.min() == lengths.max():  # nothing to sort: the plain shuffle, same draws as without buckets
+    if lengths.min() == lengths.max():  # nothing to sort: the plain shuffle, same draws as without buckets
         return shuffled
     bucket = batch_size * BUCKET_BATCHES
     parts = [chunk[torch.argsort(lengths[chunk], stable=True)] for chunk in shuffled.split(bucket)]
