@@ -67,7 +67,7 @@ def forecast_series(name: str, overrides: dict, auto_minutes: float | None) -> d
             )
             forecasts[method] = model.predict().iloc[:, 0].to_numpy()
             seconds[method] = seconds.get(method, 0.0) + time.perf_counter() - started
-            if method == "lstmkit" and model.combines_arima:  # the network's own forecast, beside the combination
+            if method == "lstmkit" and model.combination:  # the network's own forecast, beside the combination
                 forecasts["lstmkit network"] = model.network_forecast(model.series)[:, 0, 0]
         for method, forecast in forecasts.items():
             errors.setdefault(method, []).append(float(np.mean(np.abs(forecast - truth)) / scale))

@@ -73,6 +73,29 @@ def test_statistical_baselines_are_statsforecasts_models_fitted_before_the_origi
     assert np.mean(np.abs(later[1, :, 0] - truth)) < np.mean(np.abs(seasonal_naive(y, np.array([84]), 12, 12)[0, :, 0] - truth))
 
 
+@pytest.mark.parametrize("method", ["ets", "arima"])
+def test_a_season_too_long_for_the_models_is_taken_out_by_mstl_first(method):
+    from statsforecast.models import MSTL, AutoARIMA, AutoETS
+
+    from lstmkit.evaluation.baselines import MAX_SEASON, statistical
+
+    season = 48  # half-hourly data's day, over MAX_SEASON
+    assert season > MAX_SEASON
+    t = np.arange(7 * season)
+    y = (50 + 20 * np.sin(2 * np.pi * t / season) + np.random.default_rng(1).normal(0, 1, len(t)))[:, None]
+    origin = 6 * season
+    ours = statistical(y, np.array([origin]), season, season, method)[0, :, 0]
+    unit = np.abs(y[:origin, 0]).max()
+    trend = AutoETS(model="ZZN") if method == "ets" else AutoARIMA()
+    reference = unit * MSTL(season_length=season, trend_forecaster=trend).fit(y[:origin, 0] / unit).predict(season)["mean"]
+    np.testing.assert_allclose(ours, reference)
+    truth = y[origin:, 0]
+    assert np.mean(np.abs(ours - truth)) < 2.0  # the daily swing of +-20 is forecast, not averaged away
+    # fewer than two seasons of rows: no decomposition, the models without a season
+    short = statistical(y[: season + 40], np.array([season + 30]), 6, season, method)
+    assert np.isfinite(short).all()
+
+
 def test_all_baselines_add_ets_and_arima_only_with_enough_history():
     from lstmkit.evaluation.baselines import all_baselines
 

@@ -134,3 +134,20 @@ def test_labels_cover_every_tag_of_a_type_seen_only_in_one_token_entities():
     tagger = SequenceTagger(hidden_size=8, embedding_dim=8, epochs=1, verbose=False)
     tagger.fit(([["in", "Rome"], ["to", "Oslo"]] * 10, [["O", "B-LOC"]] * 20), ([["New", "York"]], [["B-LOC", "I-LOC"]]))
     assert tagger.labels == ["O", "B-LOC", "I-LOC"]
+
+
+def test_training_is_sized_by_the_data_and_validates_on_whole_held_out_sentences():
+    sentences = [[f"w{i}", "lives", "in", f"c{i}"] for i in range(60)]
+    tags = [["B-PER", "O", "O", "B-LOC"]] * 60
+    tagger = SequenceTagger(hidden_size=8, embedding_dim=8, verbose=False)
+    (ids, *_), (val_ids, *_) = tagger._prepare((sentences, tags), None)
+    assert len(val_ids) == 6  # val_fraction 0.1 of the sentences, none of them in training
+    held_out = {tuple(row[:4].tolist()) for row in val_ids}
+    assert not held_out & {tuple(row[:4].tolist()) for row in ids}
+    # 54 sentences repeat 12 times so that an epoch is 21 steps; about 1,000 steps make 48 epochs
+    assert len(ids) == 54 * 12 and tagger.epochs == 48
+    given = SequenceTagger(hidden_size=8, embedding_dim=8, epochs=5, verbose=False)
+    given._prepare((sentences, tags), None)
+    assert given.epochs == 5  # epochs, when given, win
+    few = SequenceTagger(hidden_size=8, embedding_dim=8, verbose=False)
+    assert few._prepare((sentences[:4], tags[:4]), None)[1] is None  # a handful: no sentence to spare for validation

@@ -34,6 +34,24 @@ def test_auto_scores_trials_on_validation_and_refits_the_best_on_train_and_valid
     assert model.metrics is not None and model.metrics["origins"] > 0  # the test rows were never searched on
 
 
+def test_auto_scores_a_short_series_on_rolling_origins():
+    # 60 rows: 12 test, 6 validation (one horizon): too few to choose by, so each trial also fits the rows
+    # up to one and two horizons earlier and is scored on the mean of the three validation losses
+    data = _series(60)
+    base = {"horizon": 6, "season": 12, "epochs": 3, "ensemble": 1, "verbose": False}
+    model = Forecaster(**base)
+    folds = model.search_folds(data, None)
+    assert [(len(train), len(val)) for train, val in folds] == [(42, 6), (36, 6), (30, 6)]
+    assert all(val.values[-1, 0] == data["y"].iloc[len(train) + 5] for train, val in folds)  # validation follows its training rows
+    model.fit(data, auto=SearchOptions(trials=1))
+    settings = {k: v for k, v in model.search["best"]["settings"].items() if k != "best_epoch"}
+    losses = [Forecaster(**base | settings).fit(train, val).history.best_val_loss for train, val in folds]
+    assert model.search["best"]["score"] == pytest.approx(np.mean(losses), rel=1e-6)
+    # given validation rows, or a long series, are scored as they are
+    assert len(model.search_folds(data.iloc[:48], data.iloc[48:])) == 1
+    assert len(model.search_folds(_series(400), None)) == 1
+
+
 def test_auto_without_a_budget_or_with_too_small_a_budget_is_refused():
     with pytest.raises(UserError, match="needs a budget"):
         Forecaster(horizon=6, verbose=False).fit(_series(), auto=True)

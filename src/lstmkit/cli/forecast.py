@@ -38,10 +38,15 @@ LAYERS = typer.Option(None, "--layers", help="Stacked recurrent layers (default 
 DROPOUT = typer.Option(None, help="Dropout on the encoder's final state and between stacked layers (default 0).")
 CELL = typer.Option(None, help="lstm or gru.")
 STRATEGY = typer.Option(None, help="direct (default), recursive or seq2seq.")
+LOSS = typer.Option(None, help="The point forecast's training loss: mse (default) or mae (the median, what MASE scores).")
+COMBINED = {
+    "median": "the median of the network's, AutoETS's and AutoARIMA's forecasts (--combine median)",
+    "arima": "the mean of the network's and AutoARIMA's forecasts (--combine arima)",
+}
 COMBINE = typer.Option(
     None,
-    help="arima: the forecast is the mean of the network's and AutoARIMA's; none: the network alone. "
-    "Default auto: arima when there are no covariates.",
+    help="median: the forecast is the median of the network's, AutoETS's and AutoARIMA's; arima: the mean of "
+    "the network's and AutoARIMA's; none: the network alone. Default auto: median when there are no covariates.",
 )
 
 
@@ -81,7 +86,7 @@ def metrics_table(result: dict, title: str) -> str:
             f"{name:<16}{cell(m['mae']):>11}{cell(m['rmse']):>11}{cell(m['mape'], 3):>9}{cell(m['smape'], 3):>9}{cell(m['mase'], 3):>8}"
         )
     if "network" in result["metrics"]:
-        lines.append("model: the mean of the network's and AutoARIMA's forecasts (--combine arima); network: the LSTM or GRU alone")
+        lines.append(f"model: {COMBINED[result['combine']]}; network: the LSTM or GRU alone")
     if result.get("skill") is not None:
         lines.append(f"skill vs best baseline ({result['best_baseline']}): {result['skill']:+.1%} in RMSE (positive: the model is better)")
     if "interval" in result:
@@ -118,6 +123,7 @@ def train(
     bidirectional: bool = typer.Option(None, "--bidirectional/--no-bidirectional", help="Read the window both ways."),
     strategy: str = STRATEGY,
     combine: str = COMBINE,
+    loss: str = LOSS,
     quantiles: str = typer.Option(None, help="Comma-separated levels for prediction intervals, e.g. 0.1,0.9."),
     scaler: str = typer.Option(None, help="standard (default), minmax or none; fitted on training rows only."),
     test_fraction: float = typer.Option(None, "--test-fraction", help="Share of rows held out at the end (default 0.2)."),
@@ -150,6 +156,7 @@ def train(
         bidirectional=bidirectional,
         strategy=strategy,
         combine=combine,
+        loss=loss,
         scaler=scaler,
         test_fraction=test_fraction,
     )
@@ -245,6 +252,7 @@ def backtest(
     cell: str = CELL,
     strategy: str = STRATEGY,
     combine: str = COMBINE,
+    loss: str = LOSS,
     as_json: bool = JSON_OPTION,
     training=None,
 ) -> None:
@@ -269,6 +277,7 @@ def backtest(
         cell=cell,
         strategy=strategy,
         combine=combine,
+        loss=loss,
     )
     result = run_backtest(data, config, folds)
     if as_json:

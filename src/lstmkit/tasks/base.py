@@ -87,6 +87,11 @@ class Estimator:
         ``train`` is the training data, for ranges that depend on its size."""
         raise UserError(f"{type(self).__name__} has no search space for --auto")
 
+    def search_folds(self, train, validation) -> list[tuple[Any, Any]]:
+        """``--auto``: the (train, validation) pairs each trial fits and is scored on (the mean of their
+        best validation losses); one pair, the data as given, unless the task validates small data by folds."""
+        return [(train, validation)]
+
     @property
     def refit_cost(self) -> float:
         """``--auto``: what the final fit of ``_auto_refit`` costs, in trials (0: none)."""

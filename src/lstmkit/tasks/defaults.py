@@ -22,4 +22,6 @@ def classify_training() -> TrainingOptions:
 
 
 def tag_training() -> TrainingOptions:
-    return TrainingOptions(epochs=30, batch_size=32, lr=2e-3, patience=3, clip_grad_norm=5.0)
+    # epochs None: about 1,000 optimiser steps, 20..300 epochs of at least 20 steps (tasks/tag.py); patience
+    # 6 of those: 3 stopped 200 People's Daily sentences after 250 steps at entity F1 0.364, 6 reached 0.401
+    return TrainingOptions(batch_size=32, lr=2e-3, patience=6, clip_grad_norm=5.0)

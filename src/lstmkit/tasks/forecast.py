@@ -38,8 +38,10 @@ KIND = "forecaster"
 STRATEGIES = ("direct", "recursive", "seq2seq")
 TRANSFORMS = ("auto", "log", "none")
 ANCHORS = ("auto", "last", "seasonal")
-COMBINES = ("auto", "arima", "none")
+COMBINES = ("auto", "median", "arima", "none")
+LOSSES = ("mse", "mae")
 MIN_TRAIN_WINDOWS = 8  # the validation part grows to one horizon only when this many training windows remain
+SEARCH_ORIGINS = 3  # --auto scores a trial on this many validation horizons, by rolling origins when the part holds fewer
 UNVALIDATED_EPOCHS = 5
 TRAINING_STEPS = 1200  # epochs=None: about this many optimiser steps, in 20..300 epochs
 OWN_ROWS = ("model", "network")  # evaluate()'s rows that are this model's, not baselines
@@ -62,6 +64,8 @@ class ForecasterConfig:
     bidirectional: bool = False  # read the lookback window both ways
     strategy: str = "direct"  # "direct": H outputs; "recursive": a 1-step model fed its own forecasts; "seq2seq": LSTM encoder-decoder
     quantiles: list[float] | None = None  # e.g. [0.1, 0.5, 0.9]: pinball loss and prediction intervals; 0.5 is the point forecast
+    # a point forecast's training loss, "mse" or "mae" (the median; what MASE scores); quantiles train with the pinball loss
+    loss: str = "mse"
     scaler: str = "standard"  # "standard", "minmax" or "none"; fitted on the training rows only
     relative: bool = True  # normalise each window: centre on its last target value, divide by its spread
     ensemble: int = 3  # networks trained side by side on lookbacks from L down to L/N; the forecast is their median
@@ -71,9 +75,10 @@ class ForecasterConfig:
     # what the network's outputs correct: "last" value, or the "seasonal" one (one season before each
     # step); "auto": seasonal when the training rows pass a seasonality test (see is_seasonal)
     anchor: str = "auto"
-    # the point forecast: "arima" the mean of the network's and statsforecast's AutoARIMA's (fitted on the
-    # rows before each origin; quantiles move with it), "none" the network's alone; "auto": arima for a
-    # series without covariates, which ARIMA cannot read (benchmarks/eval.py measured the choice)
+    # the point forecast: "median" the median of the network's, statsforecast's AutoETS's and AutoARIMA's
+    # (fitted on the rows before each origin; quantiles move with it), "arima" the mean of the network's
+    # and AutoARIMA's, "none" the network's alone; "auto": median for a series without covariates, which
+    # ETS and ARIMA cannot read (benchmarks/eval.py measured the choice)
     combine: str = "auto"
     val_fraction: float = 0.1  # share of rows for validation (early stopping), before the test rows
     test_fraction: float = 0.2  # share of rows held out at the end for evaluate(); 0 trains on everything
@@ -103,6 +108,8 @@ class ForecasterConfig:
         if len(set(named)) < len(named):
             twice = sorted({c for c in named if named.count(c) > 1})
             raise UserError(f"column(s) {twice} are named more than once among targets and covariates; name each column once")
+        if self.loss not in LOSSES:
+            raise UserError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
         if self.combine not in COMBINES:
             raise UserError(f"combine must be one of {', '.join(COMBINES)}, got {self.combine!r}")
         if self.season is not None and self.season < 1:
@@ -215,9 +222,10 @@ class Forecaster(Estimator):
         """Lookback (1..4 seasons, or 8..48 steps), width, depth, dropout, learning rate, strategy and anchor;
         single networks while searching (the final fit uses ``ensemble``)."""
         series = self.read(train)
-        m, usable = series.season, int(len(series) * (1 - self.config.test_fraction - self.config.val_fraction))
+        m, horizon = series.season, self.config.horizon
+        usable = int(len(series) * (1 - self.config.test_fraction - self.config.val_fraction)) - (self._origins(series) - 1) * horizon
         choices = [k * m for k in (1, 2, 3, 4)] if m > 1 else [8, 16, 24, 48]
-        fitting = [c for c in choices if usable - c - self.config.horizon + 1 >= MIN_TRAIN_WINDOWS] or [min(choices)]
+        fitting = [c for c in choices if usable - c - horizon + 1 >= MIN_TRAIN_WINDOWS] or [min(choices)]
         space = {
             "lookback": trial.suggest_categorical("lookback", fitting),
             "hidden_size": trial.suggest_categorical("hidden_size", [16, 32, 64, 128]),
@@ -229,6 +237,28 @@ class Forecaster(Estimator):
         if self.config.strategy != "recursive":
             space["strategy"] = trial.suggest_categorical("strategy", ["direct", "seq2seq"])
         return space | {"ensemble": 1}
+
+    def search_folds(self, train, validation) -> list[tuple]:
+        """Rolling origins for a short series: when the validation part holds fewer than SEARCH_ORIGINS
+        horizons, a trial is also fitted on the rows up to one and two horizons earlier and validated on
+        the horizon after each, so that one noisy horizon does not choose the settings."""
+        series = self.read(train)
+        origins = 1 if validation is not None else self._origins(series)
+        if origins == 1:
+            return [(train, validation)]
+        val_start, test_start = self._bounds(len(series), series.season)
+        shifts = [j * self.config.horizon for j in range(origins)]
+        return [(series.slice(0, val_start - s), series.slice(val_start - s, test_start - s)) for s in shifts]
+
+    def _origins(self, series: Series) -> int:
+        """How many validation origins --auto scores trials on (see search_folds)."""
+        horizon = self.config.horizon
+        val_start, test_start = self._bounds(len(series), series.season)
+        if test_start - val_start == 0 or test_start - val_start >= SEARCH_ORIGINS * horizon:
+            return 1
+        lookback = default_lookback(series.season, val_start, horizon)
+        fits = lambda k: val_start - (k - 1) * horizon - lookback - horizon + 1 >= MIN_TRAIN_WINDOWS
+        return max(k for k in range(1, SEARCH_ORIGINS + 1) if k == 1 or fits(k))
 
     @property
     def refit_cost(self) -> float:
@@ -276,7 +306,7 @@ class Forecaster(Estimator):
         if pred.dim() == 5:  # an ensemble: every member against the same targets, (B, S, K, Q, N) -> (B, S, K, N, Q)
             pred, y = pred.transpose(-1, -2), y[..., None].expand(*y.shape, pred.shape[-1])
         if len(self.levels) == 1:
-            return F.mse_loss(pred[..., 0], y)
+            return F.l1_loss(pred[..., 0], y) if self.config.loss == "mae" else F.mse_loss(pred[..., 0], y)
         return pinball_loss(pred, y, torch.tensor(self.levels, dtype=pred.dtype, device=pred.device))
 
     def _check_length(self, n: int, val_start: int) -> None:
@@ -349,20 +379,28 @@ class Forecaster(Estimator):
         return self.forecast_windows(self.model_inputs(series.values[-self.lookback :])[None])[0]
 
     @property
-    def combines_arima(self) -> bool:
-        """Whether the point forecast is the mean of the network's and AutoARIMA's (config.combine)."""
-        return self.config.combine == "arima" or (self.config.combine == "auto" and not self.series.covariates)
+    def combination(self) -> str | None:
+        """How the point forecast combines the network's with the statistical models' (config.combine):
+        "median" (with ETS and ARIMA), "arima" (the mean with ARIMA), or None (the network's alone)."""
+        combine = self.config.combine
+        if combine == "auto":
+            return None if self.series.covariates else "median"
+        return None if combine == "none" else combine
 
-    def _combined(self, series: Series, origins: np.ndarray, network: np.ndarray, arima: np.ndarray | None = None) -> np.ndarray:
-        """The network's forecasts (n, H, K, Q) from ``origins`` of ``series``, combined with AutoARIMA's
-        from the same origins as config.combine says; ``arima`` (n, H, K): those, when the caller has them.
-        Every quantile moves with the point forecast. Too few rows for ARIMA: the network's alone."""
-        if not self.combines_arima or not statistical_fits(int(origins[0]), series.season):
+    def _combined(self, series: Series, origins: np.ndarray, network: np.ndarray, fits: dict | None = None) -> np.ndarray:
+        """The network's forecasts (n, H, K, Q) from ``origins`` of ``series``, combined with the statistical
+        models' from the same origins as ``combination`` says; ``fits``: their (n, H, K) forecasts by name
+        ("ets", "arima"), when the caller has them. Every quantile moves with the point forecast. Too few
+        rows for ETS and ARIMA: the network's alone."""
+        if self.combination is None or not statistical_fits(int(origins[0]), series.season):
             return network
-        if arima is None:
-            arima = statistical(series.values[:, : series.n_targets], origins, self.config.horizon, series.season, "arima")
+        fits = fits or {}
+        methods = ("arima",) if self.combination == "arima" else ("ets", "arima")
+        y = series.values[:, : series.n_targets]
+        others = [fits[m] if m in fits else statistical(y, origins, self.config.horizon, series.season, m) for m in methods]
         point = network[..., self.levels.index(0.5)]
-        return network + ((arima - point) / 2)[..., None]
+        combined = (point + others[0]) / 2 if self.combination == "arima" else np.median([point, *others], axis=0)
+        return network + (combined - point)[..., None]
 
     def _frame(self, forecast: np.ndarray, index) -> pd.DataFrame:
         median = self.levels.index(0.5)
@@ -398,7 +436,7 @@ class Forecaster(Estimator):
         truth = actual[origins[:, None] + np.arange(horizon)]  # (n, H, K)
         scale = self.fitted["mase_scale"]
         baselines = all_baselines(actual, origins, horizon, series.season)
-        forecast = self._combined(series, origins, network, baselines.get("arima"))
+        forecast = self._combined(series, origins, network, baselines)
         median = self.levels.index(0.5)
         point = forecast[..., median]
         own = {"model": point} if forecast is network else {"model": point, "network": network[..., median]}
@@ -414,6 +452,7 @@ class Forecaster(Estimator):
             "horizon": horizon,
             "season": series.season,
             "lag_ratio": lag_ratio(actual, origins, point),
+            "combine": None if forecast is network else self.combination,
         }
         if len(self.levels) > 1:
             lo, hi = forecast[..., 0], forecast[..., -1]
@@ -456,7 +495,7 @@ class Forecaster(Estimator):
         x, _ = self._windows(series)
         return np.arange(start, stop), self.forecast_windows(x[start - self.lookback : stop - self.lookback])
 
-    def _bounds(self, n: int) -> tuple[int, int]:
+    def _bounds(self, n: int, season: int | None = None) -> tuple[int, int]:
         """First validation row and first test row of n fitted rows: train | validation | test. The
         validation part holds at least one horizon (so that one window validates) when that leaves the
         training part MIN_TRAIN_WINDOWS windows of a season's lookback (or 8 rows)."""
@@ -465,9 +504,9 @@ class Forecaster(Estimator):
         if cfg.val_fraction == 0:
             return test_start, test_start
         val_rows = max(1, int(round(cfg.val_fraction * n)))
-        # a season, not the lookback, so that every trial of --auto validates alike; no series yet: the split
-        # of an unfitted model (n rows of unknown season) is asked for too
-        lookback = max(8, self.series.season if hasattr(self, "series") else 1)
+        # a season, not the lookback, so that every trial of --auto validates alike; an unfitted model is
+        # asked for the split of n rows too: of ``season``, or of unknown season
+        lookback = max(8, season or (self.series.season if hasattr(self, "series") else 1))
         if val_rows < cfg.horizon and test_start - cfg.horizon - lookback - cfg.horizon + 1 >= MIN_TRAIN_WINDOWS:
             val_rows = cfg.horizon
         return test_start - val_rows, test_start
@@ -491,7 +530,7 @@ class Forecaster(Estimator):
         if len(self.levels) > 1:
             low, high = future[f"{name}_q{self.levels[0]:g}"], future[f"{name}_q{self.levels[-1]:g}"]
             label = f"{self.levels[0]:g}-{self.levels[-1]:g} quantiles"
-        method = self.config.cell.upper() + (" + ARIMA" if self.combines_arima else "")
+        method = self.config.cell.upper() + {"median": " + ETS + ARIMA (median)", "arima": " + ARIMA"}.get(self.combination or "", "")
         title = f"{name}: {method} forecast, horizon {horizon}, lookback {self.lookback}"
         return plot_forecast(
             path, title, index, series.values[:, 0], test_time, test_forecast, future.index, future[name].to_numpy(), low, high, label
@@ -515,8 +554,8 @@ class Forecaster(Estimator):
     # -------------------------------------------------------------------------------- save/load
     def _preprocessing(self) -> dict:
         s = self.series
-        # the rows predict() reads when given no data: the network's lookback, and ARIMA's fitting rows
-        keep = max(self.lookback, STATISTICAL_ROWS if self.combines_arima else 0)
+        # the rows predict() reads when given no data: the network's lookback, and ETS's and ARIMA's fitting rows
+        keep = max(self.lookback, STATISTICAL_ROWS if self.combination else 0)
         context = s.slice(max(0, len(s) - keep), len(s))
         return {
             "scaler": self.scaler.to_dict(),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -25,12 +25,13 @@ from lstmkit.data.tagging import Sentences, entities, to_bio, to_bioes
 from lstmkit.data.text import UNK, Vocab, detect_language, pad_ids, tokenize
 from lstmkit.errors import UserError
 from lstmkit.evaluation.metrics import entity_scores
-from lstmkit.tasks.base import Estimator, check_sizes, trim_padding, unpack_pair
+from lstmkit.tasks.base import Estimator, check_sizes, sized_training, trim_padding, unpack_pair
 from lstmkit.tasks.defaults import tag_training
 from lstmkit.tasks.networks import TaggerModel
 from lstmkit.training import TrainingOptions
 
 KIND = "tagger"
+TRAINING_STEPS = 1000  # epochs=None: about this many optimiser steps, in 20..300 epochs (tasks/base.py sized_training)
 MAX_WORD_CHARS = 20  # character features read at most this many characters of a word
 
 
@@ -97,17 +98,27 @@ class SequenceTagger(Estimator):
         self.vocab = Vocab("word", "en", [UNK] + sorted((w for w, c in words.items() if c >= cfg.min_freq), key=lambda w: (-words[w], w)))
         chars = Counter(ch for s in tokens for tok in s for ch in tok)
         self.char_vocab = [UNK] + sorted(chars, key=lambda c: (-chars[c], c)) if self.use_chars else []
-        tokens, tags = _cut(tokens, tags, cfg.max_len, self._convert)
-        val = None
         if validation is not None:
             dev_tokens, dev_tags = unpack_pair(validation, "validation", "(sentences, tags)")
             _check_pairs(dev_tokens, dev_tags, "dev")
             self.check_labels(dev_tags, "the dev set")
-            val = self._tensors(dev_tokens, [self._convert(t) for t in dev_tags])
-        return self._tensors(tokens, tags), val
+            dev_tags = [self._convert(t) for t in dev_tags]
+        else:  # whole sentences held out before the training ones are cut and repeated; none from a handful
+            held_out = min(round(cfg.val_fraction * len(tokens)), len(tokens) - 1)
+            order = torch.randperm(len(tokens), generator=torch.Generator().manual_seed(cfg.training.seed)).tolist()
+            dev_tokens, dev_tags = [tokens[i] for i in order[:held_out]], [tags[i] for i in order[:held_out]]
+            tokens, tags = [tokens[i] for i in order[held_out:]], [tags[i] for i in order[held_out:]]
+        tokens, tags = _cut(tokens, tags, cfg.max_len, self._convert)
+        train_tensors, self.epochs = sized_training(
+            self._tensors(tokens, tags), cfg.training.batch_size, TRAINING_STEPS, cfg.training.epochs
+        )
+        return train_tensors, (self._tensors(dev_tokens, dev_tags) if dev_tokens else None)
+
+    def _training_options(self) -> TrainingOptions:
+        return replace(self.config.training, epochs=self.epochs)
 
     def _trainer_keywords(self) -> dict:
-        return {"val_fraction": self.config.val_fraction, "val_from_end": False, "bucket_by": 1}  # tensors: ids, lengths, ...
+        return {"val_fraction": 0.0, "bucket_by": 1}  # validation is held out in _prepare; tensors: ids, lengths, ...
 
     def search_space(self, trial, train) -> dict:
         """Width, depth, dropout and learning rate."""

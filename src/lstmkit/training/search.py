@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 import socket
+import statistics
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -137,6 +138,7 @@ def auto_fit(estimator: Estimator, train, validation=None, options: SearchOption
         configured = _Configured(base)
         estimator.search_space(configured, train)
         study.enqueue_trial(configured.asked, skip_if_exists=True)
+    folds = estimator.search_folds(train, validation)
     worker = f"{socket.gethostname()}:{os.getpid()}"
     started = time.monotonic()
     deadline = started + options.max_minutes * 60 if options.max_minutes else math.inf
@@ -157,12 +159,21 @@ def auto_fit(estimator: Estimator, train, validation=None, options: SearchOption
         trial.set_user_attr("worker", worker)
         overrides = estimator.search_space(trial, train)
         budget = None if math.isinf(left) else max(min(left, trial_cap), 1.0) / 60
-        candidate = type(estimator)(base, **overrides, max_minutes=budget, verbose=False, checkpoint_dir=None, resume=False)
-        candidate.in_search = True
         pruning = _Pruning(trial)
         trial_started = time.monotonic()
+        fitted, kept = [], None  # the folds' histories; the first fold's model (the data as given)
         try:
-            candidate.fit(train, validation, callbacks=[pruning])
+            # one fit per fold, each with its share of the trial's time; only the first reports to the pruner
+            # (the folds' epochs are not one sequence of steps)
+            for number, (fold_train, fold_validation) in enumerate(folds):
+                share = None if budget is None else budget / len(folds)
+                candidate = type(estimator)(base, **overrides, max_minutes=share, verbose=False, checkpoint_dir=None, resume=False)
+                candidate.in_search = True
+                candidate.fit(fold_train, fold_validation, callbacks=[pruning] if number == 0 else [])
+                fitted.append(candidate.history)
+                kept = kept or candidate
+                if pruning.pruned or candidate.history.interrupted or candidate.history.best_val_loss is None:
+                    break
         except UserError as error:  # settings that do not fit this data (a lookback too long ...) fail the trial only
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
             _progress(verbose, trial.number, f"failed: {error}", overrides, 0.0)
@@ -170,13 +181,16 @@ def auto_fit(estimator: Estimator, train, validation=None, options: SearchOption
             continue
         seconds = time.monotonic() - trial_started
         longest = max(longest, seconds)
-        history = candidate.history
+        history = fitted[0]
         assert history is not None
-        if history.interrupted:
+        if any(h.interrupted for h in fitted):
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
             raise KeyboardInterrupt
-        score = history.best_val_loss
-        trial.set_user_attr("best_epoch", history.best_epoch)
+        losses = [h.best_val_loss for h in fitted]
+        score = None if len(fitted) < len(folds) or None in losses else float(sum(losses) / len(losses))
+        epochs = [h.best_epoch for h in fitted if h.best_epoch is not None]
+        best_epoch = statistics.median_low(epochs) if epochs else None
+        trial.set_user_attr("best_epoch", best_epoch)
         trial.set_user_attr("seconds", round(seconds, 2))
         if "budget" in history.stopped_because and len(history.epochs) < 2:
             study.tell(trial, state=optuna.trial.TrialState.FAIL)  # one epoch cut short says nothing about the settings
@@ -185,13 +199,13 @@ def auto_fit(estimator: Estimator, train, validation=None, options: SearchOption
             study.tell(trial, state=optuna.trial.TrialState.PRUNED)
             _progress(verbose, trial.number, "pruned", overrides, seconds)
         elif score is None or not math.isfinite(score):
-            unscored += score is None
+            unscored += history.best_val_loss is None
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
             _progress(verbose, trial.number, "no validation score", overrides, seconds)
         else:
             study.tell(trial, score)
             if best is None or score < best[0]:
-                best = (score, candidate, overrides | {"best_epoch": history.best_epoch})
+                best = (score, kept, overrides | {"best_epoch": best_epoch})
             _progress(verbose, trial.number, f"score {score:.5g} (best here {best[0]:.5g})", overrides, seconds)
         done += 1
     if best is None and done > 0 and unscored == done:
