@@ -100,6 +100,7 @@ def test_backtest_on_a_user_file_with_nothing_but_the_target(tmp_path):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["season"] == 7 and len(report["folds"]) == 2 and "seasonal_naive" in report["metrics"]
+    assert report["combine"] == "median" and "network" in report["metrics"]  # the text table names the combination from this
 
 
 @pytest.mark.parametrize(

@@ -732,6 +732,7 @@ def backtest(data, config: ForecasterConfig | None = None, folds: int = 3) -> di
         "folds": results,
         "horizon": config.horizon,
         "season": series.season,
+        "combine": results[-1]["combine"],
     }
 
 

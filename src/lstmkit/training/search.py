@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     import optuna
 
     from lstmkit.tasks.base import Estimator
-    from lstmkit.training.trainer import Trainer
+    from lstmkit.training.trainer import History, Trainer
 
 
 @dataclass
@@ -161,7 +161,8 @@ def auto_fit(estimator: Estimator, train, validation=None, options: SearchOption
         budget = None if math.isinf(left) else max(min(left, trial_cap), 1.0) / 60
         pruning = _Pruning(trial)
         trial_started = time.monotonic()
-        fitted, kept = [], None  # the folds' histories; the first fold's model (the data as given)
+        fitted: list[History] = []  # the folds' histories
+        first_fit: Estimator | None = None  # the first fold's model (the data as given)
         try:
             # one fit per fold, each with its share of the trial's time; only the first reports to the pruner
             # (the folds' epochs are not one sequence of steps)
@@ -170,8 +171,9 @@ def auto_fit(estimator: Estimator, train, validation=None, options: SearchOption
                 candidate = type(estimator)(base, **overrides, max_minutes=share, verbose=False, checkpoint_dir=None, resume=False)
                 candidate.in_search = True
                 candidate.fit(fold_train, fold_validation, callbacks=[pruning] if number == 0 else [])
+                assert candidate.history is not None
                 fitted.append(candidate.history)
-                kept = kept or candidate
+                first_fit = first_fit or candidate
                 if pruning.pruned or candidate.history.interrupted or candidate.history.best_val_loss is None:
                     break
         except UserError as error:  # settings that do not fit this data (a lookback too long ...) fail the trial only
@@ -182,12 +184,11 @@ def auto_fit(estimator: Estimator, train, validation=None, options: SearchOption
         seconds = time.monotonic() - trial_started
         longest = max(longest, seconds)
         history = fitted[0]
-        assert history is not None
         if any(h.interrupted for h in fitted):
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
             raise KeyboardInterrupt
-        losses = [h.best_val_loss for h in fitted]
-        score = None if len(fitted) < len(folds) or None in losses else float(sum(losses) / len(losses))
+        losses = [h.best_val_loss for h in fitted if h.best_val_loss is not None]
+        score = float(sum(losses) / len(losses)) if len(losses) == len(folds) else None
         epochs = [h.best_epoch for h in fitted if h.best_epoch is not None]
         best_epoch = statistics.median_low(epochs) if epochs else None
         trial.set_user_attr("best_epoch", best_epoch)
@@ -205,7 +206,8 @@ def auto_fit(estimator: Estimator, train, validation=None, options: SearchOption
         else:
             study.tell(trial, score)
             if best is None or score < best[0]:
-                best = (score, kept, overrides | {"best_epoch": best_epoch})
+                assert first_fit is not None
+                best = (score, first_fit, overrides | {"best_epoch": best_epoch})
             _progress(verbose, trial.number, f"score {score:.5g} (best here {best[0]:.5g})", overrides, seconds)
         done += 1
     if best is None and done > 0 and unscored == done:
