@@ -81,7 +81,7 @@ class TimeToQuality(Callback):
             return
         tick = time.perf_counter()
         f = self.forecaster
-        origins, forecast = f.forecast_origins(f.series, f._bounds(len(f.series))[1])
+        origins, forecast = f.forecast_origins(f.series, f._bounds(len(f.series), f.series.season)[1])
         mse = float(np.mean((forecast[:, 0, 0, 0] - f.series.values[origins, 0]) ** 2))
         if mse <= self.target:
             self.reached = tick - self.start - self.paused

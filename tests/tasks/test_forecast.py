@@ -43,7 +43,7 @@ def test_sine_forecast_beats_naive_and_drift_tenfold(sine_model):
 def test_no_training_target_reaches_into_validation_or_test(n, lookback, horizon, val, test):
     f = Forecaster(ForecasterConfig(lookback=lookback, horizon=horizon, val_fraction=val, test_fraction=test))
     f.lookback = lookback
-    val_start, test_start = f._bounds(n)
+    val_start, test_start = f._bounds(n, 1)
     split = f._split(n, val_start, test_start)
     last_target_row = lambda window: window + lookback + horizon - 1
     if len(split.train):
@@ -57,7 +57,7 @@ def test_no_training_target_reaches_into_validation_or_test(n, lookback, horizon
 def test_scaler_is_fitted_on_training_rows_only():
     values = np.concatenate([np.sin(np.arange(300) / 5), 1000 + np.arange(100.0)])  # the last rows are wild
     f = Forecaster(quick(epochs=1, val_fraction=0.1, test_fraction=0.15)).fit(pd.DataFrame({"y": values}))
-    val_start = f._bounds(len(values))[0]
+    val_start = f._bounds(len(values), f.series.season)[0]
     expected = Scaler.fit(values[:val_start, None], "standard")
     np.testing.assert_allclose(f.scaler.shift, expected.shift)
     np.testing.assert_allclose(f.scaler.scale, expected.scale)

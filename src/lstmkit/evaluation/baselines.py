@@ -57,9 +57,9 @@ _FITTED_KEEP = 8
 
 def statistical(y: np.ndarray, origins: np.ndarray, horizon: int, season: int, method: str) -> np.ndarray:
     """AutoETS ("ets") or AutoARIMA ("arima") from statsforecast (after MSTL for a season over
-    MAX_SEASON), fitted once per target on the rows
-    before the first origin, then applied with those parameters to the rows before every later origin
-    (statsforecast's ``forward``), as a user refitting nightly would. y (N, K) -> (n, H, K).
+    MAX_SEASON), fitted once per target on the rows before the first origin, then applied with those
+    parameters to the rows before every later origin (statsforecast's ``forward``), as a user
+    refitting nightly would. y (N, K) -> (n, H, K).
 
     The latest results are kept by the content of their inputs: a forecaster combined with ARIMA and
     evaluated beside the ARIMA baseline (evaluate, plot, predict, make eval) fits each ARIMA once."""
@@ -80,6 +80,7 @@ def _fit_statistical(y: np.ndarray, origins: np.ndarray, horizon: int, season: i
     from statsforecast.models import AutoARIMA, AutoETS
 
     rows, first = STATISTICAL_ROWS, int(origins[0])
+    low = max(0, first - rows)  # the fitting rows: [low, first)
     adjusted = MAX_SEASON < season and 2 * season <= min(first, rows)  # the season taken out by MSTL first
     if adjusted:
         template = AutoETS(model="ZZN") if method == "ets" else AutoARIMA()  # no seasonal part of their own
@@ -91,7 +92,6 @@ def _fit_statistical(y: np.ndarray, origins: np.ndarray, horizon: int, season: i
         for k in range(y.shape[1]):
             # fitted in units of the rows' largest magnitude: both models are scale-equivariant, and their
             # optimisers fail ("No suitable ARIMA model found") on values such as 1e-300 or 1e300
-            low = max(0, first - rows)
             unit = float(np.max(np.abs(y[low : origins[-1], k]), initial=0.0)) or 1.0
             fitting = y[low:first, k] / unit
             component, seasonal = 0.0, lambda lo, hi: 0.0
@@ -115,7 +115,8 @@ def _by_phase(last_season: np.ndarray, end_row: int):
     """The seasonal component's last season (the rows before ``end_row``) as a function of row ranges
     [lo, hi): each row gets the value of its phase, which is how MSTL forecasts the season. Fitted once,
     so that later origins reuse it as they reuse the model's parameters (MSTL's ``forward`` decomposes
-    again at every origin: 50 ms each, 20 s for 200 origins of two models)."""
+    again at every origin: about 30 ms each here, 11.5 s for 191 origins of ETS and ARIMA against
+    1.2 s this way)."""
     season = len(last_season)
     profile = np.empty(season)
     profile[np.arange(end_row - season, end_row) % season] = last_season

@@ -170,7 +170,7 @@ class Forecaster(Estimator):
             raise UserError("strategy 'recursive' cannot roll past covariates forward; use strategy 'direct' or 'seq2seq'")
         self.series = series
         n = len(series)
-        val_start, test_start = self._bounds(n) if val_start is None else (val_start, n)
+        val_start, test_start = self._bounds(n, series.season) if val_start is None else (val_start, n)
         self.lookback = cfg.lookback or default_lookback(series.season, val_start, cfg.horizon)
         self._check_length(n, val_start)
         train_targets = series.values[:val_start, : series.n_targets]
@@ -399,7 +399,7 @@ class Forecaster(Estimator):
         y = series.values[:, : series.n_targets]
         others = [fits[m] if m in fits else statistical(y, origins, self.config.horizon, series.season, m) for m in methods]
         point = network[..., self.levels.index(0.5)]
-        combined = (point + others[0]) / 2 if self.combination == "arima" else np.median([point, *others], axis=0)
+        combined = (np.mean if self.combination == "arima" else np.median)([point, *others], axis=0)
         return network + (combined - point)[..., None]
 
     def _frame(self, forecast: np.ndarray, index) -> pd.DataFrame:
@@ -423,7 +423,7 @@ class Forecaster(Estimator):
         self._need_model()
         if data is None:
             series = self.series
-            start = self._bounds(len(series))[1]
+            start = self._bounds(len(series), series.season)[1]
             if start >= len(series):
                 raise UserError("no held-out test rows (test_fraction=0, or a loaded model): pass data to evaluate on")
         else:
@@ -495,18 +495,16 @@ class Forecaster(Estimator):
         x, _ = self._windows(series)
         return np.arange(start, stop), self.forecast_windows(x[start - self.lookback : stop - self.lookback])
 
-    def _bounds(self, n: int, season: int | None = None) -> tuple[int, int]:
-        """First validation row and first test row of n fitted rows: train | validation | test. The
-        validation part holds at least one horizon (so that one window validates) when that leaves the
-        training part MIN_TRAIN_WINDOWS windows of a season's lookback (or 8 rows)."""
+    def _bounds(self, n: int, season: int) -> tuple[int, int]:
+        """First validation row and first test row of n rows of a series with ``season``: train |
+        validation | test. The validation part holds at least one horizon (so that one window validates)
+        when that leaves the training part MIN_TRAIN_WINDOWS windows of a season's lookback (or 8 rows)."""
         cfg = self.config
         test_start = n - int(round(cfg.test_fraction * n))
         if cfg.val_fraction == 0:
             return test_start, test_start
         val_rows = max(1, int(round(cfg.val_fraction * n)))
-        # a season, not the lookback, so that every trial of --auto validates alike; an unfitted model is
-        # asked for the split of n rows too: of ``season``, or of unknown season
-        lookback = max(8, season or (self.series.season if hasattr(self, "series") else 1))
+        lookback = max(8, season)  # a season, not the lookback, so that every trial of --auto validates alike
         if val_rows < cfg.horizon and test_start - cfg.horizon - lookback - cfg.horizon + 1 >= MIN_TRAIN_WINDOWS:
             val_rows = cfg.horizon
         return test_start - val_rows, test_start
@@ -516,7 +514,7 @@ class Forecaster(Estimator):
         from lstmkit.viz.plots import plot_forecast
 
         series, horizon = self.series, self.config.horizon
-        start = self._bounds(len(series))[1]
+        start = self._bounds(len(series), series.season)[1]
         index = series.time if series.time is not None else pd.RangeIndex(series.offset, series.offset + len(series))
         median = self.levels.index(0.5)
         test_time = test_forecast = None

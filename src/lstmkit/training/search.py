@@ -161,19 +161,19 @@ def auto_fit(estimator: Estimator, train, validation=None, options: SearchOption
         budget = None if math.isinf(left) else max(min(left, trial_cap), 1.0) / 60
         pruning = _Pruning(trial)
         trial_started = time.monotonic()
+        share = None if budget is None else budget / len(folds)
         fitted: list[History] = []  # the folds' histories
-        first_fit: Estimator | None = None  # the first fold's model (the data as given)
+        candidates: list[Estimator] = []  # the first is fitted on the data as given
         try:
             # one fit per fold, each with its share of the trial's time; only the first reports to the pruner
             # (the folds' epochs are not one sequence of steps)
-            for number, (fold_train, fold_validation) in enumerate(folds):
-                share = None if budget is None else budget / len(folds)
+            for fold_train, fold_validation in folds:
                 candidate = type(estimator)(base, **overrides, max_minutes=share, verbose=False, checkpoint_dir=None, resume=False)
                 candidate.in_search = True
-                candidate.fit(fold_train, fold_validation, callbacks=[pruning] if number == 0 else [])
+                candidate.fit(fold_train, fold_validation, callbacks=[] if candidates else [pruning])
                 assert candidate.history is not None
+                candidates.append(candidate)
                 fitted.append(candidate.history)
-                first_fit = first_fit or candidate
                 if pruning.pruned or candidate.history.interrupted or candidate.history.best_val_loss is None:
                     break
         except UserError as error:  # settings that do not fit this data (a lookback too long ...) fail the trial only
@@ -206,8 +206,7 @@ def auto_fit(estimator: Estimator, train, validation=None, options: SearchOption
         else:
             study.tell(trial, score)
             if best is None or score < best[0]:
-                assert first_fit is not None
-                best = (score, first_fit, overrides | {"best_epoch": best_epoch})
+                best = (score, candidates[0], overrides | {"best_epoch": best_epoch})
             _progress(verbose, trial.number, f"score {score:.5g} (best here {best[0]:.5g})", overrides, seconds)
         done += 1
     if best is None and done > 0 and unscored == done:
