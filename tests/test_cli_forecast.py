@@ -213,3 +213,28 @@ def test_cli_auto_writes_the_trial_table_and_refuses_search_flags_without_auto(t
     assert result.stderr.count("trial ") >= 2  # a progress line per trial
     refused = lstmkit("forecast", "train", "--data", data, "--trials", "2", "--out", tmp_path / "other")
     assert refused.returncode == 2 and "--trials only applies with --auto" in refused.stderr
+
+
+def test_cli_trains_predicts_and_evaluates_a_panel(tmp_path):
+    data = tmp_path / "stores.csv"
+    months = pd.date_range("2000-01-01", periods=72, freq="MS")
+    wave = 1 + 0.3 * np.sin(2 * np.pi * np.arange(72) / 12)
+    table = pd.concat([pd.DataFrame({"id": f"s{k}", "date": months, "y": 10.0**k * wave}) for k in range(3)])
+    table.to_csv(data, index=False)
+    out = tmp_path / "run"
+    common = ["--epochs", "3", "--hidden-size", "8"]
+    trained = lstmkit("forecast", "train", "--data", str(data), "--id-column", "id", "--horizon", "4", "--out", str(out), *common, "--json")
+    assert trained.returncode == 0, trained.stderr
+    report = json.loads(trained.stdout)
+    assert report["series"] == 3 and set(report["metrics"]) >= {"model", "naive", "ets"}
+    csv = tmp_path / "forecast.csv"
+    predicted = lstmkit("forecast", "predict", "--model", str(out), "--output", str(csv), "--id", "s2")
+    assert predicted.returncode == 0, predicted.stderr
+    written = pd.read_csv(csv)
+    assert written.columns.tolist() == ["id", "date", "y"] and len(written) == 4 and set(written["id"]) == {"s2"}
+    scored = lstmkit("forecast", "evaluate", "--model", str(out), "--data", str(data))
+    assert scored.returncode == 0 and "3 series" in scored.stdout and "series where the model's MASE is lower" in scored.stdout
+    unknown = lstmkit("forecast", "predict", "--model", str(out), "--id", "nope")
+    assert unknown.returncode == 2 and "id nope not in the data" in unknown.stderr
+    bundled = lstmkit("forecast", "train", "--data", "tech_stocks", "--out", str(tmp_path / "x"))
+    assert bundled.returncode == 2 and "pass --id-column symbol" in bundled.stderr

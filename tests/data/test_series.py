@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from lstmkit.data.datasets import DATASETS
-from lstmkit.data.series import infer_season, read_table, to_series
+from lstmkit.data.series import infer_season, read_table, to_panel, to_series
 from lstmkit.errors import UserError
 
 
@@ -19,6 +19,10 @@ def frame(n=10, **columns):
 def test_every_bundled_dataset_loads_offline(name):
     table, info = read_table(name)
     assert info.target in table.columns and len(table) >= 100
+    if info.id_column:  # a panel: every series of it
+        panel = to_panel(table, info.id_column, info=info)
+        assert len(panel) >= 5 and all(np.isfinite(s.values).all() and s.season == panel[next(iter(panel))].season for s in panel.values())
+        return
     series = to_series(table, info=info, fill="interpolate")
     assert np.isfinite(series.values).all() and series.season >= 1
 

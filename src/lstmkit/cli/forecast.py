@@ -39,6 +39,10 @@ DROPOUT = typer.Option(None, help="Dropout on the encoder's final state and betw
 CELL = typer.Option(None, help="lstm or gru.")
 STRATEGY = typer.Option(None, help="direct (default), recursive or seq2seq.")
 LOSS = typer.Option(None, help="The point forecast's training loss: mse (default) or mae (the median, what MASE scores).")
+ID_COLUMN = typer.Option(
+    None, "--id-column", help="A long table of many series: the column naming each row's series; trains one global model."
+)
+IDS = typer.Option(None, "--id", help="Only this series of a panel model; repeatable. Default: every series.")
 COMBINED = {
     "median": "the median of the network's, AutoETS's and AutoARIMA's forecasts (--combine median)",
     "arima": "the mean of the network's and AutoARIMA's forecasts (--combine arima)",
@@ -50,9 +54,11 @@ COMBINE = typer.Option(
 )
 
 
-def forecast_config(training, target, covariate, time, fill, season, layers, quantiles: str | None = None, **options):
-    """A ForecasterConfig from CLI values (None: the default); the data flags renamed to the config's fields."""
+def forecast_config(training, target, covariate, time, fill, season, layers, quantiles: str | None = None, id_column=None, **options):
+    """A ForecasterConfig (a PanelConfig with an id column) from CLI values (None: the default); the data
+    flags renamed to the config's fields."""
     from lstmkit.tasks.forecast import ForecasterConfig
+    from lstmkit.tasks.panel import PanelConfig
 
     levels = None
     if quantiles:
@@ -61,8 +67,9 @@ def forecast_config(training, target, covariate, time, fill, season, layers, qua
         except ValueError:
             raise UserError(f"--quantiles must be comma-separated numbers like 0.1,0.9, got {quantiles!r}") from None
     return task_config(
-        ForecasterConfig,
+        PanelConfig if id_column else ForecasterConfig,
         training,
+        id_column=id_column,
         targets=target or None,
         covariates=covariate or None,
         time_column=time,
@@ -88,7 +95,13 @@ def metrics_table(result: dict, title: str) -> str:
     if "network" in result["metrics"]:
         lines.append(f"model: {COMBINED[result['combine']]}; network: the LSTM or GRU alone")
     if result.get("skill") is not None:
-        lines.append(f"skill vs best baseline ({result['best_baseline']}): {result['skill']:+.1%} in RMSE (positive: the model is better)")
+        metric = result.get("skill_metric", "rmse").upper()
+        lines.append(
+            f"skill vs best baseline ({result['best_baseline']}): {result['skill']:+.1%} in {metric} (positive: the model is better)"
+        )
+    if "beats" in result:
+        shares = ", ".join(f"{name} {share:.0%}" for name, share in result["beats"].items() if share is not None)
+        lines.append(f"series where the model's MASE is lower: {shares} (of {result['series']}; errors above are means over the series)")
     if "interval" in result:
         lo, hi = result["interval"]["levels"]
         lines.append(f"{lo:g}-{hi:g} interval coverage on test: {result['interval']['coverage']:.1%} (nominal {hi - lo:.0%})")
@@ -98,6 +111,9 @@ def metrics_table(result: dict, title: str) -> str:
 
 
 def _describe(result: dict, series_name: str) -> str:
+    if "per_series" in result:
+        counts = f"{result['series']} series, horizon {result['horizon']}, {result['origins']} forecast origins"
+        return f"{series_name}: {counts}, season {result['season']}"
     return (
         f"{series_name}: horizon {result['horizon']}, {result['origins']} forecast origins "
         f"{result['first_origin']} .. {result['last_origin']}, season {result['season']}"
@@ -113,6 +129,7 @@ def train(
     time: str = TIME,
     fill: str = FILL,
     season: int = SEASON,
+    id_column: str = ID_COLUMN,
     out: Path = OUT_OPTION,
     horizon: int = HORIZON,
     lookback: int = LOOKBACK,
@@ -137,6 +154,7 @@ def train(
     Example: lstmkit forecast train --data aapl --target adj_close --horizon 5 --out runs/aapl
     """
     from lstmkit.tasks.forecast import Forecaster
+    from lstmkit.tasks.panel import PanelForecaster
     from lstmkit.viz.plots import plot_loss
 
     config = forecast_config(
@@ -148,6 +166,7 @@ def train(
         season,
         layers,
         quantiles,
+        id_column,
         horizon=horizon,
         lookback=lookback,
         hidden_size=hidden_size,
@@ -161,7 +180,7 @@ def train(
         test_fraction=test_fraction,
     )
     prepare_out(out, training, overwrite)
-    model = Forecaster(config)
+    model = PanelForecaster(config) if id_column else Forecaster(config)
     series = model.read(data)
 
     def plots() -> dict:
@@ -179,6 +198,8 @@ def train(
     def text() -> None:
         if model.metrics:
             print(metrics_table(model.metrics, _describe(model.metrics, f"{data} {', '.join(model.series.targets)}")))
+        if isinstance(model, PanelForecaster):
+            print(f"one model for {len(model.panel)} series; the plot shows the first, {next(iter(model.panel))!r}")
         print(
             f"trained {report['epochs']} epochs in {report['seconds']:.1f}s (kept epoch {report['best_epoch']}); lookback {model.lookback}"
         )
@@ -192,23 +213,31 @@ def predict(
     model: Path = typer.Option(..., "--model", help="Run directory written by `lstmkit forecast train`."),
     data: str = typer.Option(None, "--data", help="Forecast after the end of this data. Default: the training data."),
     output: Path = typer.Option(None, "--output", help="Also write the forecast to this CSV file."),
+    ids: list[str] = IDS,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Forecast the next horizon steps after the end of the data.
+    """Forecast the next horizon steps after the end of the data (of every series, for a panel model).
 
     Example: lstmkit forecast predict --model runs/aapl
     """
     import pandas as pd
 
-    from lstmkit.tasks.forecast import Forecaster
-
-    forecast = Forecaster.load(model).predict(data)
-    if output is not None:
-        write_csv(output, forecast)
-    if as_json:
+    estimator = _load(model)
+    if hasattr(estimator, "panel"):
+        forecast = estimator.predict(data, ids=ids or None)
+        frame = forecast
+    else:
+        if ids:
+            raise UserError(f"--id picks series of a panel model; {str(model)!r} holds a one-series model: leave out --id")
+        forecast = estimator.predict(data)
         frame = forecast.reset_index()
-        if isinstance(forecast.index, pd.DatetimeIndex):
-            frame[frame.columns[0]] = [t.isoformat() for t in forecast.index]
+    if output is not None:
+        write_csv(output, frame, index=False)
+    if as_json:
+        frame = frame.copy()
+        for column in frame.columns:
+            if pd.api.types.is_datetime64_any_dtype(frame[column]):
+                frame[column] = [t.isoformat() for t in frame[column]]
         emit({"forecast": frame.to_dict(orient="records")}, True)
         return
     print(forecast.to_string())
@@ -219,19 +248,33 @@ def evaluate(
     model: Path = typer.Option(..., "--model", help="Run directory written by `lstmkit forecast train`."),
     data: str = DATA,
     start: int = typer.Option(None, help="First origin row to score. Default: the first row after those seen in training."),
+    ids: list[str] = IDS,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Score a trained forecaster on data, next to the naive, seasonal-naive and drift baselines.
+    """Score a trained forecaster on data, next to the naive, seasonal-naive, drift, ETS and ARIMA baselines.
 
     Example: lstmkit forecast evaluate --model runs/aapl --data aapl
     """
-    from lstmkit.tasks.forecast import Forecaster
-
-    result = Forecaster.load(model).evaluate(data, start=start)
+    estimator = _load(model)
+    if hasattr(estimator, "panel"):
+        result = estimator.evaluate(data, start=start, ids=ids or None)
+    elif ids:
+        raise UserError(f"--id picks series of a panel model; {str(model)!r} holds a one-series model: leave out --id")
+    else:
+        result = estimator.evaluate(data, start=start)
     if as_json:
         emit(result, True)
         return
     print(metrics_table(result, _describe(result, data)))
+
+
+def _load(model: Path):
+    """The forecaster saved in ``model``: a one-series or a panel model, as its config.json says."""
+    from lstmkit.io.artifacts import saved_kind
+    from lstmkit.tasks.forecast import Forecaster
+    from lstmkit.tasks.panel import PanelForecaster
+
+    return (PanelForecaster if saved_kind(model) == PanelForecaster.kind else Forecaster).load(model)
 
 
 @app.command("backtest")

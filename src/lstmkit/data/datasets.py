@@ -25,6 +25,7 @@ class DatasetInfo:
     time: str | None = "date"  # the time column; None: rows are equally spaced steps
     season: int | None = None  # seasonal period when the time column's frequency does not say it well
     install: str | None = None  # how to get the package, for the error when it is missing
+    id_column: str | None = None  # a panel of many series in long format: the column naming each row's series
 
 
 def _need(module: str, install: str):
@@ -66,6 +67,32 @@ def _co2() -> pd.DataFrame:
     return pd.DataFrame({"date": data.index.to_numpy(), "co2": data["co2"].to_numpy()})
 
 
+def _tech_stocks() -> pd.DataFrame:
+    return _need("vega_datasets", "pip install vega_datasets").local_data.stocks()
+
+
+def _us_employment() -> pd.DataFrame:
+    """Long format: one row per (sector, month); the totals and the monthly change are left out."""
+    wide = _need("vega_datasets", "pip install vega_datasets").local_data.us_employment()
+    sectors = wide.drop(columns=["nonfarm", "private", "nonfarm_change"]).rename(columns={"month": "date"})
+    frame = sectors.melt(id_vars="date", var_name="sector", value_name="employees")
+    frame["date"] = pd.to_datetime(frame["date"])
+    return frame[["sector", "date", "employees"]]
+
+
+def _fertility() -> pd.DataFrame:
+    """Long format: one row per (country, year), over each country's observed years (the 9 countries with
+    none are left out; the 10 with gaps inside their years are interpolated linearly)."""
+    data = _need("statsmodels.datasets.fertility", "pip install statsmodels").load_pandas().data
+    years = [c for c in data.columns if c.isdigit()]
+    wide = data.set_index("Country Name")[years].astype(float)
+    wide = wide[wide.notna().any(axis=1)].T.interpolate(limit_area="inside").T
+    frame = wide.rename_axis("country").reset_index().melt(id_vars="country", var_name="date", value_name="fertility").dropna()
+    frame["date"] = pd.to_datetime(frame["date"], format="%Y")
+    frame["country"] = pd.Categorical(frame["country"], categories=wide.index)  # the data's country order
+    return frame.sort_values(["country", "date"]).astype({"country": str}).reset_index(drop=True)
+
+
 def sine_wave(n: int = 1000, cycles: float = 10.0) -> pd.DataFrame:
     """The tutorial's series: ``sin(linspace(0, 20*pi, 1000))``, ten cycles of 100 points."""
     return pd.DataFrame({"value": np.sin(np.linspace(0, 2 * np.pi * cycles, n))})
@@ -105,6 +132,33 @@ DATASETS: dict[str, DatasetInfo] = {
         DatasetInfo("co2", "Weekly atmospheric CO2 at Mauna Loa 1958-2001 (ppm; 59 weeks missing)", "statsmodels", "co2", _co2),
         DatasetInfo(
             "sine", "Generated: sin(linspace(0, 20*pi, 1000)), 100 points per cycle", "generated", "value", sine_wave, time=None, season=100
+        ),
+        DatasetInfo(
+            "tech_stocks",
+            "Panel: monthly prices of 5 tech stocks 2000-2010 (symbol column; GOOG from 2004)",
+            "vega_datasets (MIT)",
+            "price",
+            _tech_stocks,
+            install="pip install vega_datasets",
+            id_column="symbol",
+        ),
+        DatasetInfo(
+            "us_employment",
+            "Panel: US employees (thousands) in 20 sectors, monthly 2006-2015 (sector column)",
+            "vega_datasets (MIT; US Bureau of Labor Statistics)",
+            "employees",
+            _us_employment,
+            install="pip install vega_datasets",
+            id_column="sector",
+        ),
+        DatasetInfo(
+            "fertility",
+            "Panel: births per woman in 210 countries, yearly 1960-2011 (country column)",
+            "statsmodels (World Bank)",
+            "fertility",
+            _fertility,
+            install="pip install statsmodels",
+            id_column="country",
         ),
         DatasetInfo("ramp", "Generated: 0.0, 0.1, ..., 9.9 (the tutorials' first example)", "generated", "value", ramp, time=None),
     ]

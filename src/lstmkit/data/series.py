@@ -10,7 +10,7 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -133,6 +133,11 @@ def to_series(
         season: seasonal period in rows; default: inferred from the time column's frequency.
     """
     check_fill(fill)
+    if info is not None and info.id_column:
+        raise UserError(
+            f"{info.name} holds many series, one per {info.id_column!r}; pass id_column={info.id_column} to train one model "
+            "on all of them (in Python, to a PanelForecaster)"
+        )
     columns = list(map(str, frame.columns))
     frame = frame.set_axis(columns, axis=1)
     time = time if time is not None else (info.time if info else _detect_time(frame))
@@ -161,7 +166,10 @@ def to_series(
         frame = frame.assign(**{time: stamps}).sort_values(time, kind="stable").reset_index(drop=True)
         duplicated = frame[time].duplicated()
         if duplicated.any():
-            raise UserError(f"time column {time!r} repeats {frame[time][duplicated].iloc[0]}; give one row per time step")
+            raise UserError(
+                f"time column {time!r} repeats {frame[time][duplicated].iloc[0]}; give one row per time step, or for many "
+                "series in one table name the column that tells them apart with id_column= (in Python, to a PanelForecaster)"
+            )
 
     selected = frame[targets + covariates]
     numeric = selected.apply(pd.to_numeric, errors="coerce")
@@ -290,3 +298,60 @@ def infer_season(index: pd.DatetimeIndex | None) -> int:
     if days <= 120:
         return 4
     return 1
+
+
+def read_panel(data, id_column: str) -> tuple[pd.DataFrame, DatasetInfo | None]:
+    """A long table of many series: a dataset name, a file or a DataFrame with ``id_column``; or a dict of
+    DataFrames by id, or a list of them (ids "0", "1", ...), stacked into one with ``id_column``."""
+    parts = list(data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else [])
+    if parts and all(isinstance(part, pd.DataFrame) for _, part in parts):
+        frames = []
+        for key, part in parts:
+            if id_column in part.columns:
+                raise UserError(f"the DataFrame of id {key!r} has a column {id_column!r}; the dict's keys are the ids: rename that column")
+            frames.append(part.assign(**{id_column: str(key)}))
+        return pd.concat(frames, ignore_index=True), None
+    frame, info = read_table(data)
+    if id_column not in map(str, frame.columns):
+        raise UserError(f"id_column={id_column!r} is not a column; columns are: {listed(frame.columns)}")
+    return frame, info
+
+
+def to_panel(
+    frame: pd.DataFrame,
+    id_column: str,
+    targets: Sequence[str] | None = None,
+    covariates: Sequence[str] = (),
+    time: str | None = None,
+    fill: str | None = None,
+    info: DatasetInfo | None = None,
+    season: int | None = None,
+) -> dict[str, Series]:
+    """The series of a long table, by id (in order of first appearance): each checked as ``to_series``
+    checks one series, with the id named in its errors. Every series must share one frequency and season."""
+    frame = frame.set_axis(list(map(str, frame.columns)), axis=1)
+    ids = frame[id_column]
+    if ids.isna().any():
+        raise UserError(f"id column {id_column!r} has {int(ids.isna().sum())} empty values; give every row an id")
+    rest = frame.drop(columns=id_column)
+    if not targets:  # the numeric columns besides the ids (often numbers themselves) and the time
+        time_name = time if time is not None else (info.time if info else _detect_time(rest))
+        targets = _default_targets(rest, info, time_name)
+    info = None if info is None else replace(info, id_column=None)  # each group is one series
+    panel: dict[str, Series] = {}
+    for key, rows in rest.groupby(ids.astype(str), sort=False):
+        try:
+            panel[str(key)] = to_series(rows.reset_index(drop=True), targets, covariates, time, fill, info, season)
+        except UserError as e:
+            message = str(e).split("; give one row per time step")[0]  # a repeated time: the ids are already apart
+            fix = "; give one row per id and time" if message != str(e) else ""
+            raise UserError(f"{id_column} {key!r}: {message}{fix}") from None
+    freqs = {s.freq for s in panel.values() if len(s) > 2}
+    if len(freqs) > 1:
+        example = {f: next(k for k, s in panel.items() if s.freq == f and len(s) > 2) for f in freqs}
+        shown = "; ".join(f"{id_column} {k!r} steps {f}" for f, k in example.items())
+        raise UserError(f"the series do not share one frequency ({shown}); give one frequency per file, e.g. resample them first")
+    if season is None:  # the season the longest series shows (a short one's spacing says less)
+        longest = max(panel.values(), key=len)
+        panel = {k: replace(s, season=longest.season) for k, s in panel.items()}
+    return panel

@@ -157,6 +157,11 @@ def load_model(directory: str | os.PathLike, *, kind: str | None = None) -> Arti
     )
 
 
+def saved_kind(directory: str | os.PathLike) -> str:
+    """Which estimator wrote the model in ``directory`` (config.json's kind), checked as load_model checks it."""
+    return _read_config(Path(directory))["kind"]
+
+
 def _read_config(directory: Path) -> dict:
     path, checkpoint = directory / CONFIG, directory / CHECKPOINT
     # a checkpoint newer than the model: a run (perhaps replacing this model) is training or was killed

@@ -509,8 +509,9 @@ class Forecaster(Estimator):
             val_rows = cfg.horizon
         return test_start - val_rows, test_start
 
-    def plot(self, path) -> Path:
-        """History, the 1-step forecasts over the test rows, and the forecast past the end, as a PNG."""
+    def plot(self, path, label: str | None = None) -> Path:
+        """History, the 1-step forecasts over the test rows, and the forecast past the end, as a PNG;
+        ``label`` names the series in the title (default: the target column)."""
         from lstmkit.viz.plots import plot_forecast
 
         series, horizon = self.series, self.config.horizon
@@ -524,14 +525,14 @@ class Forecaster(Estimator):
         future = self.predict()
         name = series.targets[0]
         low = high = None
-        label = ""
+        band = ""
         if len(self.levels) > 1:
             low, high = future[f"{name}_q{self.levels[0]:g}"], future[f"{name}_q{self.levels[-1]:g}"]
-            label = f"{self.levels[0]:g}-{self.levels[-1]:g} quantiles"
+            band = f"{self.levels[0]:g}-{self.levels[-1]:g} quantiles"
         method = self.config.cell.upper() + {"median": " + ETS + ARIMA (median)", "arima": " + ARIMA"}.get(self.combination or "", "")
-        title = f"{name}: {method} forecast, horizon {horizon}, lookback {self.lookback}"
+        title = f"{label or name}: {method} forecast, horizon {horizon}, lookback {self.lookback}"
         return plot_forecast(
-            path, title, index, series.values[:, 0], test_time, test_forecast, future.index, future[name].to_numpy(), low, high, label
+            path, title, index, series.values[:, 0], test_time, test_forecast, future.index, future[name].to_numpy(), low, high, band
         )
 
     def read(self, data) -> Series:

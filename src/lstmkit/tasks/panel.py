@@ -1,0 +1,294 @@
+"""Many series at once: ``PanelForecaster``, one global network trained on the windows of every series in
+a long table (one row per id and time), as Darts, NeuralForecast and DeepAR do.
+
+Symbol key as in ``tasks/forecast.py``; P series.
+
+Each series is handled as ``Forecaster`` handles one: split chronologically on its own (train |
+validation | test by the config's fractions), scaled by a scaler fitted on its own training rows, and
+cut into windows. The network trains on the training windows of all series together and early-stops on
+their validation windows, so nothing from a series' validation or test rows reaches training. Every
+per-series step (scaling, windows, forecasts, the combination with ETS and ARIMA, evaluation against the
+baselines) is done by a ``Forecaster`` that shares the global network: one code path for one series and
+for many.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+import torch
+
+from lstmkit.checks import saved
+from lstmkit.data.scaling import Scaler
+from lstmkit.data.series import Series, read_panel, to_panel
+from lstmkit.errors import UserError, listed
+from lstmkit.evaluation.metrics import mase_scale
+from lstmkit.tasks.base import sized_training
+from lstmkit.tasks.forecast import (
+    TRAINING_STEPS,
+    UNVALIDATED_EPOCHS,
+    Forecaster,
+    ForecasterConfig,
+    _stamp,
+    default_lookback,
+    quantile_levels,
+)
+
+KIND = "panel_forecaster"
+
+
+@dataclass
+class PanelConfig(ForecasterConfig):
+    id_column: str = "id"  # the column naming each row's series
+
+    def check(self) -> None:
+        super().check()
+        if not self.id_column:
+            raise UserError("id_column must name the column that says which series a row belongs to")
+        if self.id_column in (self.targets or []) + self.covariates or self.id_column == self.time_column:
+            raise UserError(f"id_column {self.id_column!r} is also a target, covariate or time column; name each column once")
+
+
+class PanelForecaster(Forecaster):
+    """One LSTM/GRU forecaster for many series: fit on a long table, forecast every series (or some).
+
+    Example:
+        >>> from lstmkit.data.datasets import load_dataset
+        >>> f = PanelForecaster(id_column="symbol", horizon=3, epochs=2, verbose=False).fit(load_dataset("tech_stocks"))
+        >>> f.predict(ids=["IBM"]).columns.tolist()
+        ['symbol', 'date', 'price']
+    """
+
+    kind = KIND
+    config_class = PanelConfig
+    config: PanelConfig
+
+    # --------------------------------------------------------------------------------------- fit
+    def _prepare(self, train, validation):
+        """``train``: a long table (dataset name, file, DataFrame; or a dict or list of DataFrames);
+        ``validation`` (optional): the rows that follow each series', for early stopping."""
+        cfg = self.config
+        panel = self._read_panel(train, like=None)
+        starts: dict[str, int] = {}
+        if validation is not None:
+            later = self._read_panel(validation, like=next(iter(panel.values())))
+            for key, rows in later.items():
+                if key not in panel:
+                    raise UserError(f"validation has {cfg.id_column} {key!r}, which the training data lacks; give each series' later rows")
+                starts[key] = len(panel[key])
+                panel[key] = panel[key].concat(rows)
+        bounds = {k: (starts[k], len(s)) if k in starts else self._bounds(len(s), s.season) for k, s in panel.items()}
+        season = next(iter(panel.values())).season
+        self.lookback = cfg.lookback or default_lookback(season, int(np.median([v for v, _ in bounds.values()])), cfg.horizon)
+        need = self.lookback + cfg.horizon
+        short = [k for k, (v, _) in bounds.items() if v - need + 1 < 1]
+        if len(short) == len(panel):
+            raise UserError(
+                f"no series has more than lookback + horizon = {need} training rows (after holding out validation and "
+                "test rows); use a smaller lookback= or horizon=, or longer series"
+            )
+        if short:
+            print(
+                f"warning: {len(short)} of {len(panel)} series have too few training rows for lookback + horizon = {need} "
+                f"and are left out of training (e.g. {cfg.id_column} {short[0]!r})",
+                file=sys.stderr,
+            )
+        self.panel = {k: s for k, s in panel.items() if k not in short}
+        self.series = next(iter(self.panel.values()))  # the columns, season and time column every series shares
+        trains = [s.values[: bounds[k][0], : s.n_targets] for k, s in self.panel.items()]
+        self.log_targets = cfg.transform == "log" or (cfg.transform == "auto" and all(bool(np.all(t > 0)) for t in trains))
+        if self.log_targets and not all(np.all(s.values[:, : s.n_targets] > 0) for s in self.panel.values()):
+            raise UserError("transform='log' needs positive target values in every series; use transform='none' (or 'auto')")
+        votes = [self._anchor_season(t, season) for t in trains]  # seasonal when most series are
+        self.anchor_season = season if 2 * votes.count(season) >= len(votes) > 0 and season > 1 else 1
+        self.levels = quantile_levels(cfg)
+        self.scalers, self.fitted = {}, {"series": {}}
+        parts: dict[str, list] = {"train": [], "val": [], "test": []}
+        for key, s in self.panel.items():
+            val_start, test_start = bounds[key]
+            self.scalers[key] = Scaler.fit(self._logged(s.values[:val_start]), cfg.scaler)
+            self.fitted["series"][key] = {
+                "rows": len(s),
+                "test_start": test_start,
+                "seen_until": _stamp(s, test_start - 1),
+                "mase_scale": mase_scale(s.values[:val_start, : s.n_targets], season),
+            }
+            x, y = self._member(key, s)._windows(s)
+            split = self._split(len(s), val_start, test_start)
+            for name in parts:
+                part = getattr(split, name)
+                parts[name].append((x[part.start : part.stop], y[part.start : part.stop, : self.model_steps]))
+        joined = {name: tuple(torch.cat([p[i] for p in pieces]) for i in range(2)) for name, pieces in parts.items()}
+        self._has_test = len(joined["test"][0]) > 0
+        train_tensors, self.epochs = sized_training(joined["train"], cfg.training.batch_size, TRAINING_STEPS, cfg.training.epochs)
+        has_val = len(joined["val"][0]) > 0
+        if not has_val and cfg.val_fraction > 0 and not cfg.training.epochs:
+            self.epochs = UNVALIDATED_EPOCHS
+        return train_tensors, (joined["val"] if has_val else None)
+
+    def _member(self, key: str, series: Series) -> Forecaster:
+        """The one-series ``Forecaster`` for ``series`` that shares this model's network and settings: its
+        own scaler (fitted on its own rows when the model has not seen ``key``) and MASE scale."""
+        one = Forecaster.__new__(Forecaster)
+        one.__dict__.update({k: v for k, v in self.__dict__.items() if k not in ("panel", "scalers", "fitted", "history")})
+        one.config = replace(self.config, combine=self._combine_choice())
+        one.series = series
+        one.history = None
+        if key in self.scalers:
+            one.scaler, one.fitted = self.scalers[key], self.fitted["series"][key]
+        else:  # a series the model has not seen: scaled by its own rows, as each training series was
+            one.scaler = Scaler.fit(one._logged(series.values), self.config.scaler)
+            scale = mase_scale(series.values[:, : series.n_targets], series.season)
+            one.fitted = {"rows": len(series), "seen_until": -1, "mase_scale": scale}
+        return one
+
+    def _combine_choice(self) -> str:
+        """The members' combine setting: auto means the network alone for a panel (a global model's point)."""
+        return "none" if self.config.combine == "auto" else self.config.combine
+
+    @property
+    def combination(self) -> str | None:
+        combine = self._combine_choice()
+        return None if combine == "none" else combine
+
+    def search_folds(self, train, validation) -> list[tuple]:
+        return [(train, validation)]
+
+    def search_space(self, trial, train) -> dict:
+        raise UserError("--auto does not search panel models yet; set the options by hand")
+
+    # ----------------------------------------------------------------------------------- predict
+    def predict(self, data=None, ids=None) -> pd.DataFrame:
+        """Forecast the ``horizon`` steps after the end of every series of ``data`` (default: the data the
+        model was fitted on), or of the series named in ``ids``. Returns a long DataFrame: the id column,
+        the time (or step) column, one column per target and, with quantiles, ``{target}_q{level}``."""
+        self._need_model()
+        panel = self.panel if data is None else self.read(data)
+        frames = []
+        for key in self._chosen(panel, ids):
+            forecast = self._member(key, panel[key]).predict()
+            frames.append(forecast.reset_index().rename(columns={"index": "step"}).assign(**{self.config.id_column: key}))
+        frame = pd.concat(frames, ignore_index=True)
+        return frame[[self.config.id_column, *[c for c in frame.columns if c != self.config.id_column]]]
+
+    def _chosen(self, panel: dict[str, Series], ids) -> list[str]:
+        if ids is None:
+            return list(panel)
+        ids = [ids] if isinstance(ids, str) else [str(i) for i in ids]
+        unknown = [i for i in ids if i not in panel]
+        if unknown:
+            raise UserError(f"{self.config.id_column} {listed(unknown)} not in the data; its ids are: {listed(list(panel)[:20])}")
+        return ids
+
+    # ---------------------------------------------------------------------------------- evaluate
+    def evaluate(self, data=None, start=None, ids=None) -> dict:
+        """Each series scored as ``Forecaster.evaluate`` scores one (data None: its held-out test rows;
+        otherwise the rows of ``data`` after those seen in training, or from row ``start``), then pooled:
+        ``metrics`` holds each method's mean over the series, plus ``median_mase``; ``beats`` the share of
+        series where the model's MASE is lower than each baseline's; ``per_series`` every series' own."""
+        self._need_model()
+        panel = self.panel if data is None else self.read(data)
+        results = {}
+        horizon, skipped = self.config.horizon, 0
+        for key in self._chosen(panel, ids):
+            series, member = panel[key], self._member(key, panel[key])
+            if data is None:
+                first = self.fitted["series"][key]["test_start"]
+            elif start is None:
+                first = member._first_unseen_row(series) if _unseen_rows(member, series) else len(series)
+            else:
+                first = start
+            if max(first, self.lookback, series.season + 1) > len(series) - horizon:  # no origin with a whole horizon left
+                skipped += 1
+                continue
+            results[key] = member.evaluate(series, start=first)
+        if not results:
+            where = "held-out rows (test_fraction=0, or a loaded model: pass data)" if data is None else "rows after those seen in training"
+            raise UserError(f"no series has {where} to score a horizon of {horizon} on; give newer data, or start= for earlier rows")
+        return pooled(results) | {"skipped": skipped}
+
+    # ----------------------------------------------------------------------------------- reading
+    def read(self, data) -> dict[str, Series]:  # type: ignore[override]  # a panel reads many series
+        """``data`` as checked series by id, read as the model was fitted (columns, time column, season)."""
+        return self._read_panel(data, like=getattr(self, "series", None))
+
+    def _read_panel(self, data, like: Series | None) -> dict[str, Series]:
+        cfg = self.config
+        if isinstance(data, dict) and data and all(isinstance(s, Series) for s in data.values()):
+            return dict(data)  # already read (the command line reads the data before fitting)
+        frame, info = read_panel(data, cfg.id_column)
+        if like is not None:
+            return to_panel(frame, cfg.id_column, like.targets, like.covariates, like.time_column, cfg.fill, info, like.season)
+        return to_panel(frame, cfg.id_column, cfg.targets, cfg.covariates, cfg.time_column, cfg.fill, info, cfg.season)
+
+    def plot(self, path, ids=None):
+        """The forecast plot of one series (the first, or ``ids``' first) as a PNG."""
+        key = self._chosen(self.panel, ids)[0]
+        return self._member(key, self.panel[key]).plot(path, label=f"{self.config.id_column} {key}: {', '.join(self.series.targets)}")
+
+    # -------------------------------------------------------------------------------- save/load
+    def _preprocessing(self) -> dict:
+        return {"id_column": self.config.id_column, "series": {k: self._member(k, s)._preprocessing() for k, s in self.panel.items()}}
+
+    def _restore(self, config: dict, pre: dict) -> None:
+        every = saved(pre, "series", dict, lambda v: len(v) > 0, "at least one series")
+        self.panel, self.scalers, self.fitted = {}, {}, {"series": {}}
+        for key in every:
+            one = Forecaster.__new__(Forecaster)
+            one.config = self.config
+            Forecaster._restore(one, config, saved(every, key, dict))
+            self.panel[key], self.scalers[key], self.fitted["series"][key] = one.series, one.scaler, one.fitted
+            for name in ("lookback", "epochs", "log_targets", "anchor_season", "levels"):
+                setattr(self, name, getattr(one, name))
+        self.series = next(iter(self.panel.values()))
+        self.config.test_fraction = 0.0
+
+
+def _unseen_rows(member: Forecaster, series: Series) -> bool:
+    """Whether ``series`` has a horizon of rows after those ``member`` was trained and validated on."""
+    try:
+        member._first_unseen_row(series)
+    except UserError:
+        return False
+    return True
+
+
+def pooled(results: dict[str, dict]) -> dict:
+    """Per-series evaluations pooled: the mean of every metric over the series, the median MASE, and the
+    share of series where the model's MASE is below each baseline's."""
+    first = next(iter(results.values()))
+    methods = [m for m in first["metrics"] if all(m in r["metrics"] for r in results.values())]
+    metrics = {}
+    for m in methods:
+        keys = first["metrics"][m]
+        values = {k: [r["metrics"][m][k] for r in results.values()] for k in keys}
+        metrics[m] = {k: None if any(v is None for v in vs) else float(np.mean(vs)) for k, vs in values.items()}
+        mases = values.get("mase")
+        metrics[m]["median_mase"] = None if not mases or any(v is None for v in mases) else float(np.median(mases))
+    own = {"model", "network"}
+    beats = {}
+    for m in methods:
+        if m in own:
+            continue
+        pairs = [(r["metrics"]["model"]["mase"], r["metrics"][m]["mase"]) for r in results.values()]
+        pairs = [(a, b) for a, b in pairs if a is not None and b is not None]
+        beats[m] = float(np.mean([a < b for a, b in pairs])) if pairs else None
+    mase_of = {m: np.inf if (v := metrics[m]["mase"]) is None else v for m in methods}
+    best = min((m for m in methods if m not in own), key=mase_of.__getitem__)
+    model_mase, best_mase = metrics["model"]["mase"], metrics[best]["mase"]
+    return {
+        "metrics": metrics,
+        "best_baseline": best,
+        "skill": None if not best_mase or model_mase is None else 1 - model_mase / best_mase,
+        "skill_metric": "mase",
+        "beats": beats,
+        "series": len(results),
+        "origins": int(sum(r["origins"] for r in results.values())),
+        "horizon": first["horizon"],
+        "season": first["season"],
+        "combine": first["combine"],
+        "per_series": {k: {key: r[key] for key in ("metrics", "origins", "first_origin")} for k, r in results.items()},
+    }
