@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint eval eval-text bench-darts bench bench-kernels bench-forecast bench-textgen bench-crf bench-contention bench-bucketing clean
+.PHONY: demo test lint eval eval-text bench-darts bench bench-kernels bench-forecast bench-textgen bench-crf bench-contention bench-bucketing bench-panel clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ bench-textgen: $(STAMP)
 
 bench-crf: $(STAMP)
 	$(PY) benchmarks/crf_tagger.py
+
+# Many series: to_panel, windows and training cost for 100 to 10,000 synthetic series, and the global model
+# against per-series fits on 1,000 (time and mean MASE); writes benchmarks/results/panel_scale.json.
+bench-panel: $(STAMP)
+	$(PY) benchmarks/panel_scale.py
 
 bench-contention: $(STAMP)
 	$(PY) benchmarks/contention.py

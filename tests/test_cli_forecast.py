@@ -236,5 +236,14 @@ def test_cli_trains_predicts_and_evaluates_a_panel(tmp_path):
     assert scored.returncode == 0 and "3 series" in scored.stdout and "series where the model's MASE is lower" in scored.stdout
     unknown = lstmkit("forecast", "predict", "--model", str(out), "--id", "nope")
     assert unknown.returncode == 2 and "id nope not in the data" in unknown.stderr
+    table = tmp_path / "cv.csv"
+    args = ["--data", str(data), "--id-column", "id", "--horizon", "4", "--folds", "2", "--output", str(table), *common]
+    backtested = lstmkit("forecast", "backtest", *args)
+    assert backtested.returncode == 0, backtested.stderr
+    assert "2 rolling windows 4 rows apart, horizon 4, 3 series" in backtested.stdout
+    cv = pd.read_csv(table)
+    assert len(cv) == 3 * 2 * 4 and cv.columns.tolist()[:5] == ["id", "cutoff", "date", "actual", "model"]
+    stray = lstmkit("forecast", "backtest", "--data", "sine", "--step", "3")
+    assert stray.returncode == 2 and "give --id-column too" in stray.stderr
     bundled = lstmkit("forecast", "train", "--data", "tech_stocks", "--out", str(tmp_path / "x"))
     assert bundled.returncode == 2 and "pass --id-column symbol" in bundled.stderr

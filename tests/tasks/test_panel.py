@@ -56,7 +56,7 @@ def test_bad_panels_name_the_series(change, message):
 def test_mixed_frequencies_are_refused():
     frame = long_table()
     weekly = frame[frame["id"] == "s2"].assign(date=pd.date_range("2000-01-02", periods=60, freq="W"))
-    with pytest.raises(UserError, match="do not share one frequency.*'s2' steps W"):
+    with pytest.raises(UserError, match="do not share one frequency \\(id 's2' steps 7 days, id 's0' steps 31 days\\)"):
         to_panel(pd.concat([frame[frame["id"] != "s2"], weekly]), "id")
 
 
@@ -148,3 +148,33 @@ def test_a_series_the_model_has_not_seen_is_forecast_in_its_own_units(fitted):
     forecast = fitted.predict(new)
     assert forecast["id"].unique().tolist() == ["new"]
     assert forecast["y"].mean() / new["y"].iloc[-12:].mean() == pytest.approx(1, abs=0.5)
+
+
+def test_cross_validation_refits_per_window_and_tables_every_origin():
+    table = long_table()
+    result = quick(epochs=3).cross_validation(table, n_windows=2, step=3)
+    cv = result["table"]
+    assert cv.columns.tolist()[:5] == ["id", "cutoff", "date", "actual", "model"]
+    assert {"naive", "seasonal_naive", "drift", "ets", "arima"} <= set(cv.columns)
+    assert len(cv) == 3 * 2 * 6  # series x windows x horizon
+    ends = table.groupby("id")["date"].max()
+    for key, rows in cv.groupby("id"):
+        cutoffs = sorted(rows["cutoff"].unique())
+        assert cutoffs[-1] == ends[key] - pd.DateOffset(months=6)  # the last window ends with the series
+        assert cutoffs[0] == cutoffs[-1] - pd.DateOffset(months=3)  # windows step rows apart
+        actual = table.set_index(["id", "date"])["y"]
+        assert np.allclose(rows["actual"], [actual[(key, d)] for d in rows["date"]])
+        naive = [actual[(key, c)] for c in rows["cutoff"]]
+        assert np.allclose(rows["naive"], naive)  # the naive forecast repeats the cutoff's value
+    assert result["windows"] == 2 and result["series"] == 3
+    errors = (cv["model"] - cv["actual"]).abs().groupby([cv["id"], cv["cutoff"]]).mean()
+    assert result["metrics"]["model"]["mae"] == pytest.approx(errors.groupby(level=0).mean().mean())
+
+
+def test_filling_never_reaches_from_one_series_into_the_next():
+    frame = long_table(lengths=(24, 24))
+    frame.loc[24:26, "y"] = np.nan  # the first rows of s1
+    with pytest.raises(UserError, match="id 's1': column 'y' has 3 missing values"):
+        to_panel(frame, "id")
+    panel = to_panel(frame, "id", fill="ffill")
+    assert np.all(panel["s1"].values[:3, 0] == frame["y"].iloc[27])  # s1's own first value, not s0's last

@@ -275,3 +275,18 @@ def test_bucketed_training_sees_every_sample_once_an_epoch_and_sorts_validation(
     assert sorted(v for b in seen for v in b) == sorted(lengths.tolist())
     flat = [v for b in val_lengths for v in b]
     assert flat == sorted(lengths[:20].tolist())
+
+
+def test_epoch_batches_caps_an_epoch_at_that_many_batches_of_a_fresh_shuffle():
+    seen = []
+
+    def recording(model, batch):
+        seen.append(batch[0][:, 0].clone())
+        return mse(model, batch)
+
+    x, y = linear_data(256)
+    trainer = Trainer(TrainingOptions(epochs=2, batch_size=16, verbose=False), val_fraction=0.0, epoch_batches=3)
+    history = trainer.fit(nn.Linear(4, 1), recording, (x, y))
+    assert history.steps == 6 and len(history.epochs) == 2 and history.samples == 6 * 16
+    first, second = torch.cat(seen[:3]), torch.cat(seen[3:])
+    assert len(set(first.tolist())) == 48 and not torch.equal(first, second)  # distinct samples, a new draw each epoch

@@ -170,6 +170,14 @@ def _search_options(auto: dict, training):
     return options
 
 
+def lead_process() -> bool:
+    """Whether this process writes and prints: the only one, or rank 0 of a torchrun launch (the others
+    train their share of each batch and stay silent)."""
+    import os
+
+    return os.environ.get("RANK", "0") == "0"
+
+
 def prepare_out(out: Path, training, overwrite: bool = False) -> None:
     """Check ``--out`` before any work: a directory we can write that is new, empty or an lstmkit run;
     a run only when asked to replace it (``overwrite``) or continue it (``training.resume``).
@@ -181,6 +189,8 @@ def prepare_out(out: Path, training, overwrite: bool = False) -> None:
 
     from lstmkit.io.artifacts import CHECKPOINT, CONFIG
 
+    if not lead_process():
+        return
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {str(out)!r} is an existing file; give a directory path")
     has_model, has_checkpoint = (out / CONFIG).is_file(), (out / CHECKPOINT).is_file()
@@ -222,7 +232,7 @@ def _replacing(out: Path | None) -> Iterator[None]:
     try:
         yield
     finally:
-        if out is not None:
+        if out is not None and lead_process():  # the other processes of a torchrun launch never touch --out
             _settle_replacement(out)
 
 
@@ -273,6 +283,8 @@ def train_run(
     started = time.monotonic()
     estimator.fit(train, validation, auto=search or False)
     seconds = round(time.monotonic() - started, 2)
+    if not lead_process():
+        return {"interrupted": estimator.history.interrupted}
 
     def report() -> dict:
         extra = {}
@@ -303,6 +315,7 @@ def write_run(out: Path, estimator, report: dict | Callable[[], dict], plots: Ca
         "stopped_because": history.stopped_because,
         "interrupted": history.interrupted,
         "device": history.device,
+        "processes": history.processes,
     }
     if plots is not None:
         full["plots"] = plots()
@@ -312,6 +325,8 @@ def write_run(out: Path, estimator, report: dict | Callable[[], dict], plots: Ca
 
 def finish(report: dict, as_json: bool, text: Callable[[], None]) -> None:
     """Print the result; an interrupted run says how to continue it and exits 130."""
+    if not lead_process():
+        return
     if as_json:
         emit(report, True)
     else:

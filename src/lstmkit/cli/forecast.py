@@ -287,7 +287,10 @@ def backtest(
     fill: str = FILL,
     season: int = SEASON,
     horizon: int = HORIZON,
-    folds: int = typer.Option(3, help="Rolling-origin folds; each holds out the next 10% of rows."),
+    folds: int = typer.Option(3, help="Rolling-origin folds; each holds out the next 10% of rows (a panel: one horizon per fold)."),
+    id_column: str = ID_COLUMN,
+    step: int = typer.Option(None, help="A panel's rows between two cutoffs. Default: the horizon."),
+    output: Path = typer.Option(None, "--output", help="A panel: write the per-origin table (id, cutoff, time, actual, methods) to CSV."),
     lookback: int = LOOKBACK,
     hidden_size: int = HIDDEN,
     layers: int = LAYERS,
@@ -304,6 +307,7 @@ def backtest(
     Example: lstmkit forecast backtest --data sunspots --horizon 5
     """
     from lstmkit.tasks.forecast import backtest as run_backtest
+    from lstmkit.tasks.panel import PanelForecaster
 
     config = forecast_config(
         training,
@@ -313,6 +317,7 @@ def backtest(
         fill,
         season,
         layers,
+        id_column=id_column,
         horizon=horizon,
         lookback=lookback,
         hidden_size=hidden_size,
@@ -322,6 +327,11 @@ def backtest(
         combine=combine,
         loss=loss,
     )
+    if id_column:
+        _panel_backtest(PanelForecaster(config), data, folds, step, output, as_json)
+        return
+    if step is not None or output is not None:
+        raise UserError("step= and output= belong to a panel's backtest; give id_column= too, or leave them out")
     result = run_backtest(data, config, folds)
     if as_json:
         emit(result, True)
@@ -338,3 +348,18 @@ def backtest(
             f"model RMSE {fold['metrics']['model']['rmse']:.4g} vs {fold['best_baseline']} "
             f"{fold['metrics'][fold['best_baseline']]['rmse']:.4g}"
         )
+
+
+def _panel_backtest(model, data: str, folds: int, step: int | None, output: Path | None, as_json: bool) -> None:
+    """A panel's rolling cross-validation: the pooled table, and the per-origin table to --output."""
+    result = model.cross_validation(data, n_windows=folds, step=step)
+    table = result.pop("table")
+    if output is not None:
+        write_csv(output, table, index=False)
+    if as_json:
+        emit(result, True)
+        return
+    title = f"{data}: {folds} rolling windows {result['step']} rows apart, horizon {result['horizon']}, {result['series']} series"
+    print(metrics_table(result, title))
+    if output is not None:
+        print(f"per-origin table: {output} ({len(table)} rows)")

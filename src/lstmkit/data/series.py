@@ -10,7 +10,7 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -132,14 +132,56 @@ def to_series(
         fill: what to do with missing values: None (error), "ffill", "interpolate", "drop" or "zero".
         season: seasonal period in rows; default: inferred from the time column's frequency.
     """
-    check_fill(fill)
     if info is not None and info.id_column:
         raise UserError(
             f"{info.name} holds many series, one per {info.id_column!r}; pass id_column={info.id_column} to train one model "
             "on all of them (in Python, to a PanelForecaster)"
         )
+    table = _checked(frame, targets, covariates, time, fill, info)
+    return next(iter(_split_series(table, info, season).values()))
+
+
+@dataclass
+class _Table:
+    """A checked long table: rows sorted by series, then time. Symbol key: N rows, C columns, P series."""
+
+    values: np.ndarray  # (N, C)
+    time: pd.DatetimeIndex | None
+    codes: np.ndarray  # (N,) each row's series, 0..P-1 in order of first appearance
+    names: list[str]  # (P,) the series' ids
+    targets: list[str]
+    covariates: list[str]
+    time_column: str | None
+    id_column: str | None
+
+
+def _checked(
+    frame: pd.DataFrame,
+    targets: Sequence[str] | None,
+    covariates: Sequence[str],
+    time: str | None,
+    fill: str | None,
+    info: DatasetInfo | None,
+    id_column: str | None = None,
+) -> _Table:
+    """Every check of to_series, done once for a whole table: by column, vectorised over the rows of every
+    series (``id_column`` names them; None: one series). Errors name the series a problem is in."""
+    check_fill(fill)
     columns = list(map(str, frame.columns))
     frame = frame.set_axis(columns, axis=1)
+    if id_column is not None:
+        if id_column not in columns:
+            raise UserError(f"id_column={id_column!r} is not a column; columns are: {listed(columns)}")
+        ids = frame[id_column]
+        if ids.isna().any():
+            raise UserError(f"id column {id_column!r} has {int(ids.isna().sum())} empty values; give every row an id")
+        codes, uniques = pd.factorize(ids.astype(str), sort=False)
+        names = [str(u) for u in uniques]
+        frame = frame.drop(columns=id_column)
+        columns = list(frame.columns)
+    else:
+        codes, names = np.zeros(len(frame), dtype=np.int64), ["0"]
+    where = (lambda row: f"{id_column} {names[codes[row]]!r}: ") if id_column is not None else (lambda row: "")
     time = time if time is not None else (info.time if info else _detect_time(frame))
     if time is not None and time not in columns:
         raise UserError(f"time_column={time!r} is not a column; columns are: {listed(columns)}")
@@ -150,26 +192,34 @@ def to_series(
             raise UserError(f"column {name!r} not found; columns are: {listed(columns)}")
     if set(targets) & set(covariates):
         raise UserError(f"{sorted(set(targets) & set(covariates))} are given both as target and covariate; choose one")
-
     for name in targets + covariates:
         if name == time or pd.api.types.is_datetime64_any_dtype(frame[name]):
             raise UserError(f"column {name!r} holds dates, not values to forecast; choose a numeric column")
 
+    stamps = None
     if time is not None:
         stamps = _parse_time(frame[time], time)
         bad = stamps.isna() & frame[time].notna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise UserError(
-                f"time column {time!r} has a value that is not a date/time: {frame[time].iloc[row]!r} (row {row + 2} of the file)"
+            value = frame[time].iloc[row]
+            raise UserError(f"{where(row)}time column {time!r} has a value that is not a date/time: {value!r} (row {row + 2} of the file)")
+        order = np.lexsort((stamps.to_numpy(), codes))  # by series, then time; stable for equal times
+    else:
+        order = np.argsort(codes, kind="stable")
+    frame, codes = frame.iloc[order].reset_index(drop=True), codes[order]
+    if stamps is not None:
+        stamps = stamps.iloc[order].reset_index(drop=True)
+        repeated = np.flatnonzero((stamps.to_numpy()[1:] == stamps.to_numpy()[:-1]) & (codes[1:] == codes[:-1]))
+        if len(repeated):
+            row = int(repeated[0]) + 1
+            fix = (
+                "give one row per id and time"
+                if id_column is not None
+                else "give one row per time step, or for many series in one table name the column that tells them apart "
+                "with id_column= (in Python, to a PanelForecaster)"
             )
-        frame = frame.assign(**{time: stamps}).sort_values(time, kind="stable").reset_index(drop=True)
-        duplicated = frame[time].duplicated()
-        if duplicated.any():
-            raise UserError(
-                f"time column {time!r} repeats {frame[time][duplicated].iloc[0]}; give one row per time step, or for many "
-                "series in one table name the column that tells them apart with id_column= (in Python, to a PanelForecaster)"
-            )
+            raise UserError(f"{where(row)}time column {time!r} repeats {stamps.iloc[row]}; {fix}")
 
     selected = frame[targets + covariates]
     numeric = selected.apply(pd.to_numeric, errors="coerce")
@@ -177,37 +227,79 @@ def to_series(
         bad = numeric[name].isna() & selected[name].notna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise UserError(f"column {name!r} is not numeric: {selected[name].iloc[row]!r} at row {row}; clean it or choose another column")
+            raise UserError(
+                f"{where(row)}column {name!r} is not numeric: {selected[name].iloc[row]!r} at row {row}; clean it or choose another column"
+            )
     values = numeric.to_numpy(dtype=np.float64)
     if np.isinf(values).any():
-        name = numeric.columns[np.isinf(values).any(axis=0)][0]
-        raise UserError(f"column {name!r} contains inf; replace it with a number or leave it empty and pass fill=")
+        row, k = (int(v[0]) for v in np.nonzero(np.isinf(values)))
+        raise UserError(
+            f"{where(row)}column {numeric.columns[k]!r} contains inf; replace it with a number or leave it empty and pass fill="
+        )
     missing = numeric.isna()
     if missing.to_numpy().any():
         if fill is None:
             name = missing.columns[missing.any()][0]
             first = int(np.flatnonzero(missing[name].to_numpy())[0])
-            where = f"at {frame[time].iloc[first]}" if time else f"at row {first}"
+            at = f"at {frame[time].iloc[first]}" if time else f"at row {first}"
+            count = int(missing[name][codes == codes[first]].sum())
             raise UserError(
-                f"column {name!r} has {int(missing[name].sum())} missing values (first {where}); "
+                f"{where(first)}column {name!r} has {count} missing values (first {at}); "
                 f"pass fill= with one of {', '.join(FILL_METHODS)} to choose how to fill them"
             )
+        by_series = numeric.groupby(codes, sort=False)  # a fill never reaches across two series
         if fill == "drop":
-            complete = ~missing.any(axis=1)
-            numeric, frame = numeric[complete], frame[complete].reset_index(drop=True)
+            complete = ~missing.any(axis=1).to_numpy()
+            numeric, codes = numeric[complete], codes[complete]
+            stamps = None if stamps is None else stamps[complete]
         elif fill == "zero":
             numeric = numeric.fillna(0.0)
         elif fill == "ffill":
-            numeric = numeric.ffill().bfill()  # leading gaps take the first observed value
+            numeric = by_series.ffill().groupby(codes, sort=False).bfill()  # leading gaps take the first observed value
         else:
-            numeric = numeric.interpolate(limit_direction="both")
+            numeric = by_series.transform(lambda column: column.interpolate(limit_direction="both"))
         values = numeric.to_numpy(dtype=np.float64)
     if len(values) == 0:
         raise UserError("the data has no rows left; give more data")
-    index = pd.DatetimeIndex(frame[time]) if time is not None else None
+    index = pd.DatetimeIndex(stamps) if stamps is not None else None
+    return _Table(values, index, np.asarray(codes), names, targets, covariates, time, id_column)
+
+
+def _split_series(table: _Table, info: DatasetInfo | None, season: int | None) -> dict[str, Series]:
+    """A checked table's series by id: views of its rows. The season and the frequency are read off the
+    longest series (a short one's spacing says less); mixed spacings are refused."""
+    stops = np.flatnonzero(np.diff(table.codes)) + 1
+    bounds = list(zip([0, *stops.tolist()], [*stops.tolist(), len(table.values)]))
+    names = [table.names[table.codes[a]] for a, _ in bounds]  # a series whose rows were all dropped has none
+    times = [None if table.time is None else table.time[a:b] for a, b in bounds]
+    longest = int(np.argmax([b - a for a, b in bounds]))
+    if table.time is not None and len(bounds) > 1:
+        _check_spacing(table)
     if season is None:
-        season = (info.season if info and info.season else None) or infer_season(index)
-    return Series(values, targets, covariates, index, int(season), time, freq=infer_freq(index))
+        season = (info.season if info and info.season else None) or infer_season(times[longest])
+    freq = infer_freq(times[longest])
+    return {
+        name: Series(table.values[a:b], table.targets, table.covariates, time, int(season), table.time_column, freq=freq)
+        for name, (a, b), time in zip(names, bounds, times)
+    }
+
+
+def _check_spacing(table: _Table) -> None:
+    """Every series steps alike: their median steps within a factor 1.5 (monthly 28-31 days stays one
+    frequency; weekly against monthly does not)."""
+    assert table.time is not None
+    steps = pd.Series(np.diff(table.time.asi8)).where(table.codes[1:] == table.codes[:-1])
+    medians = steps.groupby(table.codes[1:]).median().dropna()
+    if len(medians) > 1 and medians.max() > 1.5 * medians.min():
+        shown = ", ".join(
+            f"{table.id_column} {table.names[int(code)]!r} steps {_duration(pd.Timedelta(int(medians[code]), 'ns'))}"
+            for code in (medians.idxmin(), medians.idxmax())
+        )
+        raise UserError(f"the series do not share one frequency ({shown}); give one frequency per file, e.g. resample them first")
+
+
+def _duration(step: pd.Timedelta) -> str:
+    return f"{step.days} days" if step == pd.Timedelta(days=step.days) else str(step)
 
 
 def _parse_time(column: pd.Series, name: str) -> pd.Series:
@@ -327,31 +419,7 @@ def to_panel(
     info: DatasetInfo | None = None,
     season: int | None = None,
 ) -> dict[str, Series]:
-    """The series of a long table, by id (in order of first appearance): each checked as ``to_series``
-    checks one series, with the id named in its errors. Every series must share one frequency and season."""
-    frame = frame.set_axis(list(map(str, frame.columns)), axis=1)
-    ids = frame[id_column]
-    if ids.isna().any():
-        raise UserError(f"id column {id_column!r} has {int(ids.isna().sum())} empty values; give every row an id")
-    rest = frame.drop(columns=id_column)
-    if not targets:  # the numeric columns besides the ids (often numbers themselves) and the time
-        time_name = time if time is not None else (info.time if info else _detect_time(rest))
-        targets = _default_targets(rest, info, time_name)
-    info = None if info is None else replace(info, id_column=None)  # each group is one series
-    panel: dict[str, Series] = {}
-    for key, rows in rest.groupby(ids.astype(str), sort=False):
-        try:
-            panel[str(key)] = to_series(rows.reset_index(drop=True), targets, covariates, time, fill, info, season)
-        except UserError as e:
-            message = str(e).split("; give one row per time step")[0]  # a repeated time: the ids are already apart
-            fix = "; give one row per id and time" if message != str(e) else ""
-            raise UserError(f"{id_column} {key!r}: {message}{fix}") from None
-    freqs = {s.freq for s in panel.values() if len(s) > 2}
-    if len(freqs) > 1:
-        example = {f: next(k for k, s in panel.items() if s.freq == f and len(s) > 2) for f in freqs}
-        shown = "; ".join(f"{id_column} {k!r} steps {f}" for f, k in example.items())
-        raise UserError(f"the series do not share one frequency ({shown}); give one frequency per file, e.g. resample them first")
-    if season is None:  # the season the longest series shows (a short one's spacing says less)
-        longest = max(panel.values(), key=len)
-        panel = {k: replace(s, season=longest.season) for k, s in panel.items()}
-    return panel
+    """The series of a long table, by id (in order of first appearance): checked as ``to_series`` checks
+    one (their errors name the id), sharing one frequency and season."""
+    table = _checked(frame, targets, covariates, time, fill, info, id_column)
+    return _split_series(table, info, season)

@@ -429,18 +429,13 @@ class Forecaster(Estimator):
         else:
             series = self.read(data)
             start = self._first_unseen_row(series) if start is None else start
-        start = max(start, self.lookback, series.season + 1 if series.season > 1 else 1)
-        origins, network = self.network_origins(series, start)
+        origins, forecast, points = self.scored_forecasts(series, start)
         k, horizon = series.n_targets, self.config.horizon
         actual = series.values[:, :k]
         truth = actual[origins[:, None] + np.arange(horizon)]  # (n, H, K)
         scale = self.fitted["mase_scale"]
-        baselines = all_baselines(actual, origins, horizon, series.season)
-        forecast = self._combined(series, origins, network, baselines)
-        median = self.levels.index(0.5)
-        point = forecast[..., median]
-        own = {"model": point} if forecast is network else {"model": point, "network": network[..., median]}
-        metrics = {name: forecast_metrics(truth, p, scale) for name, p in (own | baselines).items()}
+        metrics = {name: forecast_metrics(truth, p, scale) for name, p in points.items()}
+        point = points["model"]
         best = min((m for m in metrics if m not in OWN_ROWS), key=lambda m: metrics[m]["rmse"])
         result = {
             "metrics": metrics,
@@ -452,7 +447,7 @@ class Forecaster(Estimator):
             "horizon": horizon,
             "season": series.season,
             "lag_ratio": lag_ratio(actual, origins, point),
-            "combine": None if forecast is network else self.combination,
+            "combine": self.combination if "network" in points else None,
         }
         if len(self.levels) > 1:
             lo, hi = forecast[..., 0], forecast[..., -1]
@@ -464,6 +459,19 @@ class Forecaster(Estimator):
                 f"it is mostly the last input value shifted by one step{skill}"
             )
         return result
+
+    def scored_forecasts(self, series: Series, start: int) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """What ``evaluate`` scores: the origins from ``start`` (moved up to the first with a full lookback
+        and season), the model's forecasts (n, H, K, Q), and every method's point forecasts (n, H, K) by
+        name: "model", "network" when combined with the statistical models, then the baselines."""
+        start = max(start, self.lookback, series.season + 1 if series.season > 1 else 1)
+        origins, network = self.network_origins(series, start)
+        actual = series.values[:, : series.n_targets]
+        baselines = all_baselines(actual, origins, self.config.horizon, series.season)
+        forecast = self._combined(series, origins, network, baselines)
+        median = self.levels.index(0.5)
+        own = {"model": forecast[..., median]} if forecast is network else {"model": forecast[..., median], "network": network[..., median]}
+        return origins, forecast, own | baselines
 
     def _first_unseen_row(self, series: Series) -> int:
         """The first row of ``series`` after those the model was trained and validated on."""

@@ -14,6 +14,8 @@ for many.
 
 from __future__ import annotations
 
+import hashlib
+import math
 import sys
 from dataclasses import dataclass, replace
 
@@ -25,7 +27,7 @@ from lstmkit.checks import saved
 from lstmkit.data.scaling import Scaler
 from lstmkit.data.series import Series, read_panel, to_panel
 from lstmkit.errors import UserError, listed
-from lstmkit.evaluation.metrics import mase_scale
+from lstmkit.evaluation.metrics import forecast_metrics, mase_scale
 from lstmkit.tasks.base import sized_training
 from lstmkit.tasks.forecast import (
     TRAINING_STEPS,
@@ -33,16 +35,23 @@ from lstmkit.tasks.forecast import (
     Forecaster,
     ForecasterConfig,
     _stamp,
+    _weighted,
     default_lookback,
     quantile_levels,
 )
 
 KIND = "panel_forecaster"
+PANEL_EPOCH_BATCHES = 100  # many series: an epoch is this many batches of a fresh shuffle, not every window
+MAX_VAL_WINDOWS = 8192  # many series: early stopping reads a fixed sample of this many validation windows
 
 
 @dataclass
 class PanelConfig(ForecasterConfig):
     id_column: str = "id"  # the column naming each row's series
+    # the absolute error: across series of different volatility the squared error lets the most volatile
+    # windows drive training (mean MASE on three bundled panels, network alone: us_employment 0.271 -> 0.198,
+    # fertility 2.604 -> 1.662, tech_stocks 1.405 -> 1.305)
+    loss: str = "mae"
 
     def check(self) -> None:
         super().check()
@@ -72,15 +81,15 @@ class PanelForecaster(Forecaster):
         ``validation`` (optional): the rows that follow each series', for early stopping."""
         cfg = self.config
         panel = self._read_panel(train, like=None)
-        starts: dict[str, int] = {}
+        given: dict[str, int] = {}  # where each series' validation rows begin, when they are given apart
         if validation is not None:
             later = self._read_panel(validation, like=next(iter(panel.values())))
             for key, rows in later.items():
                 if key not in panel:
                     raise UserError(f"validation has {cfg.id_column} {key!r}, which the training data lacks; give each series' later rows")
-                starts[key] = len(panel[key])
+                given[key] = len(panel[key])
                 panel[key] = panel[key].concat(rows)
-        bounds = {k: (starts[k], len(s)) if k in starts else self._bounds(len(s), s.season) for k, s in panel.items()}
+        bounds = {k: (given[k], len(s)) if k in given else self._bounds(len(s), s.season) for k, s in panel.items()}
         season = next(iter(panel.values())).season
         self.lookback = cfg.lookback or default_lookback(season, int(np.median([v for v, _ in bounds.values()])), cfg.horizon)
         need = self.lookback + cfg.horizon
@@ -106,7 +115,11 @@ class PanelForecaster(Forecaster):
         self.anchor_season = season if 2 * votes.count(season) >= len(votes) > 0 and season > 1 else 1
         self.levels = quantile_levels(cfg)
         self.scalers, self.fitted = {}, {"series": {}}
-        parts: dict[str, list] = {"train": [], "val": [], "test": []}
+        # Windows are not materialised: every series' scaled rows are concatenated once, and a window is
+        # the index of its first row; _loss gathers a batch's windows from the rows (memory: the rows, not
+        # lookback times the rows).
+        rows, starts = [], {"train": [], "val": [], "test": []}
+        offset = 0
         for key, s in self.panel.items():
             val_start, test_start = bounds[key]
             self.scalers[key] = Scaler.fit(self._logged(s.values[:val_start]), cfg.scaler)
@@ -116,18 +129,42 @@ class PanelForecaster(Forecaster):
                 "seen_until": _stamp(s, test_start - 1),
                 "mase_scale": mase_scale(s.values[:val_start, : s.n_targets], season),
             }
-            x, y = self._member(key, s)._windows(s)
+            rows.append(self._member(key, s).model_inputs(s.values))
             split = self._split(len(s), val_start, test_start)
-            for name in parts:
-                part = getattr(split, name)
-                parts[name].append((x[part.start : part.stop], y[part.start : part.stop, : self.model_steps]))
-        joined = {name: tuple(torch.cat([p[i] for p in pieces]) for i in range(2)) for name, pieces in parts.items()}
-        self._has_test = len(joined["test"][0]) > 0
-        train_tensors, self.epochs = sized_training(joined["train"], cfg.training.batch_size, TRAINING_STEPS, cfg.training.epochs)
-        has_val = len(joined["val"][0]) > 0
-        if not has_val and cfg.val_fraction > 0 and not cfg.training.epochs:
+            for name, part in starts.items():
+                part.append(offset + torch.arange(getattr(split, name).start, getattr(split, name).stop))
+            offset += len(s)
+        self._rows = torch.cat(rows)  # (sum of N, C)
+        train, val, test = (torch.cat(starts[name]) for name in ("train", "val", "test"))
+        self._has_test = len(test) > 0
+        if len(val) > MAX_VAL_WINDOWS:  # a fixed sample: a validation check then costs the same for any number of series
+            val = val[torch.randperm(len(val), generator=torch.Generator().manual_seed(cfg.training.seed))[:MAX_VAL_WINDOWS]].sort().values
+        batches = math.ceil(len(train) / cfg.training.batch_size)
+        self._epoch_batches = PANEL_EPOCH_BATCHES if batches > PANEL_EPOCH_BATCHES else None
+        (train,), self.epochs = sized_training((train,), cfg.training.batch_size, TRAINING_STEPS, cfg.training.epochs)
+        if self._epoch_batches:
+            self.epochs = cfg.training.epochs or int(min(300, max(20, math.ceil(TRAINING_STEPS / PANEL_EPOCH_BATCHES))))
+        if not len(val) and cfg.val_fraction > 0 and not cfg.training.epochs:
             self.epochs = UNVALIDATED_EPOCHS
-        return train_tensors, (joined["val"] if has_val else None)
+        return (train,), ((val,) if len(val) else None)
+
+    def _trainer_keywords(self) -> dict:
+        return super()._trainer_keywords() | {"epoch_batches": self._epoch_batches}
+
+    def _describe(self) -> dict:
+        # the Trainer fingerprints the window indices it gets; the rows they index are part of the run too
+        digest = hashlib.sha256(self._rows.numpy().tobytes()).hexdigest()
+        return super()._describe() | {"rows_sha256": digest}
+
+    def _loss(self, model, batch):
+        """A batch of window start rows -> the windows' inputs and targets, gathered from the rows."""
+        (starts,) = batch
+        if self._rows.device != starts.device:
+            self._rows = self._rows.to(starts.device)
+        span = self.lookback + self.model_steps
+        windows = self._rows[starts[:, None] + torch.arange(span, device=starts.device)]  # (B, L + S, C)
+        x, y = windows[:, : self.lookback], windows[:, self.lookback :, : self.series.n_targets]
+        return super()._loss(model, (x, y))
 
     def _member(self, key: str, series: Series) -> Forecaster:
         """The one-series ``Forecaster`` for ``series`` that shares this model's network and settings: its
@@ -210,6 +247,59 @@ class PanelForecaster(Forecaster):
             raise UserError(f"no series has {where} to score a horizon of {horizon} on; give newer data, or start= for earlier rows")
         return pooled(results) | {"skipped": skipped}
 
+    # -------------------------------------------------------------------------- cross-validation
+    def cross_validation(self, data, n_windows: int = 3, step: int | None = None) -> dict:
+        """Rolling-origin cross-validation of the global model, as a user refitting it every ``step`` rows
+        would see it: for each of ``n_windows`` cutoffs, ``step`` rows apart (default: the horizon) and
+        counted back from each series' end so that the last window ends with the series, a model with
+        this config is fitted on every series' rows up to its cutoff, and each series is forecast for the
+        horizon after it. Returns the pooled metrics (as ``evaluate``, each series' windows averaged) and
+        ``table``: a long DataFrame, one row per series, cutoff and step: the id column, ``cutoff`` (the
+        last row the fold was fitted on), the time, ``actual``, ``model`` and each baseline (with several
+        targets, a ``target`` column too)."""
+        cfg, horizon = self.config, self.config.horizon
+        step = step or horizon
+        if n_windows < 1 or step < 1:
+            raise UserError(f"n_windows and step must be at least 1, got {n_windows} and {step}")
+        panel = self._read_panel(data, like=None)
+        fold_config = replace(cfg, test_fraction=0.0, training=replace(cfg.training, checkpoint_dir=None, resume=False))
+        per_fold: dict[str, list[dict]] = {}
+        rows: list[dict] = []
+        for fold in range(n_windows):
+            back = horizon + (n_windows - 1 - fold) * step  # rows after each series' cutoff
+            usable = {k: s.slice(0, len(s) - back) for k, s in panel.items() if len(s) - back > 0}
+            if not usable:
+                raise UserError(f"no series is longer than the {back} rows {n_windows} windows of {step} hold out; use fewer windows")
+            model = PanelForecaster(fold_config).fit(usable)
+            if model.history is not None and model.history.interrupted:  # Ctrl-C: a partial cross-validation is no result
+                raise KeyboardInterrupt
+            for key in model.panel:
+                series = panel[key].slice(0, len(usable[key]) + horizon)
+                cut = len(usable[key])
+                member = model._member(key, series)
+                if max(cut, model.lookback, series.season + 1) != cut:
+                    continue  # the origin lacks a full lookback or season of rows
+                origins, _, points = member.scored_forecasts(series, cut)
+                truth = series.values[cut : cut + horizon, : series.n_targets][None]  # (1, H, K)
+                scale = member.fitted["mase_scale"]
+                per_fold.setdefault(key, []).append(
+                    {
+                        "metrics": {name: forecast_metrics(truth, p, scale) for name, p in points.items()},
+                        "origins": 1,
+                        "first_origin": series.label(cut),
+                        "horizon": horizon,
+                        "season": series.season,
+                        "combine": member.combination if "network" in points else None,
+                    }
+                )
+                rows.extend(_table_rows(cfg.id_column, key, series, cut, truth[0], points))
+            if cfg.training.verbose:
+                print(f"window {fold + 1}/{n_windows}: {len(usable)} series fitted up to {back} rows before their ends", file=sys.stderr)
+        if not per_fold:
+            raise UserError("no series had a forecast origin with a full lookback in any window; use fewer windows or longer series")
+        by_series = {key: _over_windows(results) for key, results in per_fold.items()}
+        return pooled(by_series) | {"windows": n_windows, "step": step, "table": pd.DataFrame(rows)}
+
     # ----------------------------------------------------------------------------------- reading
     def read(self, data) -> dict[str, Series]:  # type: ignore[override]  # a panel reads many series
         """``data`` as checked series by id, read as the model was fitted (columns, time column, season)."""
@@ -245,6 +335,31 @@ class PanelForecaster(Forecaster):
                 setattr(self, name, getattr(one, name))
         self.series = next(iter(self.panel.values()))
         self.config.test_fraction = 0.0
+
+
+def _table_rows(id_column: str, key: str, series: Series, cut: int, truth: np.ndarray, points: dict[str, np.ndarray]) -> list[dict]:
+    """The cross-validation table's rows of one series and cutoff: one per step (and target)."""
+    index = series.time if series.time is not None else pd.RangeIndex(series.offset, series.offset + len(series))
+    time = series.time_column or ("date" if series.time is not None else "step")
+    stamp = index.__getitem__
+    out = []
+    for h in range(len(truth)):
+        for k, target in enumerate(series.targets):
+            row = {id_column: key, "cutoff": stamp(cut - 1), time: stamp(cut + h)}
+            if series.n_targets > 1:
+                row["target"] = target
+            out.append(row | {"actual": float(truth[h, k])} | {name: float(p[0, h, k]) for name, p in points.items()})
+    return out
+
+
+def _over_windows(results: list[dict]) -> dict:
+    """One series' cross-validation windows pooled as backtest pools folds (RMSE through the mean MSE)."""
+    weights = np.ones(len(results))
+    metrics = {
+        m: {key: _weighted([r["metrics"][m][key] for r in results], weights, key) for key in results[0]["metrics"][m]}
+        for m in results[0]["metrics"]
+    }
+    return results[0] | {"metrics": metrics, "origins": len(results)}
 
 
 def _unseen_rows(member: Forecaster, series: Series) -> bool:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import signal
 import sys
 import time
@@ -57,6 +58,8 @@ class History:
     interrupted: bool = False  # Ctrl-C ended training early: resume to continue
     resumed: bool = False  # this fit continued from a checkpoint
     device: str = "cpu"
+    processes: int = 1  # torchrun: how many processes shared each batch
+    samples: int = 0  # samples this process trained on (its share of every batch)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -98,6 +101,9 @@ class Trainer:
             batches are then drawn from buckets of similar lengths (see ``bucketed_order``), and validation
             reads the samples sorted by length, so that batches cut to their longest sequence carry little padding.
         describe: what else defines the run (the task's config): part of the checkpoint fingerprint.
+        epoch_batches: at most this many batches per epoch, drawn from a fresh shuffle of all the samples
+            (None: every sample once). Keeps validation checks and patience on a steady rhythm when
+            there are far more samples than steps to spend on them (many series).
 
     Example:
         >>> model = nn.Linear(3, 1)
@@ -119,11 +125,13 @@ class Trainer:
         bucket_by: int | None = None,
         progress: bool | None = None,
         describe: dict | None = None,
+        epoch_batches: int | None = None,
     ) -> None:
         self.options = options or TrainingOptions()
         self.callbacks = list(callbacks)
         self.val_fraction, self.val_from_end, self.shuffle, self.bucket_by = val_fraction, val_from_end, shuffle, bucket_by
         self.progress, self.describe = progress, describe or {}
+        self.epoch_batches = epoch_batches
         self.should_stop = False
         self.interrupted = False
         self.history = History()
@@ -144,6 +152,9 @@ class Trainer:
         if not 0 <= self.val_fraction < 1:
             raise UserError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         device = resolve_device(opt.device)
+        rank, world = distributed(device)
+        if world > 1 and device.type == "cuda":
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         dtype = autocast_dtype(opt.precision, device)
         use_threads(opt.threads)
         torch.manual_seed(opt.seed)
@@ -164,6 +175,7 @@ class Trainer:
                     "val_fraction": self.val_fraction,
                     "shuffle": self.shuffle,
                     "bucket_by": self.bucket_by,
+                    "epoch_batches": self.epoch_batches,
                 },
             )
         )
@@ -175,13 +187,18 @@ class Trainer:
         was_training = model.training
         model.to(device)
         self.model = model
+        # under torchrun every process holds the same data and draws the same batches; each trains on its
+        # share of a batch and DistributedDataParallel averages the gradients, so the global batch is batch_size
+        trained = nn.parallel.DistributedDataParallel(model) if world > 1 else model
         self.optimizer = optimizer = torch.optim.AdamW(model.parameters(), lr=opt.lr, weight_decay=opt.weight_decay, foreach=True)
         scheduler = _make_schedule(opt.schedule, optimizer, epochs)
         scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
         n = train[0].shape[0]
         n_batches = math.ceil(n / opt.batch_size)
+        if self.epoch_batches:
+            n_batches = min(n_batches, self.epoch_batches)
 
-        self.history = history = History(device=str(device))
+        self.history = history = History(device=str(device), processes=world)
         self.should_stop = self.interrupted = False
         callbacks = self.callbacks + ([_Progress(self.progress, epochs if opt.epochs else None)] if opt.verbose else [])
         best_state: dict[str, Tensor] | None = None
@@ -204,7 +221,7 @@ class Trainer:
         deadline = start + opt.max_minutes * 60 if opt.max_minutes else math.inf
 
         def save(epoch: int, batch: int, order: Tensor | None, loss_sum: Tensor, seen: int, stopped: str | None = None) -> None:
-            if checkpoint is None:
+            if checkpoint is None or rank != 0:  # one writer: the processes hold the same state
                 return
             history.seconds = time.monotonic() - start
             self._write_checkpoint(
@@ -246,8 +263,13 @@ class Trainer:
                 trained_here = 0
                 for b in range(first_batch, n_batches):
                     index = order[b * opt.batch_size : (b + 1) * opt.batch_size]
+                    batch_size = len(index)
+                    if world > 1:
+                        index = index.tensor_split(world)[rank]
                     with amp():
-                        loss = loss_fn(model, tuple(t[index] for t in train))
+                        loss = loss_fn(trained, tuple(t[index] for t in train))
+                        # a share's mean weighted by its size: the averaged gradient is the whole batch's mean's
+                        loss = loss * (len(index) * world / batch_size) if world > 1 else loss
                     optimizer.zero_grad(set_to_none=True)
                     scaler.scale(loss).backward()
                     if opt.clip_grad_norm is not None:
@@ -256,6 +278,7 @@ class Trainer:
                     scaler.step(optimizer)
                     scaler.update()
                     history.steps += 1
+                    history.samples += len(index)
                     loss_sum += loss.detach().float() * len(index)
                     seen += len(index)
                     trained_here += len(index)
@@ -266,6 +289,8 @@ class Trainer:
                     # (a forward pass alone costs a third to a half of one)
                     reserve = val_seconds if val_seconds is not None else (now - epoch_start) / trained_here * n_val / 2
                     budget_spent = now + reserve > deadline
+                    if world > 1:  # every process stops at the same batch, or the gradient exchange would hang
+                        budget_spent, self.interrupted = _agreed(budget_spent, self.interrupted)
                     if budget_spent or self.interrupted or (opt.steps and history.steps >= opt.steps):
                         break
                     if now - last_save > opt.checkpoint_every and b + 1 < n_batches:
@@ -321,6 +346,8 @@ class Trainer:
                     cb.on_epoch_end(self, record)
                 order = None
                 stop = self._stop_reason(val is not None, since_best, deadline, epoch == epochs, val_seconds, budget_spent)
+                if world > 1:  # the budget is read off each process's clock: rank 0's decision holds for all
+                    stop = _broadcast(stop)
                 # an interruption is not the end of the run: its checkpoint must let --resume train on
                 save(epoch + 1, 0, None, loss_sum, seen, None if self.interrupted else stop)
                 last_save = time.monotonic()
@@ -420,7 +447,7 @@ class Trainer:
         for i, cb in enumerate(self.callbacks):
             cb.load_state_dict(part(f"callback/{i}/"))
         saved = state["history"]
-        self.history = History(**{**saved, "device": self.history.device})
+        self.history = History(**{**saved, "device": self.history.device, "processes": self.history.processes})
         return state["position"], tensors.get("order"), tensors["loss_sum"], part("best/") or None
 
     # -------------------------------------------------------------------------------------- data
@@ -479,6 +506,42 @@ def bucketed_order(lengths: Tensor, batch_size: int, generator: torch.Generator)
 
 
 @torch.no_grad()
+def distributed(device: torch.device) -> tuple[int, int]:
+    """(rank, world size): (0, 1) for one process; under torchrun (WORLD_SIZE > 1) the process group is
+    started on first use, gloo on the CPU and nccl on CUDA."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), dist.get_world_size()
+
+
+def _agreed(*flags: bool) -> tuple[bool, ...]:
+    """Each flag true in every process when it is true in any."""
+    import torch.distributed as dist
+
+    values = torch.tensor([int(f) for f in flags])
+    dist.all_reduce(values, op=dist.ReduceOp.MAX)
+    return tuple(bool(v) for v in values.tolist())
+
+
+def _broadcast(text: str | None) -> str | None:
+    """Rank 0's text in every process (as UTF-8 bytes in tensors: no pickling)."""
+    import torch.distributed as dist
+
+    data = torch.tensor(list(text.encode()) if text is not None else [], dtype=torch.int32)
+    size = torch.tensor([len(data) if text is not None else -1])
+    dist.broadcast(size, src=0)
+    if int(size) < 0:
+        return None
+    data = data if len(data) == int(size) else torch.empty(int(size), dtype=torch.int32)
+    dist.broadcast(data, src=0)
+    return bytes(data.tolist()).decode()
+
+
 def _evaluate(model: nn.Module, loss_fn: LossFn, tensors: tuple[Tensor, ...], batch_size: int) -> float:
     model.eval()
     n = tensors[0].shape[0]
