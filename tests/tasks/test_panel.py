@@ -8,7 +8,7 @@ import torch
 from lstmkit.data.series import read_panel, to_panel
 from lstmkit.errors import UserError
 from lstmkit.tasks.forecast import Forecaster
-from lstmkit.tasks.panel import PanelForecaster
+from lstmkit.tasks.panel import PanelForecaster, pooled
 
 
 def long_table(lengths=(120, 90, 60), seed=0) -> pd.DataFrame:
@@ -178,3 +178,26 @@ def test_filling_never_reaches_from_one_series_into_the_next():
         to_panel(frame, "id")
     panel = to_panel(frame, "id", fill="ffill")
     assert np.all(panel["s1"].values[:3, 0] == frame["y"].iloc[27])  # s1's own first value, not s0's last
+
+
+def test_a_flat_series_leaves_the_pooled_mase_to_the_others():
+    results = {
+        "a": {"metrics": {"model": {"mase": 0.5}, "naive": {"mase": 1.0}}, "origins": 2, "first_origin": 0, "horizon": 1, "season": 1},
+        "b": {"metrics": {"model": {"mase": None}, "naive": {"mase": None}}, "origins": 2, "first_origin": 0, "horizon": 1, "season": 1},
+    }
+    for r in results.values():
+        r["combine"] = None
+    out = pooled(results)
+    assert out["metrics"]["model"]["mase"] == 0.5 and out["beats"] == {"naive": 1.0} and out["skill"] == pytest.approx(0.5)
+
+
+def test_panel_refusals_name_the_problem():
+    frame = long_table(lengths=(40, 40)).assign(x=1.0)
+    with pytest.raises(UserError, match="strategy 'recursive' cannot roll past covariates"):
+        quick(strategy="recursive", targets=["y"], covariates=["x"], lookback=12, horizon=3).fit(frame)
+    frame.loc[frame["id"] == "s1", "x"] = np.nan
+    with pytest.raises(UserError, match="id 's1': column 'x' has no values at all"):
+        to_panel(frame, "id", targets=["y"], covariates=["x"], fill="ffill")
+    frame.loc[3, "date"] = None
+    with pytest.raises(UserError, match="id 's0': time column 'date' is empty at row 5 of the file"):
+        to_panel(frame, "id", targets=["y"])

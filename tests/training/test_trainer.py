@@ -290,3 +290,15 @@ def test_epoch_batches_caps_an_epoch_at_that_many_batches_of_a_fresh_shuffle():
     assert history.steps == 6 and len(history.epochs) == 2 and history.samples == 6 * 16
     first, second = torch.cat(seen[:3]), torch.cat(seen[3:])
     assert len(set(first.tolist())) == 48 and not torch.equal(first, second)  # distinct samples, a new draw each epoch
+
+
+def test_validation_builds_no_graph():
+    modes = []
+
+    def recording(model, batch):
+        modes.append((model.training, torch.is_grad_enabled()))
+        return mse(model, batch)
+
+    x, y = linear_data(64)
+    Trainer(TrainingOptions(epochs=1, batch_size=64, verbose=False), val_fraction=0.25).fit(nn.Linear(4, 1), recording, (x, y))
+    assert modes == [(True, True), (False, False)]  # one training batch, then validation without autograd

@@ -12,6 +12,7 @@ from lstmkit.cli.common import (
     OVERWRITE_OPTION,
     emit,
     finish,
+    lead_process,
     prepare_out,
     task_config,
     train_run,
@@ -333,6 +334,8 @@ def backtest(
     if step is not None or output is not None:
         raise UserError("step= and output= belong to a panel's backtest; give id_column= too, or leave them out")
     result = run_backtest(data, config, folds)
+    if not lead_process():
+        return
     if as_json:
         emit(result, True)
         return
@@ -354,6 +357,8 @@ def _panel_backtest(model, data: str, folds: int, step: int | None, output: Path
     """A panel's rolling cross-validation: the pooled table, and the per-origin table to --output."""
     result = model.cross_validation(data, n_windows=folds, step=step)
     table = result.pop("table")
+    if not lead_process():  # torchrun: the other processes trained their shares; rank 0 reports
+        return
     if output is not None:
         write_csv(output, table, index=False)
     if as_json:

@@ -204,6 +204,9 @@ def _checked(
             row = int(np.flatnonzero(bad.to_numpy())[0])
             value = frame[time].iloc[row]
             raise UserError(f"{where(row)}time column {time!r} has a value that is not a date/time: {value!r} (row {row + 2} of the file)")
+        if stamps.isna().any():
+            row = int(np.flatnonzero(stamps.isna().to_numpy())[0])
+            raise UserError(f"{where(row)}time column {time!r} is empty at row {row + 2} of the file; give every row a time")
         order = np.lexsort((stamps.to_numpy(), codes))  # by series, then time; stable for equal times
     else:
         order = np.argsort(codes, kind="stable")
@@ -259,6 +262,9 @@ def _checked(
         else:
             numeric = by_series.transform(lambda column: column.interpolate(limit_direction="both"))
         values = numeric.to_numpy(dtype=np.float64)
+        if np.isnan(values).any():  # a column without a single value in some series: nothing to fill from
+            row, k = (int(v[0]) for v in np.nonzero(np.isnan(values)))
+            raise UserError(f"{where(row)}column {numeric.columns[k]!r} has no values at all; leave that column (or series) out")
     if len(values) == 0:
         raise UserError("the data has no rows left; give more data")
     index = pd.DatetimeIndex(stamps) if stamps is not None else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import asdict, fields, replace
 from pathlib import Path
@@ -49,6 +50,12 @@ class Estimator:
         settings with Optuna within ``max_minutes`` (see :mod:`lstmkit.training.search`). Returns self."""
         if auto:
             from lstmkit.training.search import SearchOptions, auto_fit
+
+            if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+                raise UserError(
+                    "--auto does not run under torchrun: start the search as separate processes sharing one "
+                    "study_storage= instead (each fits its own trials)"
+                )
 
             options = auto if isinstance(auto, SearchOptions) else SearchOptions(max_minutes=self.config.training.max_minutes)
             return auto_fit(self, train, validation, options)

@@ -107,6 +107,8 @@ class PanelForecaster(Forecaster):
             )
         self.panel = {k: s for k, s in panel.items() if k not in short}
         self.series = next(iter(self.panel.values()))  # the columns, season and time column every series shares
+        if cfg.strategy == "recursive" and self.series.covariates:
+            raise UserError("strategy 'recursive' cannot roll past covariates forward; use strategy 'direct' or 'seq2seq'")
         trains = [s.values[: bounds[k][0], : s.n_targets] for k, s in self.panel.items()]
         self.log_targets = cfg.transform == "log" or (cfg.transform == "auto" and all(bool(np.all(t > 0)) for t in trains))
         if self.log_targets and not all(np.all(s.values[:, : s.n_targets] > 0) for s in self.panel.values()):
@@ -166,9 +168,10 @@ class PanelForecaster(Forecaster):
         x, y = windows[:, : self.lookback], windows[:, self.lookback :, : self.series.n_targets]
         return super()._loss(model, (x, y))
 
-    def _member(self, key: str, series: Series) -> Forecaster:
+    def _member(self, key: str, series: Series, known: int | None = None) -> Forecaster:
         """The one-series ``Forecaster`` for ``series`` that shares this model's network and settings: its
-        own scaler (fitted on its own rows when the model has not seen ``key``) and MASE scale."""
+        own scaler and MASE scale, fitted on its first ``known`` rows (default: all) when the model has not
+        seen ``key`` (so that rows being scored do not scale themselves)."""
         one = Forecaster.__new__(Forecaster)
         one.__dict__.update({k: v for k, v in self.__dict__.items() if k not in ("panel", "scalers", "fitted", "history")})
         one.config = replace(self.config, combine=self._combine_choice())
@@ -177,8 +180,9 @@ class PanelForecaster(Forecaster):
         if key in self.scalers:
             one.scaler, one.fitted = self.scalers[key], self.fitted["series"][key]
         else:  # a series the model has not seen: scaled by its own rows, as each training series was
-            one.scaler = Scaler.fit(one._logged(series.values), self.config.scaler)
-            scale = mase_scale(series.values[:, : series.n_targets], series.season)
+            rows = series.values[: known or len(series)]
+            one.scaler = Scaler.fit(one._logged(rows), self.config.scaler)
+            scale = mase_scale(rows[:, : series.n_targets], series.season)
             one.fitted = {"rows": len(series), "seen_until": -1, "mase_scale": scale}
         return one
 
@@ -231,7 +235,9 @@ class PanelForecaster(Forecaster):
         results = {}
         horizon, skipped = self.config.horizon, 0
         for key in self._chosen(panel, ids):
-            series, member = panel[key], self._member(key, panel[key])
+            series = panel[key]
+            seen = key in self.scalers
+            member = self._member(key, series, known=None if seen else max(start or 0, self.lookback, series.season + 1))
             if data is None:
                 first = self.fitted["series"][key]["test_start"]
             elif start is None:
@@ -372,17 +378,17 @@ def _unseen_rows(member: Forecaster, series: Series) -> bool:
 
 
 def pooled(results: dict[str, dict]) -> dict:
-    """Per-series evaluations pooled: the mean of every metric over the series, the median MASE, and the
-    share of series where the model's MASE is below each baseline's."""
+    """Per-series evaluations pooled: the mean of every metric over the series (those that have it: MASE
+    needs a training part that is not flat, MAPE actuals that are not 0), the median MASE, the share of
+    series where the model's MASE is below each baseline's, and the mean interval coverage."""
     first = next(iter(results.values()))
     methods = [m for m in first["metrics"] if all(m in r["metrics"] for r in results.values())]
     metrics = {}
     for m in methods:
         keys = first["metrics"][m]
-        values = {k: [r["metrics"][m][k] for r in results.values()] for k in keys}
-        metrics[m] = {k: None if any(v is None for v in vs) else float(np.mean(vs)) for k, vs in values.items()}
-        mases = values.get("mase")
-        metrics[m]["median_mase"] = None if not mases or any(v is None for v in mases) else float(np.median(mases))
+        values = {k: [v for r in results.values() if (v := r["metrics"][m][k]) is not None] for k in keys}
+        metrics[m] = {k: float(np.mean(vs)) if vs else None for k, vs in values.items()}
+        metrics[m]["median_mase"] = float(np.median(values["mase"])) if values.get("mase") else None
     own = {"model", "network"}
     beats = {}
     for m in methods:
@@ -406,4 +412,12 @@ def pooled(results: dict[str, dict]) -> dict:
         "season": first["season"],
         "combine": first["combine"],
         "per_series": {k: {key: r[key] for key in ("metrics", "origins", "first_origin")} for k, r in results.items()},
-    }
+    } | _coverage(results)
+
+
+def _coverage(results: dict[str, dict]) -> dict:
+    """The quantile interval's coverage, averaged over the series (empty for a point forecast)."""
+    covered = [r["interval"] for r in results.values() if "interval" in r]
+    if not covered:
+        return {}
+    return {"interval": {"levels": covered[0]["levels"], "coverage": float(np.mean([c["coverage"] for c in covered]))}}

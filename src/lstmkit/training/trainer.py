@@ -263,24 +263,28 @@ class Trainer:
                 trained_here = 0
                 for b in range(first_batch, n_batches):
                     index = order[b * opt.batch_size : (b + 1) * opt.batch_size]
-                    batch_size = len(index)
+                    weight = 1.0
                     if world > 1:
-                        index = index.tensor_split(world)[rank]
+                        # a share's mean weighted by its size, so that the averaged gradient is the whole batch's
+                        # mean's; an empty share (a last batch smaller than the processes) still joins the
+                        # gradient exchange, with weight 0
+                        share = index.tensor_split(world)[rank]
+                        weight = len(share) * world / len(index)
+                        index = share if len(share) else index[:1]
                     with amp():
                         loss = loss_fn(trained, tuple(t[index] for t in train))
-                        # a share's mean weighted by its size: the averaged gradient is the whole batch's mean's
-                        loss = loss * (len(index) * world / batch_size) if world > 1 else loss
                     optimizer.zero_grad(set_to_none=True)
-                    scaler.scale(loss).backward()
+                    scaler.scale(loss * weight if world > 1 else loss).backward()
                     if opt.clip_grad_norm is not None:
                         scaler.unscale_(optimizer)
                         nn.utils.clip_grad_norm_(model.parameters(), opt.clip_grad_norm)
                     scaler.step(optimizer)
                     scaler.update()
                     history.steps += 1
-                    history.samples += len(index)
-                    loss_sum += loss.detach().float() * len(index)
-                    seen += len(index)
+                    counted = len(index) if weight else 0
+                    history.samples += counted
+                    loss_sum += loss.detach().float() * counted
+                    seen += counted
                     trained_here += len(index)
                     for cb in callbacks:
                         cb.on_batch_end(self, b + 1, n_batches)
@@ -290,7 +294,7 @@ class Trainer:
                     reserve = val_seconds if val_seconds is not None else (now - epoch_start) / trained_here * n_val / 2
                     budget_spent = now + reserve > deadline
                     if world > 1:  # every process stops at the same batch, or the gradient exchange would hang
-                        budget_spent, self.interrupted = _agreed(budget_spent, self.interrupted)
+                        budget_spent, self.interrupted = _agreed(device, budget_spent, self.interrupted)
                     if budget_spent or self.interrupted or (opt.steps and history.steps >= opt.steps):
                         break
                     if now - last_save > opt.checkpoint_every and b + 1 < n_batches:
@@ -298,6 +302,8 @@ class Trainer:
                         last_save = time.monotonic()
                 first_batch = 0
                 train_loss = float(loss_sum) / max(seen, 1)
+                if world > 1:  # the processes' shares differ: the schedule and the history read the whole batches' loss
+                    train_loss = _mean(device, train_loss)
                 if not math.isfinite(train_loss):
                     _load(model, best_state)
                     raise TrainingDiverged(
@@ -347,7 +353,7 @@ class Trainer:
                 order = None
                 stop = self._stop_reason(val is not None, since_best, deadline, epoch == epochs, val_seconds, budget_spent)
                 if world > 1:  # the budget is read off each process's clock: rank 0's decision holds for all
-                    stop = _broadcast(stop)
+                    stop = _broadcast(device, stop)
                 # an interruption is not the end of the run: its checkpoint must let --resume train on
                 save(epoch + 1, 0, None, loss_sum, seen, None if self.interrupted else stop)
                 last_save = time.monotonic()
@@ -505,7 +511,6 @@ def bucketed_order(lengths: Tensor, batch_size: int, generator: torch.Generator)
     return torch.cat([batches.reshape(-1), order[full:]])
 
 
-@torch.no_grad()
 def distributed(device: torch.device) -> tuple[int, int]:
     """(rank, world size): (0, 1) for one process; under torchrun (WORLD_SIZE > 1) the process group is
     started on first use, gloo on the CPU and nccl on CUDA."""
@@ -519,29 +524,39 @@ def distributed(device: torch.device) -> tuple[int, int]:
     return dist.get_rank(), dist.get_world_size()
 
 
-def _agreed(*flags: bool) -> tuple[bool, ...]:
-    """Each flag true in every process when it is true in any."""
+def _agreed(device: torch.device, *flags: bool) -> tuple[bool, ...]:
+    """Each flag true in every process when it is true in any. (Tensors on ``device``: nccl takes no CPU tensors.)"""
     import torch.distributed as dist
 
-    values = torch.tensor([int(f) for f in flags])
+    values = torch.tensor([int(f) for f in flags], device=device)
     dist.all_reduce(values, op=dist.ReduceOp.MAX)
     return tuple(bool(v) for v in values.tolist())
 
 
-def _broadcast(text: str | None) -> str | None:
+def _mean(device: torch.device, value: float) -> float:
+    """The mean of ``value`` over the processes."""
+    import torch.distributed as dist
+
+    total = torch.tensor([value], dtype=torch.float64, device=device)
+    dist.all_reduce(total)
+    return float(total) / dist.get_world_size()
+
+
+def _broadcast(device: torch.device, text: str | None) -> str | None:
     """Rank 0's text in every process (as UTF-8 bytes in tensors: no pickling)."""
     import torch.distributed as dist
 
-    data = torch.tensor(list(text.encode()) if text is not None else [], dtype=torch.int32)
-    size = torch.tensor([len(data) if text is not None else -1])
+    data = torch.tensor(list(text.encode()) if text is not None else [], dtype=torch.int32, device=device)
+    size = torch.tensor([len(data) if text is not None else -1], device=device)
     dist.broadcast(size, src=0)
     if int(size) < 0:
         return None
-    data = data if len(data) == int(size) else torch.empty(int(size), dtype=torch.int32)
+    data = data if len(data) == int(size) else torch.empty(int(size), dtype=torch.int32, device=device)
     dist.broadcast(data, src=0)
     return bytes(data.tolist()).decode()
 
 
+@torch.no_grad()
 def _evaluate(model: nn.Module, loss_fn: LossFn, tensors: tuple[Tensor, ...], batch_size: int) -> float:
     model.eval()
     n = tensors[0].shape[0]
