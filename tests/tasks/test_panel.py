@@ -201,3 +201,15 @@ def test_panel_refusals_name_the_problem():
     frame.loc[3, "date"] = None
     with pytest.raises(UserError, match="id 's0': time column 'date' is empty at row 5 of the file"):
         to_panel(frame, "id", targets=["y"])
+
+
+def test_auto_searches_a_panel_and_refits_the_best_settings():
+    from lstmkit.training.search import SearchOptions
+
+    model = quick(ensemble=2).fit(long_table(), auto=SearchOptions(trials=2))
+    trials = model.search["trials"]
+    assert [t["state"] for t in trials] == ["complete", "complete"]
+    best = min(trials, key=lambda t: t["score"])
+    assert model.search["best"]["score"] == best["score"]
+    assert model.lookback == best["lookback"] and model.config.ensemble == 2  # the winner, refitted as the ensemble
+    assert model.predict().groupby("id").size().to_dict() == {"s0": 6, "s1": 6, "s2": 6}

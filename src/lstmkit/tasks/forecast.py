@@ -221,7 +221,7 @@ class Forecaster(Estimator):
     def search_space(self, trial, train) -> dict:
         """Lookback (1..4 seasons, or 8..48 steps), width, depth, dropout, learning rate, strategy and anchor;
         single networks while searching (the final fit uses ``ensemble``)."""
-        series = self.read(train)
+        series = self._typical_series(train)
         m, horizon = series.season, self.config.horizon
         usable = int(len(series) * (1 - self.config.test_fraction - self.config.val_fraction)) - (self._origins(series) - 1) * horizon
         choices = [k * m for k in (1, 2, 3, 4)] if m > 1 else [8, 16, 24, 48]
@@ -237,6 +237,10 @@ class Forecaster(Estimator):
         if self.config.strategy != "recursive":
             space["strategy"] = trial.suggest_categorical("strategy", ["direct", "seq2seq"])
         return space | {"ensemble": 1}
+
+    def _typical_series(self, train) -> Series:
+        """The series whose length sizes the search space: the one there is."""
+        return self.read(train)
 
     def search_folds(self, train, validation) -> list[tuple]:
         """Rolling origins for a short series: when the validation part holds fewer than SEARCH_ORIGINS

@@ -196,10 +196,15 @@ class PanelForecaster(Forecaster):
         return None if combine == "none" else combine
 
     def search_folds(self, train, validation) -> list[tuple]:
-        return [(train, validation)]
+        return [(train, validation)]  # many series validate on many windows: no rolling origins
 
-    def search_space(self, trial, train) -> dict:
-        raise UserError("--auto does not search panel models yet; set the options by hand")
+    def _origins(self, series: Series) -> int:
+        return 1
+
+    def _typical_series(self, train) -> Series:
+        """The median-length series: the search's lookbacks must leave it training windows."""
+        panel = sorted(self.read(train).values(), key=len)
+        return panel[len(panel) // 2]
 
     # ----------------------------------------------------------------------------------- predict
     def predict(self, data=None, ids=None) -> pd.DataFrame:
@@ -323,7 +328,7 @@ class PanelForecaster(Forecaster):
     def plot(self, path, ids=None):
         """The forecast plot of one series (the first, or ``ids``' first) as a PNG."""
         key = self._chosen(self.panel, ids)[0]
-        return self._member(key, self.panel[key]).plot(path, label=f"{self.config.id_column} {key}: {', '.join(self.series.targets)}")
+        return self._member(key, self.panel[key]).plot(path, label=f"{self.config.id_column} {key}, {', '.join(self.series.targets)}")
 
     # -------------------------------------------------------------------------------- save/load
     def _preprocessing(self) -> dict:
