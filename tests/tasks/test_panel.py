@@ -213,3 +213,17 @@ def test_auto_searches_a_panel_and_refits_the_best_settings():
     assert model.search["best"]["score"] == best["score"]
     assert model.lookback == best["lookback"] and model.config.ensemble == 2  # the winner, refitted as the ensemble
     assert model.predict().groupby("id").size().to_dict() == {"s0": 6, "s1": 6, "s2": 6}
+
+
+def test_balance_repeats_short_series_windows_up_to_the_median_count():
+    table = long_table(lengths=(150, 60, 60, 90))
+    counts = []
+    for balance in (False, True):
+        model = quick(lookback=12, balance=balance, batch_size=1)  # batch 1: no repeats to fill an epoch's batches
+        (starts,), _ = model._prepare(table, None)
+        offsets = np.cumsum([0, *[len(s) for s in model.panel.values()]])
+        counts.append(np.bincount(np.searchsorted(offsets, starts.numpy(), side="right") - 1, minlength=4))
+    plain, balanced = counts
+    median = np.median(plain)
+    assert plain[0] > 2 * plain[1]  # without balancing the long series has most of the windows
+    assert balanced.tolist() == [n * max(1, round(median / n)) for n in plain]
