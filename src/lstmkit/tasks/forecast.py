@@ -166,27 +166,18 @@ class Forecaster(Estimator):
             later = self._read(validation, like=series)
             val_start = len(series)
             series = series.concat(later)
-        if cfg.strategy == "recursive" and series.covariates:
-            raise UserError("strategy 'recursive' cannot roll past covariates forward; use strategy 'direct' or 'seq2seq'")
+        check_strategy(cfg, series)
         self.series = series
         n = len(series)
         val_start, test_start = self._bounds(n, series.season) if val_start is None else (val_start, n)
         self.lookback = cfg.lookback or default_lookback(series.season, val_start, cfg.horizon)
         self._check_length(n, val_start)
         train_targets = series.values[:val_start, : series.n_targets]
-        self.log_targets = cfg.transform == "log" or (cfg.transform == "auto" and bool(np.all(train_targets > 0)))
-        if self.log_targets and not np.all(series.values[:, : series.n_targets] > 0):
-            raise UserError("transform='log' needs positive target values; use transform='none' (or 'auto')")
+        self.log_targets = uses_log(cfg.transform, [(val_start, series)])
         self.anchor_season = self._anchor_season(train_targets, series.season)
         self.scaler = Scaler.fit(self._logged(series.values[:val_start]), cfg.scaler)
         self.levels = quantile_levels(cfg)
-        # what later evaluations need to know about the fitted rows: where unseen rows begin, the MASE scale
-        self.fitted = {
-            "rows": n,
-            "test_start": test_start,
-            "seen_until": _stamp(series, test_start - 1),
-            "mase_scale": mase_scale(series.values[:val_start, : series.n_targets], series.season),
-        }
+        self.fitted = fitted_rows(series, val_start, test_start)
         if cfg.test_fraction > 0 and validation is None and n - test_start < cfg.horizon:
             raise UserError(
                 f"test_fraction={cfg.test_fraction} holds out {n - test_start} rows, fewer than the horizon "
@@ -293,9 +284,10 @@ class Forecaster(Estimator):
             raise UserError("this model forecasts the log of its targets (transform='log'): the data has values <= 0")
         return np.concatenate([np.log(targets), values[:, k:]], axis=1)
 
-    def model_inputs(self, values: np.ndarray) -> Tensor:
-        """Rows (N, C) in the network's input units: targets logged (with the log transform), then scaled."""
-        return torch.as_tensor(self.scaler.transform(self._logged(values)), dtype=torch.float32)
+    def model_inputs(self, values: np.ndarray, scaler: Scaler | None = None) -> Tensor:
+        """Rows (N, C) in the network's input units: targets logged (with the log transform), then scaled
+        (by ``scaler``, default the model's)."""
+        return torch.as_tensor((scaler or self.scaler).transform(self._logged(values)), dtype=torch.float32)
 
     def _after_fit(self) -> None:
         self.metrics = self.evaluate() if self._has_test and not self.in_search else None
@@ -651,6 +643,32 @@ def _distinct_names(names: list[str]) -> bool:
 def _members_median(out: Tensor) -> Tensor:
     """An ensemble's (B, S, K, Q, N) outputs as their median over the N members; a single net's as they are."""
     return out.median(dim=-1).values if out.dim() == 5 else out
+
+
+def check_strategy(config: ForecasterConfig, series: Series) -> None:
+    if config.strategy == "recursive" and series.covariates:
+        raise UserError("strategy 'recursive' cannot roll past covariates forward; use strategy 'direct' or 'seq2seq'")
+
+
+def uses_log(transform: str, parts: list[tuple[int, Series]]) -> bool:
+    """Whether the targets of the series are modelled in logs: transform 'log', or 'auto' when every
+    training value (the rows before each series' validation start) is positive. 'log' with a value <= 0
+    anywhere is refused."""
+    targets = [(s.values[:val_start, : s.n_targets], s.values[:, : s.n_targets]) for val_start, s in parts]
+    log = transform == "log" or (transform == "auto" and all(bool(np.all(train > 0)) for train, _ in targets))
+    if log and not all(np.all(every > 0) for _, every in targets):
+        raise UserError("transform='log' needs positive target values; use transform='none' (or 'auto')")
+    return log
+
+
+def fitted_rows(series: Series, val_start: int, test_start: int) -> dict:
+    """What later evaluations need to know about a series' fitted rows: where unseen rows begin, the MASE scale."""
+    return {
+        "rows": len(series),
+        "test_start": test_start,
+        "seen_until": _stamp(series, test_start - 1),
+        "mase_scale": mase_scale(series.values[:val_start, : series.n_targets], series.season),
+    }
 
 
 def _stamp(series: Series, row: int):

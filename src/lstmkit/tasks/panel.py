@@ -14,7 +14,6 @@ for many.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import sys
 from dataclasses import dataclass, replace
@@ -34,11 +33,14 @@ from lstmkit.tasks.forecast import (
     UNVALIDATED_EPOCHS,
     Forecaster,
     ForecasterConfig,
-    _stamp,
     _weighted,
+    check_strategy,
     default_lookback,
+    fitted_rows,
     quantile_levels,
+    uses_log,
 )
+from lstmkit.training.checkpoint import fingerprint
 
 KIND = "panel_forecaster"
 PANEL_EPOCH_BATCHES = 100  # many series: an epoch is this many batches of a fresh shuffle, not every window
@@ -108,12 +110,9 @@ class PanelForecaster(Forecaster):
             )
         self.panel = {k: s for k, s in panel.items() if k not in short}
         self.series = next(iter(self.panel.values()))  # the columns, season and time column every series shares
-        if cfg.strategy == "recursive" and self.series.covariates:
-            raise UserError("strategy 'recursive' cannot roll past covariates forward; use strategy 'direct' or 'seq2seq'")
+        check_strategy(cfg, self.series)
+        self.log_targets = uses_log(cfg.transform, [(bounds[k][0], s) for k, s in self.panel.items()])
         trains = [s.values[: bounds[k][0], : s.n_targets] for k, s in self.panel.items()]
-        self.log_targets = cfg.transform == "log" or (cfg.transform == "auto" and all(bool(np.all(t > 0)) for t in trains))
-        if self.log_targets and not all(np.all(s.values[:, : s.n_targets] > 0) for s in self.panel.values()):
-            raise UserError("transform='log' needs positive target values in every series; use transform='none' (or 'auto')")
         votes = [self._anchor_season(t, season) for t in trains]  # seasonal when most series are
         self.anchor_season = season if 2 * votes.count(season) >= len(votes) > 0 and season > 1 else 1
         self.levels = quantile_levels(cfg)
@@ -126,13 +125,8 @@ class PanelForecaster(Forecaster):
         for key, s in self.panel.items():
             val_start, test_start = bounds[key]
             self.scalers[key] = Scaler.fit(self._logged(s.values[:val_start]), cfg.scaler)
-            self.fitted["series"][key] = {
-                "rows": len(s),
-                "test_start": test_start,
-                "seen_until": _stamp(s, test_start - 1),
-                "mase_scale": mase_scale(s.values[:val_start, : s.n_targets], season),
-            }
-            rows.append(self._member(key, s).model_inputs(s.values))
+            self.fitted["series"][key] = fitted_rows(s, val_start, test_start)
+            rows.append(self.model_inputs(s.values, self.scalers[key]))
             split = self._split(len(s), val_start, test_start)
             for name, part in starts.items():
                 part.append(offset + torch.arange(getattr(split, name).start, getattr(split, name).stop))
@@ -159,8 +153,7 @@ class PanelForecaster(Forecaster):
 
     def _describe(self) -> dict:
         # the Trainer fingerprints the window indices it gets; the rows they index are part of the run too
-        digest = hashlib.sha256(self._rows.numpy().tobytes()).hexdigest()
-        return super()._describe() | {"rows_sha256": digest}
+        return super()._describe() | {"rows_sha256": fingerprint([self._rows], {})}
 
     def _loss(self, model, batch):
         """A batch of window start rows -> the windows' inputs and targets, gathered from the rows."""
@@ -250,7 +243,10 @@ class PanelForecaster(Forecaster):
             if data is None:
                 first = self.fitted["series"][key]["test_start"]
             elif start is None:
-                first = member._first_unseen_row(series) if _unseen_rows(member, series) else len(series)
+                try:
+                    first = member._first_unseen_row(series)
+                except UserError:  # no rows after those seen in training
+                    first = len(series)
             else:
                 first = start
             if max(first, self.lookback, series.season + 1) > len(series) - horizon:  # no origin with a whole horizon left
@@ -375,15 +371,6 @@ def _over_windows(results: list[dict]) -> dict:
         for m in results[0]["metrics"]
     }
     return results[0] | {"metrics": metrics, "origins": len(results)}
-
-
-def _unseen_rows(member: Forecaster, series: Series) -> bool:
-    """Whether ``series`` has a horizon of rows after those ``member`` was trained and validated on."""
-    try:
-        member._first_unseen_row(series)
-    except UserError:
-        return False
-    return True
 
 
 def pooled(results: dict[str, dict]) -> dict:
