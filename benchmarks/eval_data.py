@@ -149,4 +149,6 @@ CLASSIFY_SETS = {
     "OSULeaf": "univariate, 6 classes, 200 train, length 427",
     "BasicMotions": "6 dimensions, 4 classes, 40 train, length 100",
     "JapaneseVowels": "12 dimensions, 9 classes, 270 train, lengths 7-29",
+    "ACSF1": "univariate, 10 classes, 100 train, length 1460",
+    "UnitTest": "univariate, 2 classes, 20 train, length 24",
 }

@@ -7,7 +7,7 @@ import torch
 from lstmkit.data.text import labelled_texts
 from lstmkit.errors import UserError
 from lstmkit.evaluation.metrics import classification_scores
-from lstmkit.tasks.classify import ClassifierConfig, SequenceClassifier, three_way_split
+from lstmkit.tasks.classify import ClassifierConfig, SequenceClassifier, block_means, three_way_split
 from lstmkit.tasks.networks import ClassifierModel
 
 
@@ -131,6 +131,23 @@ def test_numeric_sequences_are_z_normalised_each_and_long_ones_averaged_for_the_
     assert clf.predict(X) == y
     clf.save(tmp_path / "m")
     loaded = SequenceClassifier.load(tmp_path / "m")
+    np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), atol=1e-6)
+
+
+def test_sequences_longer_than_max_len_are_read_as_block_means(tmp_path):
+    np.testing.assert_allclose(block_means(np.arange(10.0)[:, None], 4)[:, 0], [1.5, 5.5, 8.5])
+    rng = np.random.default_rng(5)
+    X = [rng.normal(0, 0.3, (300, 1)) for _ in range(40)]
+    y = ["up" if i % 2 else "down" for i in range(40)]
+    for x, label in zip(X, y):  # the classes differ only after step 240: cutting at max_len=100 would lose that
+        x[240:] += 1.0 if label == "up" else -1.0
+    clf = SequenceClassifier(max_len=100, epochs=15, lr=3e-3, verbose=False).fit((X, y))
+    assert clf.block == 3 and clf.predict(X) == y
+    inputs, lengths = clf._inputs([X[0], X[0][:7], np.concatenate([X[0], X[0]])])
+    assert inputs.shape[1] == 100 and lengths.tolist() == [100, 3, 100]  # a longer one is cut after max_len blocks
+    clf.save(tmp_path / "m")
+    loaded = SequenceClassifier.load(tmp_path / "m")
+    assert loaded.block == 3
     np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), atol=1e-6)
 
 

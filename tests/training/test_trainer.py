@@ -175,6 +175,17 @@ def test_learning_rate_schedule_changes_lr(schedule):
     assert lrs[0] == pytest.approx(0.1) and lrs[-1] < 0.1
 
 
+def test_auto_schedule_is_cosine_without_validation_and_plateau_with_it():
+    x, y = torch.zeros(32, 1), torch.full((32, 1), 5.0)
+    unvalidated = make(epochs=4, lr=0.1, schedule="auto", val_fraction=0.0).fit(Memorise(), mse, (x, y))
+    cosine = [0.1 * (1 + math.cos(math.pi * e / 4)) / 2 for e in range(1, 4)]
+    assert [r["lr"] for r in unvalidated.epochs][1:] == pytest.approx(cosine)
+    # with validation: plateau, which holds the lr while the validation loss falls, then halves it
+    validated = make(epochs=12, lr=0.1, schedule="auto", patience=None).fit(Memorise(), mse, (x, y), (x[:4], torch.full((4, 1), 0.5)))
+    lrs = [r["lr"] for r in validated.epochs]
+    assert lrs[:4] == [0.1] * 4 and min(lrs) == pytest.approx(0.05)
+
+
 def test_callback_can_stop_training_and_sees_each_epoch():
     records = []
 

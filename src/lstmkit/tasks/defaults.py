@@ -17,8 +17,9 @@ def textgen_training() -> TrainingOptions:
 
 
 def classify_training() -> TrainingOptions:
-    # epochs None: about 1,000 optimiser steps, 20..300 epochs of at least 20 steps (tasks/classify.py)
-    return TrainingOptions(batch_size=64, lr=2e-3, patience=3, clip_grad_norm=5.0)
+    # epochs None: about 1,000 optimiser steps, 20..300 epochs of at least 20 steps (tasks/classify.py);
+    # schedule auto: cosine for the small sets that train without a validation part
+    return TrainingOptions(batch_size=64, lr=2e-3, patience=3, clip_grad_norm=5.0, schedule="auto")
 
 
 def tag_training() -> TrainingOptions:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # torch is imported where devices are resolved, so that --hel
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("32", "bf16", "16-mixed")
-SCHEDULES = ("none", "cosine", "plateau")
+SCHEDULES = ("none", "cosine", "plateau", "auto")
 
 
 def _option(default, help: str):
@@ -39,7 +39,11 @@ class TrainingOptions:
     batch_size: int = _option(64, "Samples per optimiser step (text generation: parallel streams).")
     lr: float = _option(1e-3, "Adam learning rate.")
     weight_decay: float = _option(0.0, "Decoupled (AdamW) weight decay; 0 is plain Adam.")
-    schedule: str = _option("plateau", "Learning-rate schedule: none, cosine or plateau (halve after 3 flat epochs).")
+    schedule: str = _option(
+        "plateau",
+        "Learning-rate schedule: none, cosine (to zero at the last epoch), plateau (halve after 3 flat epochs) "
+        "or auto (cosine when no validation part is held out, plateau when one is).",
+    )
     patience: int | None = _option(10, "Epochs without validation improvement before stopping.")
     min_improvement: float = _option(
         0.0,
