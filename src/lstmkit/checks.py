@@ -68,7 +68,10 @@ def _as(value, kind):
             return _REFUSED
         (item,) = typing.get_args(kind)
         items = [_as(v, item) for v in value]
-        return _REFUSED if any(v is _REFUSED for v in items) else items
+        if any(v is _REFUSED for v in items):
+            return _REFUSED
+        # a list that needed no change is kept as the same object (scikit-learn's clone checks identity)
+        return value if isinstance(value, list) and all(a is b for a, b in zip(items, value)) else items
     return value  # a type this layer does not know is left to the config's own check
 
 

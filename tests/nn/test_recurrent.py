@@ -411,3 +411,12 @@ def test_gradcheck_float64(mode, kwargs):
 
     inputs = (x, h0, c0, *params) if mode == "lstm" else (x, h0, c0.detach(), *params)
     assert torch.autograd.gradcheck(f, inputs, atol=1e-6, rtol=1e-4)
+
+
+@pytest.mark.parametrize("cls", [LSTM, GRU])
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")
+def test_torchscript_is_refused_with_a_message_that_names_the_module(cls):
+    with pytest.raises(RuntimeError, match=f"torch.jit.script cannot compile lstmkit.nn.{cls.__name__}.*eager mode"):
+        torch.jit.script(cls(3, 4))
+    with pytest.raises(RuntimeError, match=f"lstmkit.nn.{cls.__name__}"):  # inside a user's model too
+        torch.jit.script(torch.nn.Sequential(cls(3, 4)))

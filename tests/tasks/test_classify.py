@@ -7,7 +7,7 @@ import torch
 from lstmkit.data.text import labelled_texts
 from lstmkit.errors import UserError
 from lstmkit.evaluation.metrics import classification_scores
-from lstmkit.tasks.classify import ClassifierConfig, SequenceClassifier, block_means, three_way_split
+from lstmkit.tasks.classify import ClassifierConfig, SequenceClassifier, three_way_split
 from lstmkit.tasks.networks import ClassifierModel
 
 
@@ -134,23 +134,6 @@ def test_numeric_sequences_are_z_normalised_each_and_long_ones_averaged_for_the_
     np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), atol=1e-6)
 
 
-def test_sequences_longer_than_max_len_are_read_as_block_means(tmp_path):
-    np.testing.assert_allclose(block_means(np.arange(10.0)[:, None], 4)[:, 0], [1.5, 5.5, 8.5])
-    rng = np.random.default_rng(5)
-    X = [rng.normal(0, 0.3, (300, 1)) for _ in range(40)]
-    y = ["up" if i % 2 else "down" for i in range(40)]
-    for x, label in zip(X, y):  # the classes differ only after step 240: cutting at max_len=100 would lose that
-        x[240:] += 1.0 if label == "up" else -1.0
-    clf = SequenceClassifier(max_len=100, epochs=15, lr=3e-3, verbose=False).fit((X, y))
-    assert clf.block == 3 and clf.predict(X) == y
-    inputs, lengths = clf._inputs([X[0], X[0][:7], np.concatenate([X[0], X[0]])])
-    assert inputs.shape[1] == 100 and lengths.tolist() == [100, 3, 100]  # a longer one is cut after max_len blocks
-    clf.save(tmp_path / "m")
-    loaded = SequenceClassifier.load(tmp_path / "m")
-    assert loaded.block == 3
-    np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), atol=1e-6)
-
-
 def test_sentiment_corpora_and_split(tmp_path):
     texts, labels = labelled_texts("sentiment_en")
     assert set(labels) == {"fresh", "rotten"} and len(texts) == len(set(texts)) > 12_000
@@ -188,3 +171,44 @@ def test_internal_validation_is_held_out_before_the_vocabulary_is_built():
     held_out_tokens = {t.split()[-1] for t in val_texts}
     assert held_out_tokens and not held_out_tokens & set(clf.vocab.tokens)
     assert {t.split()[-1] for t in texts} - held_out_tokens <= set(clf.vocab.tokens)
+
+
+def test_scikit_learn_clone_cross_validation_and_grid_search():
+    from sklearn.base import clone, is_classifier
+    from sklearn.model_selection import GridSearchCV, cross_val_score
+
+    X, y = variable_length_task(90, 2)
+    clf = SequenceClassifier(hidden_size=8, architecture="lstm", pooling="mean", epochs=2, verbose=False)
+    copy = clone(clf)
+    assert copy is not clf and copy.get_params() == clf.get_params() and copy.model is None and is_classifier(clf)
+    scores = cross_val_score(clf, X, y, cv=3)  # fit(X, y) as scikit-learn calls it
+    assert scores.shape == (3,) and np.all((0 <= scores) & (scores <= 1))
+    search = GridSearchCV(clf, {"hidden_size": [4, 8], "lr": [1e-3, 1e-2]}, cv=2).fit(X, y)
+    assert search.best_estimator_.config.hidden_size == search.best_params_["hidden_size"]
+    assert search.best_estimator_.config.training.lr == search.best_params_["lr"]
+    fitted = clone(clf).fit(X, y)
+    assert fitted.score(X, y) == np.mean(np.array(fitted.predict(X)) == np.array(y))
+    assert list(fitted.classes_) == ["down", "up"]
+    assert clf.set_params(lr=0.01, num_layers=2) is clf and clf.config.training.lr == 0.01 and clf.config.num_layers == 2
+    with pytest.raises(UserError, match=r"unknown SequenceClassifier option\(s\) \['colour'\]"):
+        clf.set_params(colour="red")
+    with pytest.raises(UserError, match="hidden_size"):
+        clf.set_params(hidden_size=-1)
+
+
+def test_second_fit_argument_is_labels_or_a_validation_pair():
+    from lstmkit.tasks.classify import _are_labels
+
+    X, y = variable_length_task(4, 0)
+    assert _are_labels(y) and _are_labels(np.array(y)) and _are_labels(np.array([0, 1, 1]))
+    assert not _are_labels((X, y)) and not _are_labels(None) and not _are_labels([]) and not _are_labels("label")
+    assert not _are_labels(np.zeros((4, 5, 2)))
+
+
+def test_notebook_summary_names_the_changed_options():
+    clf = SequenceClassifier(hidden_size=8, epochs=2, verbose=False)
+    page = clf._repr_html_()
+    assert "SequenceClassifier" in page and "not fitted" in page and "hidden_size" in page and "epochs" in page
+    assert "pooling" not in page  # an option left at its default is not listed
+    clf.fit(variable_length_task(60, 0))
+    assert "fitted: " in clf._repr_html_() and "2 epochs" in clf._repr_html_()

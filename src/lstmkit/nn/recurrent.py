@@ -67,6 +67,14 @@ class _Recurrent:
     dropout: float
     training: bool
 
+    def __prepare_scriptable__(self):
+        # torch.jit.script calls this before compiling (on every submodule too); without it TorchScript stops
+        # deep inside with "Unknown type annotation", naming neither the module nor a way out
+        raise RuntimeError(
+            f"torch.jit.script cannot compile lstmkit.nn.{type(self).__name__}: its forward chooses in Python between "
+            "torch's fused kernel, the variant cells and packed or padded inputs; run the model in eager mode"
+        )
+
     def _add_variants(self, peephole: bool, layer_norm: bool, impl: Impl) -> None:
         if impl not in ("auto", "fused", "explicit"):
             raise ValueError(f"impl must be 'auto', 'fused' or 'explicit', got {impl!r}")

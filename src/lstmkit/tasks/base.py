@@ -10,6 +10,7 @@ go through one pair of hooks, ``_preprocessing`` (what the model needs besides i
 
 from __future__ import annotations
 
+import html
 import itertools
 import math
 import os
@@ -188,6 +189,34 @@ class Estimator:
             name = type(self).__name__
             raise UserError(f"this {name} is not fitted yet; call fit(train) first or {name}.load(run_dir)")
         return self.model
+
+    # ------------------------------------------------------- scikit-learn and notebook protocol
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The options as keyword arguments of the constructor: the config's fields and the training
+        options' (one flat namespace, as ``__init__`` takes them). With ``set_params``, this is what
+        scikit-learn's ``clone``, ``GridSearchCV`` and ``cross_val_score`` use."""
+        params = {f.name: getattr(self.config, f.name) for f in fields(self.config) if f.name != "training"}
+        params.update({f.name: getattr(self.config.training, f.name) for f in fields(self.config.training)})
+        return params
+
+    def set_params(self, **params) -> Estimator:
+        """Change options by name (checked as in the constructor); a fitted model keeps its weights until
+        the next ``fit``."""
+        self.config = configure(self.config_class, self.config, params, type(self).__name__)
+        return self
+
+    def _repr_html_(self) -> str:
+        """A notebook's summary: the class, whether it is fitted, and the options that differ from the defaults."""
+        defaults = type(self)().get_params()
+        changed = {k: v for k, v in self.get_params().items() if v != defaults[k]}
+        state = "not fitted"
+        if self.model is not None:
+            parameters = sum(p.numel() for p in self.model.parameters())
+            epochs = f", {len(self.history.epochs)} epochs" if self.history is not None else ""
+            state = f"fitted: {parameters:,} weights{epochs}"
+        rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(repr(v))}</td></tr>" for k, v in changed.items())
+        options = f"<table>{rows}</table>" if rows else "<p>default options</p>"
+        return f"<div><b>{type(self).__name__}</b> ({html.escape(state)}){options}</div>"
 
     @property
     def device(self) -> torch.device:

@@ -21,7 +21,13 @@ def _undecorated(function: Callable) -> Callable:
 
 
 class AdamW(torch.optim.AdamW):
-    """``torch.optim.AdamW`` for eager training: same arguments, same updates, no dynamo import."""
+    """``torch.optim.AdamW`` for eager training: the same updates, no dynamo import. The step runs under
+    ``no_grad``, so ``differentiable=True`` is refused."""
+
+    def __init__(self, params, **keywords: Any) -> None:
+        if keywords.get("differentiable"):
+            raise ValueError("lstmkit's AdamW steps under no_grad; use torch.optim.AdamW for a differentiable optimizer")
+        super().__init__(params, **keywords)
 
     add_param_group = _undecorated(torch.optim.Optimizer.add_param_group)
     zero_grad = _undecorated(torch.optim.Optimizer.zero_grad)
@@ -30,4 +36,5 @@ class AdamW(torch.optim.AdamW):
 
     @torch.no_grad()  # what the step's decorator does in eager mode (the optimizer is not differentiable)
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        return _undecorated(torch.optim.Adam.step)(self, closure)
+        # AdamW's own step (torch before 2.7 defines one; later ones inherit Adam's)
+        return _undecorated(torch.optim.AdamW.step)(self, closure)

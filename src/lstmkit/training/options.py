@@ -41,7 +41,7 @@ class TrainingOptions:
     weight_decay: float = _option(0.0, "Decoupled (AdamW) weight decay; 0 is plain Adam.")
     schedule: str = _option(
         "plateau",
-        "Learning-rate schedule: none, cosine (to zero at the last epoch), plateau (halve after 3 flat epochs) "
+        "Learning-rate schedule: none, cosine (to zero at the last epoch), plateau (halve at the 4th epoch in a row without improvement) "
         "or auto (cosine when no validation part is held out, plateau when one is).",
     )
     patience: int | None = _option(10, "Epochs without validation improvement before stopping.")
