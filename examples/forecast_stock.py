@@ -22,4 +22,5 @@ print(f"skill vs the best baseline ({result['best_baseline']}): {result['skill']
 if "warning" in result:
     print("lag check:", result["warning"])
 Path("runs/examples").mkdir(parents=True, exist_ok=True)
-print("plot:", model.plot("runs/examples/aapl_forecast.png"))
+model.plot("runs/examples/aapl_forecast.png")  # returns the matplotlib Figure, here also written as a PNG
+print("plot: runs/examples/aapl_forecast.png")

@@ -69,19 +69,17 @@ def detect(
 
         def plots() -> dict:
             train_end = result.index[int(len(result) * train_fraction) - 1]
-            return {
-                "anomalies": str(
-                    plot_anomalies(
-                        out / "anomalies.png",
-                        f"{data}: {series.targets[0]}",
-                        result.index,
-                        result["value"].to_numpy(),
-                        result["expected"].to_numpy(),
-                        result["anomaly"].to_numpy(),
-                        train_end,
-                    )
-                )
-            }
+            path = out / "anomalies.png"
+            plot_anomalies(
+                path,
+                f"{data}: {series.targets[0]}",
+                result.index,
+                result["value"].to_numpy(),
+                result["expected"].to_numpy(),
+                result["anomaly"].to_numpy(),
+                train_end,
+            )
+            return {"anomalies": str(path)}
 
         report = write_run(out, detector, report, plots)
     finish(report, as_json, lambda: _text(report, found, len(result), threshold, train_fraction, labels, out))

@@ -187,10 +187,10 @@ def train(
     def plots() -> dict:
         history = model.history
         assert history is not None  # fit() just ran
-        return {
-            "forecast": str(model.plot(out / "forecast.png")),
-            "loss": str(plot_loss(out / "loss.png", history.epochs, history.best_epoch)),
-        }
+        forecast, loss = out / "forecast.png", out / "loss.png"
+        model.plot(forecast)
+        plot_loss(loss, history.epochs, history.best_epoch)
+        return {"forecast": str(forecast), "loss": str(loss)}
 
     report = train_run(
         out, model, series, measure=lambda: {"lookback": model.lookback, **(model.metrics or {})}, plots=plots, search=search

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import sys
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -513,9 +512,10 @@ class Forecaster(Estimator):
             val_rows = cfg.horizon
         return test_start - val_rows, test_start
 
-    def plot(self, path, label: str | None = None) -> Path:
-        """History, the 1-step forecasts over the test rows, and the forecast past the end, as a PNG;
-        ``label`` names the series in the title (default: the target column)."""
+    def plot(self, path=None, label: str | None = None):
+        """History, the 1-step forecasts over the test rows, and the forecast past the end: a matplotlib
+        Figure (a notebook shows it), also written as a PNG when ``path`` is given; ``label`` names the
+        series in the title (default: the target column)."""
         from lstmkit.viz.plots import plot_forecast
 
         series, horizon = self.series, self.config.horizon

@@ -325,8 +325,8 @@ class PanelForecaster(Forecaster):
             return to_panel(frame, cfg.id_column, like.targets, like.covariates, like.time_column, cfg.fill, info, like.season)
         return to_panel(frame, cfg.id_column, cfg.targets, cfg.covariates, cfg.time_column, cfg.fill, info, cfg.season)
 
-    def plot(self, path, ids=None):
-        """The forecast plot of one series (the first, or ``ids``' first) as a PNG."""
+    def plot(self, path=None, ids=None):
+        """The forecast plot of one series (the first, or ``ids``' first): a Figure, also a PNG at ``path``."""
         key = self._chosen(self.panel, ids)[0]
         return self._member(key, self.panel[key]).plot(path, label=f"{self.config.id_column} {key}, {', '.join(self.series.targets)}")
 

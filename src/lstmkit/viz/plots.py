@@ -1,4 +1,5 @@
-"""PNG plots, drawn on matplotlib Figures (no pyplot global state) and written atomically."""
+"""Plots drawn on matplotlib Figures (no pyplot global state): each function returns its Figure (a
+notebook shows it) and, given a path, also writes it as a PNG, atomically."""
 
 from __future__ import annotations
 
@@ -11,14 +12,15 @@ from matplotlib.figure import Figure
 from lstmkit.io.artifacts import atomic_write_bytes
 
 
-def _save(fig: Figure, path: str | Path) -> Path:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    atomic_write_bytes(path, buffer.getvalue())
-    return Path(path)
+def _finish(fig: Figure, path: str | Path | None) -> Figure:
+    if path is not None:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+        atomic_write_bytes(path, buffer.getvalue())
+    return fig
 
 
-def plot_loss(path: str | Path, epochs: list[dict], best_epoch: int | None = None) -> Path:
+def plot_loss(path: str | Path | None, epochs: list[dict], best_epoch: int | None = None) -> Figure:
     """Training and validation loss per epoch (log scale), with the kept epoch marked."""
     fig = Figure(figsize=(7, 3.5))
     ax = fig.subplots()
@@ -33,11 +35,11 @@ def plot_loss(path: str | Path, epochs: list[dict], best_epoch: int | None = Non
     ax.set_ylabel("loss (scaled units)")
     ax.legend()
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return _finish(fig, path)
 
 
 def plot_forecast(
-    path: str | Path,
+    path: str | Path | None,
     title: str,
     time,
     actual: np.ndarray,
@@ -49,7 +51,7 @@ def plot_forecast(
     future_high: np.ndarray | None = None,
     interval_label: str = "",
     zoom: int = 150,
-) -> Path:
+) -> Figure:
     """Two panels: the whole history with the test rows shaded, and a zoom on the last ``zoom`` rows
     with the model's 1-step forecasts and the forecast past the end (with its interval).
 
@@ -77,12 +79,12 @@ def plot_forecast(
         ax.grid(alpha=0.3)
         ax.tick_params(axis="x", labelrotation=20)  # autofmt_xdate would hide the upper panel's dates
     fig.tight_layout()
-    return _save(fig, path)
+    return _finish(fig, path)
 
 
 def plot_anomalies(
-    path: str | Path, title: str, time, values: np.ndarray, expected: np.ndarray, flagged: np.ndarray, train_end=None
-) -> Path:
+    path: str | Path | None, title: str, time, values: np.ndarray, expected: np.ndarray, flagged: np.ndarray, train_end=None
+) -> Figure:
     """The series, its 1-step forecasts, and the flagged points in red."""
     fig = Figure(figsize=(10, 4))
     ax = fig.subplots()
@@ -95,4 +97,4 @@ def plot_anomalies(
     ax.legend(loc="upper left")
     ax.grid(alpha=0.3)
     fig.autofmt_xdate()
-    return _save(fig, path)
+    return _finish(fig, path)
