@@ -29,3 +29,17 @@ def test_a_fitted_forecaster_plots_in_a_notebook_and_to_a_file(tmp_path):
     assert isinstance(figure, Figure) and len(figure.axes) == 2 and not list(tmp_path.iterdir())
     model.plot(tmp_path / "f.png", label="sine")
     assert (tmp_path / "f.png").read_bytes()[:8] == PNG
+
+
+def test_gate_heatmaps_show_each_gate_of_the_chosen_sequence():
+    import torch
+
+    from lstmkit.nn import LSTM
+    from lstmkit.viz.plots import plot_gates
+
+    gates = LSTM(2, 5, bidirectional=True).gates(torch.randn(3, 7, 2))
+    figure = plot_gates(gates, sequence=2, direction=1, labels="abcdefg")
+    images = [ax.images[0] for ax in figure.axes if ax.images]
+    assert len(images) == 4 and all(image.get_array().shape == (5, 7) for image in images)
+    np.testing.assert_allclose(images[1].get_array(), gates["forget"][-1, 1, 2].detach().numpy().T, rtol=1e-6)
+    assert [t.get_text() for t in figure.axes[3].get_xticklabels()] == list("abcdefg")

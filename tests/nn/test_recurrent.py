@@ -420,3 +420,36 @@ def test_torchscript_is_refused_with_a_message_that_names_the_module(cls):
         torch.jit.script(cls(3, 4))
     with pytest.raises(RuntimeError, match=f"lstmkit.nn.{cls.__name__}"):  # inside a user's model too
         torch.jit.script(torch.nn.Sequential(cls(3, 4)))
+
+
+def test_gates_match_the_equations_by_hand_and_forward_gives_the_same_outputs():
+    torch.manual_seed(0)
+    lstm = LSTM(3, 4)
+    x = torch.randn(2, 6, 3)
+    gates = lstm.gates(x)
+    assert lstm.last_dispatch.path == "explicit" and "gates()" in lstm.last_dispatch.reason
+    assert set(gates) == {"input", "forget", "candidate", "output", "cell"} and gates["cell"].shape == (1, 1, 2, 6, 4)
+    h, c = torch.zeros(2, 4), torch.zeros(2, 4)
+    for t in range(6):  # torch's documented LSTM equations, gate order i, f, g, o
+        z = x[:, t] @ lstm.weight_ih_l0.T + lstm.bias_ih_l0 + h @ lstm.weight_hh_l0.T + lstm.bias_hh_l0
+        i, f, g, o = torch.sigmoid(z[:, :4]), torch.sigmoid(z[:, 4:8]), torch.tanh(z[:, 8:12]), torch.sigmoid(z[:, 12:])
+        c = f * c + i * g
+        h = o * torch.tanh(c)
+        for name, value in (("input", i), ("forget", f), ("candidate", g), ("output", o), ("cell", c)):
+            assert torch.allclose(gates[name][0, 0, :, t], value, atol=1e-6), (name, t)
+    assert torch.allclose(lstm(x)[1][1][0], gates["cell"][0, 0, :, -1], atol=1e-6)
+
+
+def test_gates_of_a_padded_bidirectional_stack_are_each_sequences_own():
+    torch.manual_seed(1)
+    lstm = LSTM(2, 3, num_layers=2, bidirectional=True, peephole=True).eval()
+    x, lengths = torch.randn(3, 5, 2), torch.tensor([5, 2, 4])
+    gates = lstm.gates(x, lengths)
+    assert gates["forget"].shape == (2, 2, 3, 5, 3)
+    for b, n in enumerate(lengths.tolist()):
+        alone = lstm.gates(x[b : b + 1, :n])
+        for name in gates:
+            assert torch.allclose(gates[name][:, :, b, :n], alone[name][:, :, 0], atol=1e-6), name
+            assert torch.all(gates[name][:, :, b, n:] == 0)
+    with pytest.raises(ValueError, match=r"gates\(\) expects input"):
+        lstm.gates(x[0])

@@ -45,11 +45,13 @@ def lstm_step(
     weight_hr: Tensor | None = None,
     peephole: Tensor | None = None,
     ln_weight_hh: Tensor | None = None,
+    record: list[Tensor] | None = None,
 ) -> tuple[Tensor, Tensor]:
     """One LSTM step; see :class:`LSTMCell` for the equations.
 
     Inputs: xw (B, 4H) the input contribution, h_tm1 (B, P), c_tm1 (B, H).
-    Outputs: h_t (B, P), c_t (B, H).
+    Outputs: h_t (B, P), c_t (B, H). With ``record`` (a list), also appends (B, 5, H): i_t, f_t, g_t, o_t
+    (the activated gates) and c_t.
     """
     if bias_hh is None and ln_weight_hh is None:  # one fused op; layers fold b_hh into xw up front
         gates = torch.addmm(xw, h_tm1, weight_hh.t())
@@ -60,10 +62,14 @@ def lstm_step(
         w_ci, w_cf, w_co = peephole.chunk(3)
         i = i + w_ci * c_tm1
         f = f + w_cf * c_tm1
-    c_t = torch.sigmoid(f) * c_tm1 + torch.sigmoid(i) * torch.tanh(g)
+    i_t, f_t, g_t = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g)
+    c_t = f_t * c_tm1 + i_t * g_t
     if peephole is not None:
         o = o + w_co * c_t
-    h_t = torch.sigmoid(o) * torch.tanh(c_t)
+    o_t = torch.sigmoid(o)
+    h_t = o_t * torch.tanh(c_t)
+    if record is not None:
+        record.append(torch.stack((i_t, f_t, g_t, o_t, c_t), dim=1))
     if weight_hr is not None:
         h_t = h_t @ weight_hr.t()
     return h_t, c_t

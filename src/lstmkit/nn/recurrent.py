@@ -32,6 +32,9 @@ from lstmkit.nn.cells import gate_projection, gru_step, lstm_step
 Impl = Literal["auto", "fused", "explicit"]
 
 
+GATE_NAMES = ("input", "forget", "candidate", "output", "cell")  # LSTM.gates(): what lstm_step records, in order
+
+
 @dataclass(frozen=True)
 class Dispatch:
     """Which implementation ran a forward call, and why."""
@@ -271,7 +274,9 @@ class _Recurrent:
         output, _ = pad_packed_sequence(output, batch_first=self.batch_first, total_length=steps)
         return output, state
 
-    def _forward_explicit(self, x: Tensor, state: tuple[Tensor, ...], lengths: Tensor | None):
+    def _forward_explicit(self, x: Tensor, state: tuple[Tensor, ...], lengths: Tensor | None, gates: list | None = None):
+        """The explicit loop over layers, directions and steps; with ``gates`` (a list, LSTM only) each
+        layer-direction appends its (B, T, 5, H) gate activations and cell states, in torch's order."""
         batch, steps, _ = x.shape
         mask = None
         if lengths is not None:
@@ -282,19 +287,24 @@ class _Recurrent:
             w = self._weights(layer, direction)
             xw = self._input_part(layer_input, w)  # (B, T, G*H)
             index = layer * num_directions + direction
-            return self._scan(xw, tuple(s[index] for s in state), w, mask, reverse=direction == 1)
+            return self._scan(xw, tuple(s[index] for s in state), w, mask, reverse=direction == 1, gates=gates)
 
         output, finals = self._stacked(x, run)
         return output, tuple(torch.stack(parts) for parts in zip(*finals))
 
-    def _scan(self, xw: Tensor, state: tuple[Tensor, ...], w: _Weights, mask: Tensor | None, reverse: bool):
-        """Run one layer and direction over time. xw (B, T, G*H); returns (B, T, P) and the final state."""
+    def _scan(self, xw: Tensor, state: tuple[Tensor, ...], w: _Weights, mask: Tensor | None, reverse: bool, gates: list | None = None):
+        """Run one layer and direction over time. xw (B, T, G*H); returns (B, T, P) and the final state;
+        with ``gates`` (LSTM), appends this layer-direction's (B, T, 5, H) gates and cell states."""
         # unbind, not xw[:, t]: the backward of T selects would materialise T full-size gradients of xw
         xw_steps = xw.unbind(1)
         steps = len(xw_steps)
         outputs: list[Tensor] = [xw] * steps
+        step_gates: list[Tensor] = [xw] * steps
         for t in range(steps - 1, -1, -1) if reverse else range(steps):
-            new_state = self._cell(xw_steps[t], state, w)
+            recorded: list[Tensor] | None = [] if gates is not None else None
+            new_state = self._cell(xw_steps[t], state, w, recorded)
+            if recorded:
+                step_gates[t] = recorded[0] if mask is None else recorded[0].masked_fill(~mask[:, t, None, None], 0.0)
             if mask is None:
                 outputs[t] = new_state[0]
             else:
@@ -304,6 +314,8 @@ class _Recurrent:
                 outputs[t] = new_state[0].masked_fill(~valid, 0.0)
                 new_state = tuple(torch.where(valid, new, old) for new, old in zip(new_state, state))
             state = new_state
+        if gates is not None:
+            gates.append(torch.stack(step_gates, dim=1))
         return torch.stack(outputs, dim=1), state
 
     def _weights(self, layer: int, direction: int) -> _Weights:
@@ -347,7 +359,7 @@ class _Recurrent:
     def _state_out(self, state: tuple[Tensor, ...]):
         raise NotImplementedError
 
-    def _cell(self, xw: Tensor, state: tuple[Tensor, ...], w: _Weights) -> tuple[Tensor, ...]:
+    def _cell(self, xw: Tensor, state: tuple[Tensor, ...], w: _Weights, gates: list | None = None) -> tuple[Tensor, ...]:
         raise NotImplementedError
 
 
@@ -418,8 +430,28 @@ class LSTM(_Recurrent, nn.LSTM):
         xw = super()._input_part(x, w)
         return xw if w.bias_hh is None else xw + w.bias_hh
 
-    def _cell(self, xw: Tensor, state: tuple[Tensor, ...], w: _Weights) -> tuple[Tensor, ...]:
-        return lstm_step(xw, state[0], state[1], w.weight_hh, None, w.weight_hr, w.peephole, w.ln_weight_hh)
+    def _cell(self, xw: Tensor, state: tuple[Tensor, ...], w: _Weights, gates: list | None = None) -> tuple[Tensor, ...]:
+        return lstm_step(xw, state[0], state[1], w.weight_hh, None, w.weight_hr, w.peephole, w.ln_weight_hh, gates)
+
+    def gates(self, x: Tensor, lengths: Tensor | Sequence[int] | None = None) -> dict[str, Tensor]:
+        """What each gate did: ``"input"``, ``"forget"``, ``"candidate"`` and ``"output"`` (i_t, f_t, tanh g_t,
+        o_t after their activations) and ``"cell"`` (c_t) of every layer, direction and step, each
+        (L, D, B, T, H), zero past each sequence's length, from a zero initial state. The backward
+        direction's step t is its state after reading x_t (it reads from each sequence's real end).
+
+        Computed by the explicit cell loop, since torch's fused kernels do not expose the gates;
+        ``last_dispatch`` says so. ``forward`` on the same input gives the same outputs (tested).
+        """
+        if x.dim() != 3:
+            raise ValueError(f"gates() expects input (B, T, F) (or (T, B, F) with batch_first=False), got shape {tuple(x.shape)}")
+        checked = self._check_lengths(lengths, x) if lengths is not None else None
+        self.__dict__["last_dispatch"] = Dispatch("explicit", "gates() reads the gate activations; the fused kernels do not expose them")
+        if not self.batch_first:
+            x = x.transpose(0, 1)
+        recorded: list[Tensor] = []
+        self._forward_explicit(x, self._state_tuple(None, x), checked, recorded)
+        stacked = torch.stack(recorded).unflatten(0, (self.num_layers, 2 if self.bidirectional else 1))  # (L, D, B, T, 5, H)
+        return {name: stacked[..., k, :] for k, name in enumerate(GATE_NAMES)}
 
 
 class GRU(_Recurrent, nn.GRU):
@@ -472,5 +504,5 @@ class GRU(_Recurrent, nn.GRU):
     def _state_out(self, state: tuple[Tensor, ...]) -> Tensor:
         return state[0]
 
-    def _cell(self, xw: Tensor, state: tuple[Tensor, ...], w: _Weights) -> tuple[Tensor, ...]:
+    def _cell(self, xw: Tensor, state: tuple[Tensor, ...], w: _Weights, gates: list | None = None) -> tuple[Tensor, ...]:
         return (gru_step(xw, state[0], w.weight_hh, w.bias_hh, w.ln_weight_hh),)

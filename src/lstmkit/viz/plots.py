@@ -98,3 +98,26 @@ def plot_anomalies(
     ax.grid(alpha=0.3)
     fig.autofmt_xdate()
     return _finish(fig, path)
+
+
+def plot_gates(gates: dict, path: str | Path | None = None, sequence: int = 0, layer: int = -1, direction: int = 0, labels=None) -> Figure:
+    """Heatmaps of one sequence's input, forget and output gates and cell state (units x steps) from
+    ``lstmkit.nn.LSTM.gates``: gates in [0, 1] share one colour scale, the cell state its own, centred on 0.
+    ``labels``: one tick label per step (the characters of a text, say)."""
+    names = ("input", "forget", "output", "cell")
+    panels = [gates[name][layer, direction, sequence].detach().cpu().float().numpy().T for name in names]  # (H, T) each
+    steps = panels[0].shape[1]
+    fig = Figure(figsize=(min(16, 3 + 0.25 * steps), 9))
+    axes = fig.subplots(4, 1, sharex=True)
+    bound = float(np.abs(panels[3]).max()) or 1.0
+    for ax, name, values in zip(axes, names, panels):
+        scale = {"vmin": -bound, "vmax": bound, "cmap": "RdBu_r"} if name == "cell" else {"vmin": 0.0, "vmax": 1.0, "cmap": "viridis"}
+        image = ax.imshow(values, aspect="auto", interpolation="nearest", **scale)
+        ax.set_ylabel(f"{name}\nunit")
+        fig.colorbar(image, ax=ax, pad=0.01)
+    if labels is not None:
+        axes[-1].set_xticks(range(steps), [str(label) for label in labels][:steps])
+    axes[-1].set_xlabel("step")
+    shown = layer % gates["input"].shape[0]  # -1: the top layer, named by its index
+    axes[0].set_title(f"LSTM gates and cell state: layer {shown}, {('forward', 'backward')[direction]} direction, sequence {sequence}")
+    return _finish(fig, path)
