@@ -1,6 +1,7 @@
 """Sequence classification: padding invariance of every pooling, learning, scores, persistence, errors."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -186,10 +187,18 @@ def test_scikit_learn_clone_cross_validation_and_grid_search():
     search = GridSearchCV(clf, {"hidden_size": [4, 8], "lr": [1e-3, 1e-2]}, cv=2).fit(X, y)
     assert search.best_estimator_.config.hidden_size == search.best_params_["hidden_size"]
     assert search.best_estimator_.config.training.lr == search.best_params_["lr"]
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    with pytest.raises(NotFittedError):
+        check_is_fitted(clf)
+    assert not hasattr(clf, "classes_")
     fitted = clone(clf).fit(X, y)
+    check_is_fitted(fitted)
     assert fitted.score(X, y) == np.mean(np.array(fitted.predict(X)) == np.array(y))
     assert list(fitted.classes_) == ["down", "up"]
-    assert clf.set_params(lr=0.01, num_layers=2) is clf and clf.config.training.lr == 0.01 and clf.config.num_layers == 2
+    assert fitted.set_params(lr=0.01, num_layers=2) is fitted and fitted.config.training.lr == 0.01 and fitted.config.num_layers == 2
+    assert fitted.model is None  # the weights belonged to the old options
     with pytest.raises(UserError, match=r"unknown SequenceClassifier option\(s\) \['colour'\]"):
         clf.set_params(colour="red")
     with pytest.raises(UserError, match="hidden_size"):
@@ -202,7 +211,8 @@ def test_second_fit_argument_is_labels_or_a_validation_pair():
     X, y = variable_length_task(4, 0)
     assert _are_labels(y) and _are_labels(np.array(y)) and _are_labels(np.array([0, 1, 1]))
     assert not _are_labels((X, y)) and not _are_labels(None) and not _are_labels([]) and not _are_labels("label")
-    assert not _are_labels(np.zeros((4, 5, 2)))
+    assert not _are_labels(np.zeros((4, 5, 2))) and not _are_labels(pd.DataFrame({"label": y}))
+    assert _are_labels(pd.Series(y))
 
 
 def test_notebook_summary_names_the_changed_options():

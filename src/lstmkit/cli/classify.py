@@ -60,7 +60,7 @@ def train(
     layers: int = typer.Option(None, "--layers", help="Stacked recurrent layers (default 1)."),
     embedding_dim: int = typer.Option(None, "--embedding-dim", help="Token embedding size (default 128)."),
     dropout: float = typer.Option(None, help="Dropout on the embeddings, the pooled vector and between layers (default 0.5)."),
-    max_len: int = typer.Option(None, "--max-len", help="Tokens read per text (default 256)."),
+    max_len: int = typer.Option(None, "--max-len", help="Tokens (or numeric steps) read per sequence; longer ones are cut (default 256)."),
     overwrite: bool = OVERWRITE_OPTION,
     as_json: bool = JSON_OPTION,
     training=None,

@@ -440,7 +440,8 @@ class LSTM(_Recurrent, nn.LSTM):
         direction's step t is its state after reading x_t (it reads from each sequence's real end).
 
         Computed by the explicit cell loop, since torch's fused kernels do not expose the gates;
-        ``last_dispatch`` says so. ``forward`` on the same input gives the same outputs (tested).
+        ``last_dispatch`` says so. Call ``eval()`` first for a trained network's gates: in training mode
+        dropout between layers makes the upper layers' gates random.
         """
         if x.dim() != 3:
             raise ValueError(f"gates() expects input (B, T, F) (or (T, B, F) with batch_first=False), got shape {tuple(x.shape)}")

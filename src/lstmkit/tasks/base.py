@@ -200,14 +200,18 @@ class Estimator:
         return params
 
     def set_params(self, **params) -> Estimator:
-        """Change options by name (checked as in the constructor); a fitted model keeps its weights until
-        the next ``fit``."""
+        """Change options by name (checked as in the constructor). A fitted model is dropped: its weights
+        belong to the old options (saving them beside the new ones would make a directory that cannot load)."""
         self.config = configure(self.config_class, self.config, params, type(self).__name__)
+        self.model, self.history = None, None
         return self
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return self.model is not None
 
     def _repr_html_(self) -> str:
         """A notebook's summary: the class, whether it is fitted, and the options that differ from the defaults."""
-        defaults = type(self)().get_params()
+        defaults = type(self)(self.config_class()).get_params()
         changed = {k: v for k, v in self.get_params().items() if v != defaults[k]}
         state = "not fitted"
         if self.model is not None:

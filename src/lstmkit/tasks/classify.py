@@ -128,10 +128,13 @@ class SequenceClassifier(Estimator):
         """Accuracy on (X, y): scikit-learn's score of a classifier."""
         return float(np.mean([p == t for p, t in zip(self.predict(X), self._known(_check_labels(X, y), "y"))]))
 
+    _estimator_type = "classifier"  # scikit-learn before 1.6 reads this instead of the tags
+
     @property
     def classes_(self) -> np.ndarray:
-        """The labels in the order of ``predict_proba``'s columns (scikit-learn's name)."""
-        self._need_model()
+        """The labels in the order of ``predict_proba``'s columns (scikit-learn's name; absent until fitted)."""
+        if self.model is None:
+            raise AttributeError("classes_ exists once the classifier is fitted")
         return np.array(self.classes)
 
     def __sklearn_tags__(self):
@@ -432,7 +435,7 @@ def _stratified_holdout(X, y: list, fraction: float, seed: int):
 def _are_labels(value) -> bool:
     """Whether ``fit``'s second argument is scikit-learn's y (a flat sequence of labels) rather than a
     validation pair (X, y), whose two items are sequences themselves."""
-    if value is None or isinstance(value, str) or isinstance(value, np.ndarray) and value.ndim != 1:
+    if value is None or isinstance(value, str) or hasattr(value, "columns") or isinstance(value, np.ndarray) and value.ndim != 1:
         return False
     try:
         items = list(value)

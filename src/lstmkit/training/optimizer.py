@@ -24,10 +24,10 @@ class AdamW(torch.optim.AdamW):
     """``torch.optim.AdamW`` for eager training: the same updates, no dynamo import. The step runs under
     ``no_grad``, so ``differentiable=True`` is refused."""
 
-    def __init__(self, params, **keywords: Any) -> None:
+    def __init__(self, params, *args: Any, **keywords: Any) -> None:
         if keywords.get("differentiable"):
             raise ValueError("lstmkit's AdamW steps under no_grad; use torch.optim.AdamW for a differentiable optimizer")
-        super().__init__(params, **keywords)
+        super().__init__(params, *args, **keywords)
 
     add_param_group = _undecorated(torch.optim.Optimizer.add_param_group)
     zero_grad = _undecorated(torch.optim.Optimizer.zero_grad)

@@ -105,7 +105,12 @@ def plot_gates(gates: dict, path: str | Path | None = None, sequence: int = 0, l
     ``lstmkit.nn.LSTM.gates``: gates in [0, 1] share one colour scale, the cell state its own, centred on 0.
     ``labels``: one tick label per step (the characters of a text, say)."""
     names = ("input", "forget", "output", "cell")
+    directions = gates["input"].shape[1]
+    if direction not in range(directions):
+        raise ValueError(f"direction must be 0{' or 1' if directions == 2 else ''} for this LSTM, got {direction}")
     panels = [gates[name][layer, direction, sequence].detach().cpu().float().numpy().T for name in names]  # (H, T) each
+    if labels is not None:  # a padded sequence: show its own steps only
+        panels = [panel[:, : len(labels)] for panel in panels]
     steps = panels[0].shape[1]
     fig = Figure(figsize=(min(16, 3 + 0.25 * steps), 9))
     axes = fig.subplots(4, 1, sharex=True)
