@@ -195,9 +195,7 @@ class Estimator:
         """The options as keyword arguments of the constructor: the config's fields and the training
         options' (one flat namespace, as ``__init__`` takes them). With ``set_params``, this is what
         scikit-learn's ``clone``, ``GridSearchCV`` and ``cross_val_score`` use."""
-        params = {f.name: getattr(self.config, f.name) for f in fields(self.config) if f.name != "training"}
-        params.update({f.name: getattr(self.config.training, f.name) for f in fields(self.config.training)})
-        return params
+        return _flat_options(self.config)
 
     def set_params(self, **params) -> Estimator:
         """Change options by name (checked as in the constructor). A fitted model is dropped: its weights
@@ -211,7 +209,7 @@ class Estimator:
 
     def _repr_html_(self) -> str:
         """A notebook's summary: the class, whether it is fitted, and the options that differ from the defaults."""
-        defaults = type(self)(self.config_class()).get_params()
+        defaults = _flat_options(self.config_class())
         changed = {k: v for k, v in self.get_params().items() if v != defaults[k]}
         state = "not fitted"
         if self.model is not None:
@@ -228,6 +226,12 @@ class Estimator:
         model = self._need_model()
         tensor = next(itertools.chain(model.parameters(), model.buffers()), None)
         return tensor.device if tensor is not None else torch.device("cpu")
+
+
+def _flat_options(config) -> dict[str, Any]:
+    """A task config's fields and its training options' in one namespace, as the estimators take them."""
+    options = {f.name: getattr(config, f.name) for f in fields(config) if f.name != "training"}
+    return options | {f.name: getattr(config.training, f.name) for f in fields(config.training)}
 
 
 def configure(cls, config, overrides: dict, owner: str):
