@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint eval eval-text bench-darts bench bench-kernels bench-forecast bench-textgen bench-crf bench-contention bench-bucketing bench-panel clean
+.PHONY: demo test lint docs docs-serve eval eval-text bench-darts bench bench-kernels bench-forecast bench-textgen bench-crf bench-contention bench-bucketing bench-panel clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,20 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# The documentation site (English and Chinese) in site/: first every example the pages show is run and
+# its output and figures kept in docs/generated/ (reused while unchanged), then mkdocs builds with --strict.
+DOCS_STAMP := $(VENV)/.installed-docs
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[docs]'
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	$(PY) examples/run_for_docs.py
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+docs-serve: docs
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve
 
 # The quality suite: forecasting defaults and --auto against naive, seasonal naive, drift, AutoETS and
 # AutoARIMA on 24 real series; classification defaults (2 seeds) against 1-NN DTW and ROCKET on 8 UCR/UEA sets;
@@ -75,4 +89,4 @@ bench-bucketing: $(STAMP)
 	$(PY) benchmarks/bucketing.py
 
 clean:
-	rm -rf $(VENV) .venv-darts build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-darts build site docs/generated src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

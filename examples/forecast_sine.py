@@ -2,7 +2,8 @@
 
 The tutorial's loop crashes after its first step (``last_sequence[1:]`` on a (1, 20, 1) array drops
 the batch axis, not the oldest time step). lstmkit's recursive strategy rolls the window correctly;
-the direct strategy, which predicts all 10 steps at once, is shown next to it.
+the direct strategy, which predicts all 10 steps at once, is shown next to it. Both are the LSTM's own
+forecasts (combine="none"; by default lstmkit forecasts the median with ETS and ARIMA).
 
 Run: .venv/bin/python examples/forecast_sine.py
 """
@@ -17,7 +18,7 @@ step = 20 * np.pi / 999
 truth = np.sin(step * np.arange(1000, 1010))  # the wave's true continuation
 
 for strategy in ("recursive", "direct"):
-    model = Forecaster(lookback=20, horizon=10, hidden_size=50, strategy=strategy, season=100, verbose=False)
+    model = Forecaster(lookback=20, horizon=10, hidden_size=50, strategy=strategy, season=100, combine="none", verbose=False)
     model.fit(series)
     forecast = model.predict()["value"].to_numpy()
     test = model.metrics["metrics"]

@@ -19,7 +19,7 @@ class Scaler:
     (the tutorials' MinMaxScaler to [0, 1]); "none": the identity. A column that is constant up to
     rounding error gets scale 1 (scikit-learn's rules).
 
-    Example:
+    Examples:
         >>> s = Scaler.fit(np.array([[0.0], [2.0], [4.0]]), "minmax")
         >>> s.transform(np.array([[1.0]])).tolist(), s.inverse_transform(np.array([[0.5]])).tolist()
         ([[0.25]], [[2.0]])

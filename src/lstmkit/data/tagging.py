@@ -82,7 +82,7 @@ def write_conll(path: str | Path, tokens: Sentences, *tag_columns: Sentences) ->
 def entities(tags: list[str]) -> list[tuple[str, int, int]]:
     """Entities as (type, start, end exclusive), read the way seqeval does by default.
 
-    Example:
+    Examples:
         >>> entities(["B-PER", "I-PER", "O", "I-LOC", "S-ORG", "B-LOC", "E-LOC"])
         [('PER', 0, 2), ('LOC', 3, 4), ('ORG', 4, 5), ('LOC', 5, 7)]
     """

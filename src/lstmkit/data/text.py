@@ -89,7 +89,7 @@ def tokenize(text: str, level: str, language: str, lower: bool = False) -> list[
 class Vocab:
     """Tokens and their ids; ``tokens[0]`` is ``<unk>``.
 
-    Example:
+    Examples:
         >>> v = Vocab.build("abracadabra", level="char")
         >>> v.encode("abz")[0].tolist(), v.decode([1, 2])
         ([1, 2, 0], 'ab')
@@ -163,7 +163,7 @@ def pad_ids(sequences: list, width: int | None = None):
     """Id sequences (0 = <unk>) as a (N, T) torch tensor with ids shifted up by one, so that 0 is padding,
     and the (N,) lengths; ``width`` cuts longer sequences (T = the longest kept length).
 
-    Example:
+    Examples:
         >>> ids, lengths = pad_ids([[3, 0], [5]])
         >>> ids.tolist(), lengths.tolist()
         ([[4, 1], [6, 0]], [2, 1])

@@ -15,7 +15,7 @@ def sliding_windows(values: Tensor, lookback: int, horizon: int) -> tuple[Tensor
     Inputs: values (N, C). Outputs: inputs (n, L, C) and targets (n, H, C), n = N - L - H + 1; window j
     reads rows j .. j+L-1 and forecasts rows j+L .. j+L+H-1. Both are views of ``values``.
 
-    Example:
+    Examples:
         >>> x, y = sliding_windows(torch.arange(6.0)[:, None], lookback=3, horizon=2)
         >>> x[:, :, 0].tolist(), y[:, :, 0].tolist()
         ([[0.0, 1.0, 2.0], [1.0, 2.0, 3.0]], [[3.0, 4.0], [4.0, 5.0]])

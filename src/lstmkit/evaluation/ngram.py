@@ -28,7 +28,7 @@ def unigram_nats(train: np.ndarray, test: np.ndarray, vocab_size: int) -> float:
 class KneserNey:
     """Interpolated Kneser-Ney n-gram model over integer token ids.
 
-    Example:
+    Examples:
         >>> lm = KneserNey(order=3, vocab_size=3).fit(np.array([1, 2, 1, 2, 1, 2]))
         >>> lm.prob((2, 1), 2) > lm.prob((2, 1), 1), lm.prob((1,), 2) > lm.prob((1,), 1)
         (True, True)

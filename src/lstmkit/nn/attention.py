@@ -16,7 +16,7 @@ from torch import Tensor, nn
 class AdditiveAttention(nn.Module):
     """Pools (B, T, H) into (B, H) with learned weights over the steps; returns the weights for inspection.
 
-    Example:
+    Examples:
         >>> pool = AdditiveAttention(8)
         >>> context, weights = pool(torch.randn(2, 5, 8), torch.tensor([5, 3]))
         >>> context.shape, weights[1, 3:].tolist()

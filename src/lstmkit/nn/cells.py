@@ -122,7 +122,8 @@ class LSTMCell(nn.Module):
 
     Args:
         input_size: F. hidden_size: H. bias: add b_ih and b_hh. proj_size: P, 0 for none.
-        peephole, layer_norm: the variants above.
+        peephole: the peephole variant above.
+        layer_norm: the layer-normalised variant above.
 
     Inputs: x (B, F), state (h_tm1 (B, P), c_tm1 (B, H)) or None for zeros.
     Outputs: (h_t (B, P), c_t (B, H)), the same tuple as ``torch.nn.LSTMCell``.
@@ -130,7 +131,7 @@ class LSTMCell(nn.Module):
     Parameters carry torch's names (``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``), so the
     state_dict of a cell without variants loads into ``torch.nn.LSTMCell``.
 
-    Example:
+    Examples:
         >>> cell = LSTMCell(3, 8)
         >>> h, c = cell(torch.zeros(2, 3))
         >>> h.shape, c.shape
@@ -183,7 +184,7 @@ class GRUCell(nn.Module):
     Inputs: x (B, F), h_tm1 (B, H) or None for zeros. Outputs: h_t (B, H).
     The state_dict of a cell without layer norm loads into ``torch.nn.GRUCell``.
 
-    Example:
+    Examples:
         >>> GRUCell(3, 8)(torch.zeros(2, 3)).shape
         torch.Size([2, 8])
     """

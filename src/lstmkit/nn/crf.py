@@ -34,7 +34,7 @@ class CRF(nn.Module):
 
     Inputs: emissions (B, T, K) float, tags (B, T) long, mask (B, T) bool (None: all True).
 
-    Example:
+    Examples:
         >>> crf = CRF(3)
         >>> emissions = torch.randn(2, 4, 3)
         >>> mask = torch.tensor([[True, True, True, True], [True, True, False, False]])

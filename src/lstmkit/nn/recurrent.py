@@ -371,12 +371,13 @@ class LSTM(_Recurrent, nn.LSTM):
         batch_first: inputs and outputs are (B, T, F) (the default here; torch's default is False).
         dropout: dropout on the outputs of every layer but the last, while training.
         bidirectional: D = 2. proj_size: P < H, projects h_t (as torch).
-        peephole, layer_norm: the cell variants of :class:`lstmkit.nn.LSTMCell`; they run the explicit loop.
+        peephole: the cell variant of :class:`lstmkit.nn.LSTMCell`; runs the explicit loop.
+        layer_norm: the cell variant of :class:`lstmkit.nn.LSTMCell`; runs the explicit loop.
         impl: "auto" (fused when it computes the same function), "fused" or "explicit".
 
     Inputs / Outputs: see :meth:`forward`; the same tuple structure as ``torch.nn.LSTM``.
 
-    Example:
+    Examples:
         >>> lstm = LSTM(3, 16, num_layers=2, bidirectional=True)
         >>> out, (h, c) = lstm(torch.zeros(4, 10, 3), lengths=[10, 7, 3, 1])
         >>> out.shape, h.shape, lstm.last_dispatch.path
@@ -461,7 +462,7 @@ class GRU(_Recurrent, nn.GRU):
     Args: as :class:`LSTM`, without ``proj_size`` and ``peephole``.
     Inputs / Outputs: see :meth:`forward`; the state is one tensor h (L*D, B, H), as in torch.
 
-    Example:
+    Examples:
         >>> out, h = GRU(3, 8)(torch.zeros(2, 5, 3))
         >>> out.shape, h.shape
         (torch.Size([2, 5, 8]), torch.Size([1, 2, 8]))

@@ -23,7 +23,7 @@ dc_next = dL/dc_t arriving from step t+1::
     dW_ih += dz^T x_t ; dW_hh += dz^T h_tm1 ; db += sum_B dz
     dx_t = dz W_ih ; dh_tm1 = dz W_hh ; dc_tm1 = dc * f
 
-Example:
+Examples:
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> params = init_params(input_size=3, hidden_size=5, num_layers=2, rng=rng)

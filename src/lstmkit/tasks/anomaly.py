@@ -55,7 +55,7 @@ class AnomalyConfig:
 class AnomalyDetector(Estimator):
     """Flags points whose 1-step forecast residual is far outside what training showed.
 
-    Example:
+    Examples:
         >>> import numpy as np, pandas as pd
         >>> t = np.arange(600)
         >>> y = np.sin(t / 10) + np.random.default_rng(0).normal(0, 0.05, 600)

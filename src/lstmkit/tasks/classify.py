@@ -103,7 +103,7 @@ class ClassifierConfig:
 class SequenceClassifier(Estimator):
     """Fit a classifier on texts (list of str) or numeric sequences ((N, T, F) array or list of (T_i, F)).
 
-    Example:
+    Examples:
         >>> texts = ["great fun film", "a great cast", "dull and slow", "slow dull plot"] * 20
         >>> labels = ["pos", "pos", "neg", "neg"] * 20
         >>> clf = SequenceClassifier(hidden_size=16, embedding_dim=16, epochs=20, verbose=False).fit((texts, labels))

@@ -141,7 +141,7 @@ class _Split:
 class Forecaster(Estimator):
     """LSTM/GRU forecaster: fit on a series, predict the next steps, evaluate against baselines.
 
-    Example:
+    Examples:
         >>> from lstmkit.data.datasets import sine_wave
         >>> f = Forecaster(horizon=5, lookback=20, epochs=3, verbose=False).fit(sine_wave())
         >>> f.predict().shape

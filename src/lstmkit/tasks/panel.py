@@ -67,7 +67,7 @@ class PanelConfig(ForecasterConfig):
 class PanelForecaster(Forecaster):
     """One LSTM/GRU forecaster for many series: fit on a long table, forecast every series (or some).
 
-    Example:
+    Examples:
         >>> from lstmkit.data.datasets import load_dataset
         >>> f = PanelForecaster(id_column="symbol", horizon=3, epochs=2, verbose=False).fit(load_dataset("tech_stocks"))
         >>> f.predict(ids=["IBM"]).columns.tolist()

@@ -66,7 +66,7 @@ class TaggerConfig:
 class SequenceTagger(Estimator):
     """Fit a BiLSTM-CRF tagger on tagged sentences, tag new ones, score entities.
 
-    Example:
+    Examples:
         >>> sents = [["John", "lives", "in", "Paris"], ["Mary", "left", "Rome"]] * 30
         >>> tags = [["B-PER", "O", "O", "B-LOC"], ["B-PER", "O", "B-LOC"]] * 30
         >>> t = SequenceTagger(hidden_size=16, embedding_dim=16, epochs=15, verbose=False).fit((sents, tags))

@@ -162,7 +162,7 @@ def _blocks(ids: np.ndarray, streams: int, seq_len: int) -> tuple[Tensor, Tensor
 class TextGenerator(Estimator):
     """Fit a language model on a text, sample from it, evaluate it against n-gram baselines.
 
-    Example:
+    Examples:
         >>> g = TextGenerator(hidden_size=32, embedding_dim=16, num_layers=1, seq_len=20, batch_size=4, epochs=2,
         ...                   verbose=False)
         >>> _ = g.fit("to be or not to be, that is the question. " * 40)

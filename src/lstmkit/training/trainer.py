@@ -106,7 +106,7 @@ class Trainer:
             (None: every sample once). Keeps validation checks and patience on a steady rhythm when
             there are far more samples than steps to spend on them (many series).
 
-    Example:
+    Examples:
         >>> model = nn.Linear(3, 1)
         >>> x, y = torch.randn(256, 3), torch.randn(256, 1)
         >>> mse = lambda m, batch: nn.functional.mse_loss(m(batch[0]), batch[1])
