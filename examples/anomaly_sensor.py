@@ -1,6 +1,6 @@
 """Anomaly detection on a sensor-like series with known anomalies: the Python API, and a CSV for the CLI.
 
-A daily cycle (period 100 rows) with noise of sd 0.05 and 20 spikes of 0.4-1.0 injected into the second
+A cycle of 100 rows (25 hours at 15-minute spacing) with noise of sd 0.05 and 20 spikes of 0.4-1.0 injected into the second
 half, where the detector has not trained; the 0/1 column is_anomaly marks them. The detector learns
 normal behaviour from the first half (a 1-step forecaster) and flags residuals above 5 robust z-units.
 

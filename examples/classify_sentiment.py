@@ -7,7 +7,7 @@ and tf-idf + logistic regression are scored on the last 10%, which neither saw. 
 attends to most are shown for two new reviews.
 
 Run: .venv/bin/python examples/classify_sentiment.py     (about 7 minutes on 2 CPU cores: 5-minute budgets)
-     .venv/bin/python examples/classify_sentiment.py --minutes 0.5 --corpus sentiment_en    (the docs' run)
+     .venv/bin/python examples/classify_sentiment.py --minutes 0.3 --corpus sentiment_en    (the docs' run)
 """
 
 import argparse

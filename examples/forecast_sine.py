@@ -28,3 +28,5 @@ for strategy in ("recursive", "direct"):
         f"forecasts {test['model']['rmse']:.4f} (naive {test['naive']['rmse']:.4f}, "
         f"seasonal naive {test['seasonal_naive']['rmse']:.4f}); {len(model.history.epochs)} epochs"
     )
+    verdict = "beats" if test["model"]["rmse"] < test["seasonal_naive"]["rmse"] else "does not beat"
+    print(f"{'':>9}  {strategy} {verdict} seasonal naive on the test part")

@@ -2,7 +2,7 @@
 
 1. The same weights in the NumPy reference (forward and backpropagation through time written out by
    hand) and in lstmkit.nn.LSTM give the same outputs and the same gradients, in float64.
-2. A small character-level model reads Hamlet for half a minute; then its input, forget and output
+2. A small character-level model reads Hamlet for 20 seconds; then its input, forget and output
    gates and its cell state are drawn for one line of the play.
 
 Run: .venv/bin/python examples/lstm_gates.py     (about a minute on 2 CPU cores)
@@ -37,7 +37,7 @@ print(f"dL/dW_hh (layer 1): max |numpy - torch| = {np.abs(grads[1]['weight_hh'] 
 # --8<-- [end:reference]
 
 # --8<-- [start:gates]
-model = TextGenerator(hidden_size=64, num_layers=1, max_minutes=0.5, seed=0, verbose=False).fit(read_text("hamlet"))
+model = TextGenerator(hidden_size=64, num_layers=1, max_minutes=0.3, seed=0, verbose=False).fit(read_text("hamlet"))
 line = "To be, or not to be, that is the question:"
 ids = torch.from_numpy(model.vocab.encode(line)[0])[None]  # (1, T)
 network = model.model.eval()

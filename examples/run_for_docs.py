@@ -9,7 +9,8 @@ Each example runs in a scratch folder of its own (build/docs-run/NAME, where exa
 folder, so commands read as if run from the repository root). Output goes to
 docs/generated/NAME.txt and every PNG it drew to docs/generated/NAME/ under the same relative path, so
 the pages include the code, the output and the figures of one run, never text pasted by hand.
-A kept result is reused while the example's file, its arguments and lstmkit's sources are unchanged
+A kept result is reused while what it depends on is unchanged: the example's file and the scripts its
+transcript runs, its arguments, lstmkit's sources, constraints.txt, pyproject.toml and this runner
 (docs/generated/NAME.sha256); `--force` reruns everything, as CI's clean clone does anyway.
 
 Run: .venv/bin/python examples/run_for_docs.py [--force] [NAME ...]
@@ -43,9 +44,10 @@ EXAMPLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "cli_stock": ("cli/stock.sh", ()),
     "textgen_words_en": ("textgen_words_en.py", ()),
     "textgen_words_zh": ("textgen_words_zh.py", ()),
+    "textgen_chars_zh": ("textgen_chars_zh.py", ()),
     "cli_textgen": ("cli/textgen.sh", ()),
     "classify_random": ("classify_random.py", ()),
-    "classify_sentiment": ("classify_sentiment.py", ("--minutes", "0.5", "--corpus", "sentiment_en")),
+    "classify_sentiment": ("classify_sentiment.py", ("--minutes", "0.3", "--corpus", "sentiment_en")),
     "cli_classify": ("cli/classify.sh", ()),
     "cli_ner": ("cli/ner.sh", ()),
     "cli_anomaly": ("cli/anomaly.sh", ()),
@@ -66,9 +68,18 @@ def sources_digest() -> str:
     return digest.hexdigest()
 
 
+def shown_files(file: str) -> list[Path]:
+    """The example's file and, for a transcript, the examples/ scripts its commands run."""
+    path = ROOT / "examples" / file
+    called = re.findall(r"examples/[\w/]+\.py", path.read_text()) if path.suffix == ".sh" else []
+    return [path, *(ROOT / script for script in sorted(set(called)))]
+
+
 def example_digest(name: str, package: str) -> str:
+    """What a kept result depends on: the files shown, their arguments, lstmkit, the pinned versions and this runner."""
     file, args = EXAMPLES[name]
-    return hashlib.sha256("\0".join([package, (ROOT / "examples" / file).read_text(), *args]).encode()).hexdigest()
+    texts = [path.read_text() for path in [*shown_files(file), ROOT / "constraints.txt", ROOT / "pyproject.toml", Path(__file__)]]
+    return hashlib.sha256("\0".join([package, *texts, *args]).encode()).hexdigest()
 
 
 def environment() -> dict[str, str]:
@@ -79,10 +90,17 @@ def environment() -> dict[str, str]:
     return env
 
 
+def run_command(command: list[str] | str, cwd: Path) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(
+            command, shell=isinstance(command, str), cwd=cwd, env=environment(), capture_output=True, text=True, timeout=TIMEOUT_S
+        )
+    except subprocess.TimeoutExpired:
+        raise SystemExit(f"{command} did not finish in {TIMEOUT_S} s") from None
+
+
 def run_script(path: Path, args: tuple[str, ...], cwd: Path) -> str:
-    result = subprocess.run(
-        [sys.executable, str(path), *args], cwd=cwd, env=environment(), capture_output=True, text=True, timeout=TIMEOUT_S
-    )
+    result = run_command([sys.executable, str(path), *args], cwd)
     if result.returncode != 0:
         raise SystemExit(f"{path.name} failed (exit {result.returncode}):\n{result.stderr}")
     return result.stdout
@@ -95,7 +113,7 @@ def run_transcript(path: Path, cwd: Path) -> str:
             continue
         expected = EXPECTED_EXIT.search(line)
         command = EXPECTED_EXIT.sub("", line)
-        result = subprocess.run(command, shell=True, cwd=cwd, env=environment(), capture_output=True, text=True, timeout=TIMEOUT_S)
+        result = run_command(command, cwd)
         want = int(expected.group(1)) if expected else 0
         if result.returncode != want:
             raise SystemExit(f"{path.name}: `{command}` exited {result.returncode}, expected {want}:\n{result.stderr}")
@@ -105,6 +123,8 @@ def run_transcript(path: Path, cwd: Path) -> str:
 
 
 def run(name: str) -> float:
+    """Run one example and keep its output and figures; its stamp goes first, so an interrupted run is redone."""
+    (GENERATED / f"{name}.sha256").unlink(missing_ok=True)
     file, args = EXAMPLES[name]
     path = ROOT / "examples" / file
     cwd = SCRATCH / name
@@ -139,6 +159,9 @@ def main() -> None:
     unknown = sorted(set(options.names) - set(EXAMPLES))
     if unknown:
         parser.error(f"unknown example(s) {', '.join(unknown)}; choose from {', '.join(EXAMPLES)}")
+    for stale in GENERATED.glob("*") if GENERATED.exists() else []:  # left by examples no longer listed
+        if stale.name.split(".")[0] not in EXAMPLES:
+            shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     package = sources_digest()
     total = 0.0
     for name in options.names or EXAMPLES:

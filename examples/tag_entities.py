@@ -9,7 +9,7 @@ from lstmkit.tasks.tag import SequenceTagger
 
 data = peoples_daily_ner()  # {"train" | "dev" | "test": (sentences of characters, BIO tags)}
 print("sentences:", {part: len(sentences) for part, (sentences, tags) in data.items()})
-tagger = SequenceTagger(decoder="crf", scheme="BIO", max_minutes=0.75, seed=0, verbose=False).fit(data["train"], data["dev"])
+tagger = SequenceTagger(decoder="crf", scheme="BIO", max_minutes=0.5, seed=0, verbose=False).fit(data["train"], data["dev"])
 result = tagger.evaluate(*data["test"])
 scores = result["metrics"]["model"]
 print(f"test entities: precision {scores['precision']:.3f}, recall {scores['recall']:.3f}, F1 {scores['f1']:.3f}")

@@ -247,3 +247,13 @@ def test_cli_trains_predicts_and_evaluates_a_panel(tmp_path):
     assert stray.returncode == 2 and "give --id-column too" in stray.stderr
     bundled = lstmkit("forecast", "train", "--data", "tech_stocks", "--out", str(tmp_path / "x"))
     assert bundled.returncode == 2 and "pass --id-column symbol" in bundled.stderr
+
+
+def test_metrics_table_keeps_columns_apart_when_a_value_fills_its_width():
+    from lstmkit.cli.forecast import metrics_table
+
+    tiny = {"mae": 2.5e-14, "rmse": 3.1e-14, "mape": 2.29e13, "smape": 2.99e-14, "mase": 2.66e-14}
+    table = metrics_table({"metrics": {"model": tiny, "naive": {**tiny, "mape": None}}}, "title")
+    rows = table.splitlines()[2:4]
+    assert rows[0].split() == ["model", "2.5e-14", "3.1e-14", "2.29e+13", "2.99e-14", "2.66e-14"]
+    assert rows[1].split()[3] == "-"

@@ -1,4 +1,3 @@
 # The sine wave from the command line: a recursive 10-step forecast, then the next 10 points.
-lstmkit datasets show sine
-lstmkit forecast train --data sine --lookback 20 --horizon 10 --hidden-size 50 --strategy recursive --out runs/sine
+lstmkit forecast train --data sine --lookback 20 --horizon 10 --hidden-size 50 --strategy recursive --combine none --out runs/sine
 lstmkit forecast predict --model runs/sine

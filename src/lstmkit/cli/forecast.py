@@ -85,13 +85,14 @@ def forecast_config(training, target, covariate, time, fill, season, layers, qua
 def metrics_table(result: dict, title: str) -> str:
     """The model's and the baselines' errors, one method per row."""
 
-    def cell(value, digits=4):
-        return "-" if value is None else f"{value:.{digits}g}"
+    def cell(value, width: int, digits: int = 3) -> str:
+        text = "-" if value is None else f"{value:.{digits}g}"
+        return f"{text:>{width}}" if len(text) < width else f" {text}"  # a value as wide as its column (2.99e-14) keeps a space
 
     lines = [title, f"{'method':<16}{'MAE':>11}{'RMSE':>11}{'MAPE%':>9}{'sMAPE%':>9}{'MASE':>8}"]
     for name, m in result["metrics"].items():
         lines.append(
-            f"{name:<16}{cell(m['mae']):>11}{cell(m['rmse']):>11}{cell(m['mape'], 3):>9}{cell(m['smape'], 3):>9}{cell(m['mase'], 3):>8}"
+            f"{name:<16}{cell(m['mae'], 11, 4)}{cell(m['rmse'], 11, 4)}{cell(m['mape'], 9)}{cell(m['smape'], 9)}{cell(m['mase'], 8)}"
         )
     if "network" in result["metrics"]:
         lines.append(f"model: {COMBINED[result['combine']]}; network: the LSTM or GRU alone")
