@@ -53,11 +53,7 @@ def includes(page: Path) -> list[str]:
 
 def run_files() -> set[str]:
     """examples/ files the runner executes: its entries and the scripts its transcripts call."""
-    files = {f"examples/{file}" for file, _ in RUNNER.EXAMPLES.values()}
-    for file, _ in RUNNER.EXAMPLES.values():
-        if file.endswith(".sh"):
-            files |= set(re.findall(r"examples/[\w/]+\.py", (ROOT / "examples" / file).read_text()))
-    return files
+    return {path.relative_to(ROOT).as_posix() for file, _ in RUNNER.EXAMPLES.values() for path in RUNNER.shown_files(file)}
 
 
 def test_pages_exist_in_both_languages():
@@ -112,7 +108,8 @@ def test_both_languages_show_the_same_code_and_figures():
 def test_every_example_the_runner_names_exists():
     for file, _ in RUNNER.EXAMPLES.values():
         assert (ROOT / "examples" / file).is_file(), file
-    assert run_files() <= {f"examples/{p.relative_to(ROOT / 'examples').as_posix()}" for p in (ROOT / "examples").rglob("*.*")}
+        for path in RUNNER.shown_files(file):
+            assert path.is_file(), f"{file} runs {path.relative_to(ROOT)}, which does not exist"
 
 
 def test_transcripts_keep_commands_and_output_and_check_expected_failures(tmp_path):
