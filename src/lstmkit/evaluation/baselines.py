@@ -77,15 +77,16 @@ def statistical(y: np.ndarray, origins: np.ndarray, horizon: int, season: int, m
 def _fit_statistical(y: np.ndarray, origins: np.ndarray, horizon: int, season: int, method: str) -> np.ndarray:
     import warnings
 
-    from statsforecast.models import AutoARIMA, AutoETS
+    from statsforecast.models import AutoARIMA, AutoCES, AutoETS, AutoTheta
 
     rows, first = STATISTICAL_ROWS, int(origins[0])
     low = max(0, first - rows)  # the fitting rows: [low, first)
     adjusted = MAX_SEASON < season and 2 * season <= min(first, rows)  # the season taken out by MSTL first
-    if adjusted:
-        template = AutoETS(model="ZZN") if method == "ets" else AutoARIMA()  # no seasonal part of their own
+    if adjusted:  # no seasonal part of their own
+        template = {"ets": AutoETS(model="ZZN"), "arima": AutoARIMA(), "theta": AutoTheta(), "ces": AutoCES(model="N")}[method]
     else:
-        template = {"ets": AutoETS, "arima": AutoARIMA}[method](season_length=season if 1 < season <= MAX_SEASON else 1)
+        models = {"ets": AutoETS, "arima": AutoARIMA, "theta": AutoTheta, "ces": AutoCES}
+        template = models[method](season_length=season if 1 < season <= MAX_SEASON else 1)
     out = np.empty((len(origins), horizon, y.shape[1]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter of the order search
