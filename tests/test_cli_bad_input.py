@@ -3,7 +3,9 @@
 starts with "error:", with no traceback and nothing written where the run would have gone."""
 
 import itertools
+import json
 import string
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,6 +16,7 @@ from hypothesis import strategies as st
 
 from helpers import run_cli as lstmkit
 from lstmkit.cli import app
+from lstmkit.io.artifacts import CHECKPOINT
 
 FAST = ["--epochs", "1"]
 # free text, or paths whose refusal is tested below: any string is a valid value for them
@@ -196,3 +199,28 @@ def test_a_column_name_with_a_line_break_keeps_the_error_on_one_line(tmp_path):
     result = lstmkit("forecast", "train", "--data", str(tmp_path / "odd.csv"), "--target", "value", "--out", str(tmp_path / "run"))
     refused_in_one_line(result)
     assert "'a\\x0cb'" in result.stderr
+
+
+def test_every_task_exports_by_the_command_and_bad_exports_are_refused(files, tmp_path):
+    import onnxruntime
+
+    for task in ("forecast", "textgen", "classify", "tag"):
+        out = tmp_path / f"{task}.onnx"
+        result = lstmkit("export", "--model", str(files[task + "_model"]), "--out", str(out), "--json")
+        assert result.returncode == 0, result.stderr[-2000:]
+        report = json.loads(result.stdout)
+        session = onnxruntime.InferenceSession(str(out))
+        assert (
+            [i.name for i in session.get_inputs()] == list(report["inputs"]) == list(json.loads(Path(f"{out}.json").read_text())["inputs"])
+        )
+    model = str(files["classify_model"])
+    refused_in_one_line(lstmkit("export", "--model", model, "--format", "tflite", "--out", str(tmp_path / "m.tflite")))
+    refused_in_one_line(lstmkit("export", "--model", model, "--out", str(tmp_path)))  # a folder, not a file
+    refused_in_one_line(lstmkit("export", "--model", model, "--out", str(tmp_path / "missing" / "m.onnx")))
+    refused_in_one_line(lstmkit("export", "--model", str(tmp_path / "no-run"), "--out", str(tmp_path / "m.onnx")))
+    unfinished = tmp_path / "unfinished"
+    unfinished.mkdir()
+    (unfinished / CHECKPOINT).write_bytes(b"training was killed here")
+    result = lstmkit("export", "--model", str(unfinished), "--out", str(tmp_path / "m.onnx"))
+    refused_in_one_line(result)
+    assert "did not finish" in result.stderr and not (tmp_path / "m.onnx").exists()

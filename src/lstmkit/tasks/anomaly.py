@@ -22,6 +22,7 @@ from lstmkit.checks import saved
 from lstmkit.data.series import Series, check_fill, read_table, to_series
 from lstmkit.errors import UserError
 from lstmkit.evaluation.metrics import precision_recall
+from lstmkit.io.export import ExportGraph
 from lstmkit.tasks.base import Estimator, config_from_dict
 from lstmkit.tasks.defaults import forecast_training
 from lstmkit.tasks.forecast import Forecaster, ForecasterConfig
@@ -184,6 +185,13 @@ class AnomalyDetector(Estimator):
             "residual_median": self.center,
             "residual_scale": self.spread,
         }
+
+    def _export_graph(self) -> ExportGraph:
+        graph = self.forecaster._export_graph()
+        graph.description["scoring"] = (
+            "z = |actual - forecast[:, 0] - residual_median| / residual_scale (preprocessing); an anomaly where z > threshold (config)"
+        )
+        return graph
 
     # -------------------------------------------------------------------------------- save/load
     def _preprocessing(self) -> dict:

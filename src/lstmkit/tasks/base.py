@@ -25,6 +25,8 @@ from torch import Tensor, nn
 from lstmkit.checks import checked_fields
 from lstmkit.errors import ArtifactError, UserError
 from lstmkit.io.artifacts import check_state_dict, load_model, load_state_dict_checked, save_model
+from lstmkit.io.export import ExportGraph
+from lstmkit.io.export import export as export_model
 from lstmkit.training import Callback, History, Trainer, TrainingOptions
 from lstmkit.training.checkpoint import remove_checkpoint
 from lstmkit.training.options import training_field_names
@@ -125,6 +127,16 @@ class Estimator:
     def _restore(self, config: dict, preprocessing: dict) -> None:
         """Set what ``_preprocessing`` saved, so that ``_build`` can make the network again."""
         raise NotImplementedError
+
+    def export(self, path, format: str = "onnx") -> dict:
+        """Write the trained network as ONNX (``format="onnx"``) or TorchScript (``"torchscript"``) to
+        ``path``, with its description (inputs, outputs, preprocessing) in ``path + ".json"``; returns the
+        description. See ``lstmkit.io.export``."""
+        return export_model(self, path, format)
+
+    def _export_graph(self) -> ExportGraph:
+        """The ``lstmkit.io.export.ExportGraph`` of this task's inference function."""
+        raise UserError(f"{type(self).__name__} cannot be exported yet")
 
     def save(self, directory) -> Path:
         """Write the model directory (config.json, model.safetensors, preprocessing.json), atomically.

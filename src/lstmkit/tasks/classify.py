@@ -33,6 +33,7 @@ from lstmkit.data.text import Vocab, detect_language, pad_ids, tokenize
 from lstmkit.errors import UserError
 from lstmkit.evaluation.baselines import bow_logreg
 from lstmkit.evaluation.metrics import classification_scores
+from lstmkit.io.export import ClassifierGraph, ExportGraph
 from lstmkit.tasks.base import Estimator, check_sizes, sized_training, trim_padding, unpack_pair
 from lstmkit.tasks.defaults import classify_training
 from lstmkit.tasks.networks import ClassifierModel, classifier_width
@@ -368,6 +369,36 @@ class SequenceClassifier(Estimator):
         }
 
     # ------------------------------------------------------------------------------ save/load
+    def _export_graph(self) -> ExportGraph:
+        model = self._need_model()
+        classes = f"(batch, {len(self.classes)}) in the order of classes: {self.classes}"
+        outputs = {"probabilities": classes}
+        if model.attention is not None:
+            outputs["attention"] = (
+                f"(batch, steps / {self.stride}) each step's weight in the pooled state" if self.stride > 1 else "(batch, time)"
+            )
+        if self.text:
+            inputs = {"ids": torch.tensor([[2, 3, 4, 1], [5, 1, 0, 0]]), "lengths": torch.tensor([4, 2])}
+            meaning = "vocabulary index + 1 of each token (preprocessing.vocab.tokens; index 0 <unk>, so id 1), 0 after the end"
+        else:
+            inputs = {
+                "features": torch.randn(2, 8 * self.stride, self.num_features),
+                "lengths": torch.tensor([8 * self.stride, 5 * self.stride]),
+            }
+            meaning = f"the raw values, {self.num_features} per step, any padding after each sequence's end"
+        name = next(iter(inputs))
+        return ExportGraph(
+            ClassifierGraph(model, self.normalize, self.mean, self.std),
+            inputs,
+            {name: {0: "batch", 1: "time"}, "lengths": {0: "batch"}},
+            outputs,
+            {
+                name: f"{meaning}; cut to the first max_len = {self.config.max_len} steps",
+                "lengths": "each sequence's real length, >= 1",
+                "classes": self.classes,
+            },
+        )
+
     def _preprocessing(self) -> dict:
         return {
             "classes": self.classes,

@@ -28,6 +28,7 @@ from lstmkit.data.windows import sliding_windows
 from lstmkit.errors import UserError
 from lstmkit.evaluation.baselines import STATISTICAL_ROWS, all_baselines, statistical, statistical_fits
 from lstmkit.evaluation.metrics import forecast_metrics, mase_scale
+from lstmkit.io.export import ExportGraph, ForecastGraph
 from lstmkit.tasks.base import Estimator, check_sizes, sized_training
 from lstmkit.tasks.defaults import forecast_training
 from lstmkit.tasks.networks import ForecastEnsemble, ForecastNet
@@ -553,6 +554,24 @@ class Forecaster(Estimator):
         if like is not None:
             return to_series(frame, like.targets, like.covariates, like.time_column, cfg.fill, info, like.season)
         return to_series(frame, cfg.targets, cfg.covariates, cfg.time_column, cfg.fill, info, cfg.season)
+
+    def _export_graph(self) -> ExportGraph:
+        s, k = self.series, self.series.n_targets
+        recursive = self.config.strategy == "recursive"
+        graph = ForecastGraph(self._need_model(), self.scaler.shift, self.scaler.scale, k, self.log_targets, self.config.horizon, recursive)
+        window = torch.as_tensor(s.values[-self.lookback :], dtype=torch.float32)[None].expand(2, -1, -1).contiguous()
+        return ExportGraph(
+            graph,
+            {"window": window},
+            {"window": {0: "batch"}},
+            {"forecast": f"(batch, {self.config.horizon} steps, {k} targets, {len(self.levels)} quantiles) in the data's units"},
+            {
+                "window": f"the last {self.lookback} rows before each forecast, columns {[*s.targets, *s.covariates]}, in the data's units",
+                "quantiles": self.levels,
+                "combination": "the networks' median alone: predict() also combines it with ETS and ARIMA "
+                f"({self.combination or 'none'}), which a graph cannot hold",
+            },
+        )
 
     # -------------------------------------------------------------------------------- save/load
     def _preprocessing(self) -> dict:

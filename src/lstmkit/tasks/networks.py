@@ -192,17 +192,14 @@ class ClassifierModel(nn.Module):
             x = self.conv(x, lengths)
         if self.stride > 1:
             x, lengths = _average_steps(x, lengths, self.stride)
-        if self.pooling == "last":
-            outputs, state = self.encoder(x, lengths=lengths)  # outputs (B, T, D)
-        else:  # the outputs alone: computed unpacked, which trains faster
-            outputs, state = self.encoder.outputs(x, lengths), None
+        outputs = self.encoder.outputs(x, lengths)  # (B, T, D*H), computed unpacked: faster, and exportable
         weights = None
         if self.attention is not None:
             pooled, weights = self.attention(outputs, lengths)
-        elif self.pooling == "last":  # the top layer's final state in each direction (the backward one read t=0 last)
-            h = state[0] if isinstance(state, tuple) else state  # (layers * directions, B, H)
-            directions = 2 if self.encoder.bidirectional else 1
-            pooled = torch.cat(list(h[-directions:]), dim=1)
+        elif self.pooling == "last":  # the top layer's final state: forward at each last real step, backward at t=0
+            last = outputs.gather(1, (lengths.to(x.device) - 1).view(-1, 1, 1).expand(-1, 1, outputs.shape[2]))[:, 0]
+            hidden = self.encoder.hidden_size
+            pooled = torch.cat([last[:, :hidden], outputs[:, 0, hidden:]], dim=1) if self.encoder.bidirectional else last
         else:
             mask = padding_mask(lengths.to(x.device), x.shape[1]).unsqueeze(2)
             if self.pooling == "mean":

@@ -11,6 +11,7 @@ training and decoding. Scores are entity-level (exact type and span), overall an
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,7 @@ from lstmkit.data.tagging import Sentences, entities, to_bio, to_bioes
 from lstmkit.data.text import UNK, Vocab, detect_language, pad_ids, tokenize
 from lstmkit.errors import UserError
 from lstmkit.evaluation.metrics import entity_scores
+from lstmkit.io.export import ExportGraph, TaggerGraph
 from lstmkit.tasks.base import Estimator, check_sizes, sized_training, trim_padding, unpack_pair
 from lstmkit.tasks.defaults import tag_training
 from lstmkit.tasks.networks import TaggerModel
@@ -240,6 +242,36 @@ class SequenceTagger(Estimator):
         }
 
     # ------------------------------------------------------------------------------ save/load
+    def _export_graph(self) -> ExportGraph:
+        model: TaggerModel = self._need_model()  # type: ignore[assignment]
+        inputs: dict[str, Tensor] = {"ids": torch.tensor([[2, 3, 4], [5, 1, 0]]), "lengths": torch.tensor([3, 2])}
+        dynamic = {"ids": {0: "batch", 1: "time"}, "lengths": {0: "batch"}}
+        meaning = {
+            "ids": "vocabulary index + 1 of each token (preprocessing.tokens; index 0 <unk>, so id 1), 0 after the end",
+            "lengths": "each sentence's length in tokens, >= 1",
+            "labels": self.labels,
+        }
+        if self.use_chars:
+            inputs["chars"] = torch.tensor([[[2, 3, 0], [4, 0, 0], [5, 6, 7]], [[2, 0, 0], [3, 4, 0], [0, 0, 0]]])
+            dynamic["chars"] = {0: "batch", 1: "time", 2: "characters"}
+            meaning["chars"] = f"each token's characters as index + 1 in preprocessing.chars (0 padding), at most {MAX_WORD_CHARS}"
+        if model.crf is not None:
+            forbidden = lambda t: [None if math.isinf(v) else round(v, 6) for v in t.tolist()]
+            transitions, start, end = model.crf._scores()
+            meaning["crf"] = {  # best path: argmax of start[y1] + sum emissions + sum transitions[from][to] + end[yL]
+                "transitions": [forbidden(row) for row in transitions],
+                "start": forbidden(start),
+                "end": forbidden(end),
+                "null": "a forbidden transition (score -infinity)",
+            }
+        return ExportGraph(
+            TaggerGraph(model),
+            inputs,
+            dynamic,
+            {"emissions": f"(batch, time, {len(self.labels)}) scores per label; argmax, or Viterbi with crf"},
+            meaning,
+        )
+
     def _preprocessing(self) -> dict:
         return {
             "tokens": self.vocab.tokens,

@@ -29,6 +29,7 @@ from lstmkit.checks import saved
 from lstmkit.data.text import Vocab, tokenize
 from lstmkit.errors import UserError
 from lstmkit.evaluation.ngram import KneserNey, unigram_nats
+from lstmkit.io.export import ExportGraph, LanguageModelGraph
 from lstmkit.tasks.base import MAX_WIDTH, SIZE_LIMITS, Estimator, check_sizes
 from lstmkit.tasks.defaults import textgen_training
 from lstmkit.tasks.networks import LanguageModel
@@ -416,6 +417,25 @@ class TextGenerator(Estimator):
         return sequences[0]
 
     # ------------------------------------------------------------------------------- save/load
+    def _export_graph(self) -> ExportGraph:
+        layers, width = self.network.num_layers, self.network.hidden_size
+        state = "(layers, batch, hidden): the state after the last step, the next call's h0 / c0"
+        return ExportGraph(
+            LanguageModelGraph(self._need_model()),
+            {"ids": torch.tensor([[1, 2, 3], [3, 2, 1]]), "h0": torch.zeros(layers, 2, width), "c0": torch.zeros(layers, 2, width)},
+            {"ids": {0: "batch", 1: "time"}, "h0": {1: "batch"}, "c0": {1: "batch"}},
+            {
+                "logits": f"(batch, time, {len(self.vocab)}) next-token scores; softmax(logits / temperature) to sample",
+                "hn": state,
+                "cn": state,
+            },
+            {
+                "ids": "vocabulary indices (preprocessing.vocab.tokens) of the tokens read so far",
+                "h0": f"({layers}, batch, {width}) the hidden state: zeros to start a text, else the last call's hn",
+                "c0": f"({layers}, batch, {width}) the cell state: zeros to start a text, else the last call's cn",
+            },
+        )
+
     def _preprocessing(self) -> dict:
         return {"vocab": self.vocab.to_dict(), "source": self.source, "splits": list(self.splits), "corpus_sha256": self.corpus_sha256}
 

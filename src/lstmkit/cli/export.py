@@ -1,0 +1,56 @@
+"""``lstmkit export``: a trained model as an ONNX or TorchScript file, with its description beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from lstmkit.cli.common import JSON_OPTION, emit
+
+
+def estimator_class(kind: str):
+    """The estimator class that writes model directories of ``kind``."""
+    from lstmkit.tasks.anomaly import AnomalyDetector
+    from lstmkit.tasks.classify import SequenceClassifier
+    from lstmkit.tasks.forecast import Forecaster
+    from lstmkit.tasks.panel import PanelForecaster
+    from lstmkit.tasks.tag import SequenceTagger
+    from lstmkit.tasks.textgen import TextGenerator
+
+    classes = (Forecaster, PanelForecaster, AnomalyDetector, TextGenerator, SequenceClassifier, SequenceTagger)
+    return {cls.kind: cls for cls in classes}[kind]
+
+
+def export(
+    model: Path = typer.Option(..., "--model", help="A model or run directory written by a train command or save()."),
+    fmt: str = typer.Option("onnx", "--format", help="onnx (run by onnxruntime and other runtimes) or torchscript (torch.jit.load)."),
+    out: Path = typer.Option(..., "--out", help="The file to write; its description goes to OUT.json."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Export a trained network: dynamic batch and sequence length, preprocessing inside the graph where it
+    is arithmetic, the rest (vocabulary, CRF scores, columns) described in OUT.json.
+
+    Example: lstmkit export --model runs/demo --format onnx --out demo.onnx
+    """
+    from lstmkit.io.artifacts import saved_kind
+    from lstmkit.io.export import FORMATS
+    from lstmkit.io.export import export as write_export
+
+    if fmt not in FORMATS:  # before loading: a typo should not cost a model load
+        from lstmkit.errors import UserError
+
+        raise UserError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    estimator = estimator_class(saved_kind(model)).load(model)
+    description = write_export(estimator, out, fmt)
+    emit(
+        {
+            "file": str(out),
+            "description": f"{out}.json",
+            "format": fmt,
+            "task": description["task"],
+            "inputs": {name: spec["shape"] for name, spec in description["inputs"].items()},
+            "outputs": list(description["outputs"]),
+        },
+        as_json,
+    )
