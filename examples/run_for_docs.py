@@ -54,6 +54,9 @@ EXAMPLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "cli_panel": ("cli/panel.sh", ()),
     "panel_stocks": ("panel_stocks.py", ()),
     "cli_errors": ("cli/errors.sh", ()),
+    "export_onnx": ("export_onnx.py", ()),
+    "cli_export": ("cli/export.sh", ()),
+    "cli_explain": ("cli/explain.sh", ()),
 }
 
 EXPECTED_EXIT = re.compile(r"\s+#\s*exits\s+(\d+)\s*$")

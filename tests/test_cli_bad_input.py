@@ -224,3 +224,33 @@ def test_every_task_exports_by_the_command_and_bad_exports_are_refused(files, tm
     result = lstmkit("export", "--model", str(unfinished), "--out", str(tmp_path / "m.onnx"))
     refused_in_one_line(result)
     assert "did not finish" in result.stderr and not (tmp_path / "m.onnx").exists()
+
+
+def test_explain_draws_every_tasks_views_and_refuses_what_a_model_cannot_read(files, tmp_path):
+    asks = {
+        "forecast": [],
+        "textgen": ["--text", 'the "cat" sat (on) the mat.\nthe dog', "--cell", "3"],
+        "classify": ["--text", "good film", "--text", "bad film 7"],
+        "tag": ["--text", "Ann lives in Paris"],
+    }
+    for task, args in asks.items():
+        out = tmp_path / task
+        result = lstmkit("explain", "--model", str(files[task + "_model"]), "--out", str(out), *args, "--json")
+        assert result.returncode == 0, result.stderr[-2000:]
+        written = sorted(p.name for p in out.iterdir())
+        assert written and all((out / name).read_bytes()[:4] == b"\x89PNG" for name in written)
+        summary = json.loads(result.stdout)
+        if task == "textgen":
+            assert [c["cell"] for c in summary["views"][0]["cells"]] == [3] and "text_1_cell_3.png" in written
+        if task == "classify":
+            assert [v["text"] for v in summary["views"]] == ["good film", "bad film 7"]
+        if task == "tag":
+            assert "transitions.png" in written and "entities_1.png" in written
+    textgen, forecast = str(files["textgen_model"]), str(files["forecast_model"])
+    out = str(tmp_path / "refused")
+    refused_in_one_line(lstmkit("explain", "--model", textgen, "--out", out, "--text", "the cat", "--cell", "8"))  # 8 units
+    refused_in_one_line(lstmkit("explain", "--model", textgen, "--out", out))  # nothing to read
+    refused_in_one_line(lstmkit("explain", "--model", textgen, "--out", out, "--text", "XYZ@#"))  # no known character
+    refused_in_one_line(lstmkit("explain", "--model", forecast, "--out", out, "--text", "a text"))
+    refused_in_one_line(lstmkit("explain", "--model", textgen, "--out", str(files["text"]), "--text", "the cat"))  # a file
+    assert not Path(out).exists()

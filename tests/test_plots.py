@@ -50,3 +50,41 @@ def test_gate_heatmaps_show_each_gate_of_the_chosen_sequence():
     assert shorter.axes[0].images[0].get_array().shape == (5, 3)
     with pytest.raises(ValueError, match="direction must be 0 for this LSTM, got 1"):
         plot_gates(LSTM(2, 5).gates(torch.randn(1, 4, 2)), direction=1)
+
+
+def test_tokens_are_coloured_by_their_values_or_categories_and_wrap():
+    from lstmkit.viz.plots import plot_tokens, plot_transitions
+
+    text = "to be, or not to be\nthat is the question"
+    figure = plot_tokens(list(text), np.linspace(-1, 1, len(text)), title="cell 3")
+    labels = [t for t in figure.axes[0].texts]
+    assert len(labels) == len(text) - 1  # every character but the line break, which starts the second line
+    assert {round(t.get_position()[1]) for t in labels} == {0, 1}
+    first, last = labels[0].get_bbox_patch().get_facecolor(), labels[-1].get_bbox_patch().get_facecolor()
+    assert first[2] > first[0] and last[0] > last[2]  # -1 blue, +1 red
+    words = plot_tokens(["Ann", "lives", "in", "Paris"], [0, -1, -1, 1], names=["PER", "LOC"])
+    assert words.axes[0].texts[1].get_bbox_patch().get_facecolor()[3] == 0  # outside entities: no colour
+    assert [t.get_text() for t in words.axes[0].get_legend().get_texts()] == ["PER", "LOC"]
+    with pytest.raises(ValueError, match="one value per token"):
+        plot_tokens(["a", "b"], [1.0])
+    scores = np.zeros((3, 3))
+    scores[0, 2] = -np.inf
+    image = plot_transitions(scores, ["O", "B-X", "I-X"]).axes[0].images[0]
+    assert np.ma.is_masked(image.get_array()[0, 2]) and not np.ma.is_masked(image.get_array()[0, 1])
+
+
+def test_structure_cells_find_a_planted_cell_for_each_pattern():
+    from lstmkit.viz.explain import _structure_cells, structure
+
+    text = 'say "hi (you)" now\nok'
+    patterns = structure(text)
+    assert patterns["inside quotes"].tolist() == [0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0]
+    assert patterns["inside brackets"][8:13].tolist() == [1, 1, 1, 1, 0]
+    assert patterns["position in the line"][-3:].tolist() == [0, 1, 2]
+    rng = np.random.default_rng(0)
+    memory = rng.normal(0, 0.3, (len(text), 8))
+    memory[:, 5] = patterns["inside quotes"] * 0.8 - 0.4
+    memory[:, 2] = -patterns["inside a word"]
+    found = {name: (cell, r) for cell, name, r in _structure_cells(text, memory)}
+    assert found["inside quotes"][0] == 5 and found["inside quotes"][1] > 0.99
+    assert found["inside a word"][0] == 2 and found["inside a word"][1] < -0.99

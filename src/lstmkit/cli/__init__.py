@@ -14,7 +14,7 @@ import threading
 
 import typer
 
-from lstmkit.cli import anomaly, classify, export, forecast, info, tag, textgen
+from lstmkit.cli import anomaly, classify, explain, export, forecast, info, tag, textgen
 from lstmkit.cli.common import INTERRUPTED_EXIT, emit
 from lstmkit.errors import UserError
 
@@ -29,6 +29,7 @@ app = typer.Typer(
 app.command()(info.info)
 app.command()(info.inspect)
 app.command()(export.export)
+app.command()(explain.explain)
 app.add_typer(info.datasets_app, name="datasets")
 app.add_typer(forecast.app, name="forecast")
 app.add_typer(anomaly.app, name="anomaly")

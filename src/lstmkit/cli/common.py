@@ -360,3 +360,17 @@ def write_csv(output: Path, frame, index: bool = True) -> None:
         atomic_write_bytes(output_file(output), frame.to_csv(index=index).encode("utf-8"))
     except OSError as e:
         raise UserError(f"--output {str(output)!r} cannot be written ({e.strerror}); choose another path") from None
+
+
+def load_estimator(directory: Path):
+    """The trained estimator in a model or run directory, whichever task wrote it."""
+    from lstmkit.io.artifacts import saved_kind
+    from lstmkit.tasks.anomaly import AnomalyDetector
+    from lstmkit.tasks.classify import SequenceClassifier
+    from lstmkit.tasks.forecast import Forecaster
+    from lstmkit.tasks.panel import PanelForecaster
+    from lstmkit.tasks.tag import SequenceTagger
+    from lstmkit.tasks.textgen import TextGenerator
+
+    classes = (Forecaster, PanelForecaster, AnomalyDetector, TextGenerator, SequenceClassifier, SequenceTagger)
+    return {cls.kind: cls for cls in classes}[saved_kind(directory)].load(directory)

@@ -6,20 +6,7 @@ from pathlib import Path
 
 import typer
 
-from lstmkit.cli.common import JSON_OPTION, emit
-
-
-def estimator_class(kind: str):
-    """The estimator class that writes model directories of ``kind``."""
-    from lstmkit.tasks.anomaly import AnomalyDetector
-    from lstmkit.tasks.classify import SequenceClassifier
-    from lstmkit.tasks.forecast import Forecaster
-    from lstmkit.tasks.panel import PanelForecaster
-    from lstmkit.tasks.tag import SequenceTagger
-    from lstmkit.tasks.textgen import TextGenerator
-
-    classes = (Forecaster, PanelForecaster, AnomalyDetector, TextGenerator, SequenceClassifier, SequenceTagger)
-    return {cls.kind: cls for cls in classes}[kind]
+from lstmkit.cli.common import JSON_OPTION, emit, load_estimator
 
 
 def export(
@@ -33,7 +20,6 @@ def export(
 
     Example: lstmkit export --model runs/demo --format onnx --out demo.onnx
     """
-    from lstmkit.io.artifacts import saved_kind
     from lstmkit.io.export import FORMATS
     from lstmkit.io.export import export as write_export
 
@@ -41,7 +27,7 @@ def export(
         from lstmkit.errors import UserError
 
         raise UserError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
-    estimator = estimator_class(saved_kind(model)).load(model)
+    estimator = load_estimator(model)
     description = write_export(estimator, out, fmt)
     emit(
         {

@@ -56,19 +56,27 @@ class ForecastNet(nn.Module):
             nn.init.zeros_(self.head.weight)
             nn.init.zeros_(self.head.bias)
 
+    def encoder_inputs(self, x: Tensor) -> Tensor:
+        """What the encoder reads of windows x (B, L, C): normalised ones when relative (see forward)."""
+        return self._normalised(x)[0] if self.relative else x
+
+    def _normalised(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Window normalisation: centre each window's targets on its last value and divide by its own
+        spread, so level and volatility shifts (prices, CO2) stay in the range seen in training and
+        interval widths follow the recent volatility. Returns the normalised windows, each step's anchor
+        (the last value, or with a season m the seasonal anchor, see seasonal_anchor) and the spread."""
+        lookback = x.shape[1]
+        targets = x[..., : self.n_targets]
+        last = targets[:, -1:]  # (B, 1, K)
+        spread = targets.std(dim=1, keepdim=True).clamp_min(MIN_SPREAD) if lookback > 1 else torch.ones_like(last)
+        m = self.anchor_season
+        anchor = seasonal_anchor(targets, m, self.steps) if 1 < m <= lookback else last
+        return torch.cat([(targets - last) / spread, x[..., self.n_targets :]], dim=2), anchor, spread
+
     def forward(self, x: Tensor) -> Tensor:
-        batch, lookback = x.shape[:2]
-        if self.relative:
-            # Window normalisation: centre each window's targets on its last value and divide by its own
-            # spread, so level and volatility shifts (prices, CO2) stay in the range seen in training and
-            # interval widths follow the recent volatility. Outputs are corrections to the anchor of each
-            # step: the last value, or with a season m the seasonal anchor (see seasonal_anchor).
-            targets = x[..., : self.n_targets]
-            last = targets[:, -1:]  # (B, 1, K)
-            spread = targets.std(dim=1, keepdim=True).clamp_min(MIN_SPREAD) if lookback > 1 else torch.ones_like(last)
-            x = torch.cat([(targets - last) / spread, x[..., self.n_targets :]], dim=2)
-            m = self.anchor_season
-            anchor = seasonal_anchor(targets, m, self.steps) if 1 < m <= lookback else last
+        batch = x.shape[0]
+        if self.relative:  # outputs are corrections to each step's anchor, in units of the window's spread
+            x, anchor, spread = self._normalised(x)
         _, state = self.encoder(x)
         if self.strategy == "seq2seq":
             if isinstance(state, tuple):

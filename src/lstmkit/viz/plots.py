@@ -3,7 +3,9 @@ notebook shows it) and, given a path, also writes it as a PNG, atomically."""
 
 from __future__ import annotations
 
+import functools
 import io
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -11,11 +13,26 @@ from matplotlib.figure import Figure
 
 from lstmkit.io.artifacts import atomic_write_bytes
 
+# fonts with Chinese characters, in order of preference; matplotlib's own DejaVu fonts have none
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans Mono CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei")
+
+
+@functools.cache
+def cjk_font() -> str | None:
+    """An installed font that draws Chinese characters, or None (they are drawn as empty boxes)."""
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
+
 
 def _finish(fig: Figure, path: str | Path | None) -> Figure:
     if path is not None:
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+        with warnings.catch_warnings():
+            # one warning per missing glyph and font; explain() says once when no Chinese font is installed
+            warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+            fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
         atomic_write_bytes(path, buffer.getvalue())
     return fig
 
@@ -125,4 +142,89 @@ def plot_gates(gates: dict, path: str | Path | None = None, sequence: int = 0, l
     axes[-1].set_xlabel("step")
     shown = layer % gates["input"].shape[0]  # -1: the top layer, named by its index
     axes[0].set_title(f"LSTM gates and cell state: layer {shown}, {('forward', 'backward')[direction]} direction, sequence {sequence}")
+    return _finish(fig, path)
+
+
+def plot_tokens(
+    tokens: list[str],
+    values,
+    path: str | Path | None = None,
+    title: str = "",
+    cmap: str = "RdBu_r",
+    limits: tuple[float, float] | None = None,
+    names: list[str] | None = None,
+    width: int = 60,
+) -> Figure:
+    """A text with each token's background coloured by its value: a cell's activation (diverging colours,
+    centred on 0 unless ``limits`` say otherwise), an attention weight, or with ``names`` a category
+    (values index ``names``; -1 leaves a token uncoloured). Lines wrap at about ``width`` characters;
+    multi-character tokens are separated by spaces."""
+    from matplotlib import colormaps
+    from matplotlib.colors import Normalize
+    from matplotlib.patches import Patch
+
+    values = np.asarray(values, dtype=float)
+    if len(tokens) != len(values):
+        raise ValueError(f"one value per token: {len(tokens)} tokens, {len(values)} values")
+    joined = all(len(t) == 1 for t in tokens)  # characters are shown as the text they are
+    lines: list[list[int]] = [[]]
+    used = 0
+    for i, token in enumerate(tokens):
+        size = len(token) + (0 if joined else 1)
+        if token == "\n" or (used + size > width and lines[-1]):
+            lines.append([])
+            used = 0
+        if token != "\n" or not joined:
+            lines[-1].append(i)
+            used += size
+    colours = colormaps[cmap if names is None else "tab10"]
+    if names is None:
+        bound = float(np.abs(values).max()) or 1.0
+        norm = Normalize(*(limits or (-bound, bound)))
+    family = ["DejaVu Sans Mono", cjk_font()] if cjk_font() else "monospace"
+    fig = Figure(figsize=(0.1 * width + 1, 0.32 * len(lines) + 1.0))
+    ax = fig.subplots()
+    ax.set_xlim(0, width + 2)
+    ax.set_ylim(len(lines), -0.6)
+    ax.axis("off")
+    for row, indices in enumerate(lines):
+        x = 0.0
+        for i in indices:
+            shown = tokens[i].replace("\n", "\\n") if not joined else tokens[i]
+            size = len(shown) + (0 if joined else 1)
+            if names is None:
+                colour = colours(norm(values[i]))
+            else:
+                colour = colours(int(values[i]) % 10) if values[i] >= 0 else (1, 1, 1, 0)
+            box = {"facecolor": colour, "edgecolor": "none", "pad": 1.2}
+            ax.text(x, row, shown, family=family, fontsize=10, va="center", ha="left", bbox=box)
+            x += size
+    if names is None:
+        from matplotlib.cm import ScalarMappable
+
+        fig.colorbar(ScalarMappable(norm=norm, cmap=colours), ax=ax, orientation="horizontal", fraction=0.05, pad=0.02)
+    else:
+        present = sorted({int(v) for v in values if v >= 0})
+        ax.legend(handles=[Patch(facecolor=colours(k % 10), label=names[k]) for k in present], loc="upper right", fontsize=8, frameon=False)
+    if title:
+        ax.set_title(title, fontsize=10, loc="left")
+    return _finish(fig, path)
+
+
+def plot_transitions(scores, labels: list[str], path: str | Path | None = None) -> Figure:
+    """A CRF's transition scores (from label, to label) as a heatmap; forbidden transitions (-inf) grey."""
+    scores = np.asarray(scores, dtype=float)
+    shown = np.ma.masked_invalid(np.where(np.isinf(scores), np.nan, scores))
+    size = 1.5 + 0.45 * len(labels)
+    fig = Figure(figsize=(size + 1.5, size))
+    ax = fig.subplots()
+    bound = float(np.abs(shown).max()) or 1.0
+    image = ax.imshow(shown, cmap="RdBu_r", vmin=-bound, vmax=bound)
+    ax.set_facecolor("0.8")
+    ax.set_xticks(range(len(labels)), labels, rotation=90)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("to")
+    ax.set_ylabel("from")
+    ax.set_title("CRF transition scores (grey: forbidden by the scheme)", fontsize=10)
+    fig.colorbar(image, ax=ax)
     return _finish(fig, path)
