@@ -210,6 +210,7 @@ def test_cli_auto_writes_the_trial_table_and_refuses_search_flags_without_auto(t
     report = json.loads(result.stdout)
     assert report["search"]["trials"] == 2 and report["search"]["storage"] == "memory"
     assert len(json.loads((out / "trials.json").read_text())) == 2
+    assert "--auto: the trials" in (out / "report.html").read_text()
     assert result.stderr.count("trial ") >= 2  # a progress line per trial
     refused = lstmkit("forecast", "train", "--data", data, "--trials", "2", "--out", tmp_path / "other")
     assert refused.returncode == 2 and "--trials only applies with --auto" in refused.stderr

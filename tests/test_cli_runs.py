@@ -104,7 +104,7 @@ def interrupt_during(monkeypatch, owner, name, sent=signal.SIGINT):
 def test_an_interrupt_while_the_run_directory_is_written_lets_it_finish_then_exits_130(tmp_path, monkeypatch):
     from lstmkit.tasks.forecast import Forecaster
 
-    interrupt_during(monkeypatch, Forecaster, "plot")  # after training and saving, before metrics.json
+    interrupt_during(monkeypatch, Forecaster, "plot_data")  # after training and saving, before metrics.json
     run = tmp_path / "run"
     result = lstmkit("forecast", "train", "--data", "ramp", "--epochs", "2", "--out", str(run))
     assert result.returncode == 130 and "finished writing first" in result.stderr, result.stderr

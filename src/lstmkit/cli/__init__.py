@@ -14,7 +14,7 @@ import threading
 
 import typer
 
-from lstmkit.cli import anomaly, classify, explain, export, forecast, info, tag, textgen
+from lstmkit.cli import anomaly, classify, explain, export, forecast, info, report, tag, textgen
 from lstmkit.cli.common import INTERRUPTED_EXIT, emit
 from lstmkit.errors import UserError
 
@@ -30,6 +30,7 @@ app.command()(info.info)
 app.command()(info.inspect)
 app.command()(export.export)
 app.command()(explain.explain)
+app.command()(report.report)
 app.add_typer(info.datasets_app, name="datasets")
 app.add_typer(forecast.app, name="forecast")
 app.add_typer(anomaly.app, name="anomaly")

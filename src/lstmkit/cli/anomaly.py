@@ -97,3 +97,4 @@ def _text(report: dict, found, rows: int, threshold: float, train_fraction: floa
         print(f"against --labels {labels}: precision {'-' if p is None else f'{p:.3f}'}, recall {'-' if r is None else f'{r:.3f}'}")
     if out is not None:
         print(f"run directory: {out}\ntable: {out / 'anomalies.csv'}\nplot: {report['plots']['anomalies']}")
+        print(f"report: {report['report']}")

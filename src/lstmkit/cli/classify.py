@@ -100,6 +100,7 @@ def train(
     def show() -> None:
         print(classify_table(result, f"{data}, test part: {result['samples']} texts"))
         print(f"trained {report['epochs']} epochs in {report['seconds']:.0f}s (kept epoch {report['best_epoch']}); run directory: {out}")
+        print(f"report: {report['report']}")
 
     finish(report, as_json, show)
 

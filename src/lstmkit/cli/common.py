@@ -279,6 +279,7 @@ def train_run(
     (``write_run``); the report's ``seconds`` is the fit's wall time, ``measure()`` adds what the command
     scores once the model is saved. A search's trial table goes to ``trials.json``; the report keeps its summary."""
     from lstmkit.io.artifacts import atomic_write_json
+    from lstmkit.viz.report import TRIALS
 
     started = time.monotonic()
     estimator.fit(train, validation, auto=search or False)
@@ -290,7 +291,7 @@ def train_run(
         extra = {}
         if search is not None:
             found = estimator.search
-            atomic_write_json(out / "trials.json", found["trials"])
+            atomic_write_json(out / TRIALS, found["trials"])
             extra["search"] = {k: v for k, v in found.items() if k != "trials"} | {"trials": len(found["trials"])}
         return {"seconds": seconds, **extra, **(measure() if measure else {})}
 
@@ -317,9 +318,17 @@ def write_run(out: Path, estimator, report: dict | Callable[[], dict], plots: Ca
         "device": history.device,
         "processes": history.processes,
     }
+    full["history"] = [{k: r.get(k) for k in ("epoch", "train_loss", "val_loss", "lr", "seconds")} for r in history.epochs]
     if plots is not None:
         full["plots"] = plots()
+    from lstmkit.viz.explain import run_views
+    from lstmkit.viz.report import REPORT, write_report
+
+    views = run_views(estimator, out, full)
+    if views:
+        full["plots"] = {**full.get("plots", {}), **views}
     atomic_write_json(out / METRICS, full)
+    full["report"] = str(write_report([out], out / REPORT))
     return full
 
 

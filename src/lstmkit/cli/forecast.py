@@ -157,7 +157,8 @@ def train(
     """
     from lstmkit.tasks.forecast import Forecaster
     from lstmkit.tasks.panel import PanelForecaster
-    from lstmkit.viz.plots import plot_loss
+    from lstmkit.viz.plots import plot_forecast, plot_loss
+    from lstmkit.viz.report import write_forecast
 
     config = forecast_config(
         training,
@@ -189,7 +190,12 @@ def train(
         history = model.history
         assert history is not None  # fit() just ran
         forecast, loss = out / "forecast.png", out / "loss.png"
-        model.plot(forecast)
+        if isinstance(model, PanelForecaster):
+            model.plot(forecast)
+        else:  # the same data drawn as the PNG and, interactive, in report.html
+            data = model.plot_data()
+            plot_forecast(forecast, **data)
+            write_forecast(out, data)
         plot_loss(loss, history.epochs, history.best_epoch)
         return {"forecast": str(forecast), "loss": str(loss)}
 
@@ -206,6 +212,7 @@ def train(
             f"trained {report['epochs']} epochs in {report['seconds']:.1f}s (kept epoch {report['best_epoch']}); lookback {model.lookback}"
         )
         print(f"run directory: {out}\nplot: {report['plots']['forecast']}\nloss curve: {report['plots']['loss']}")
+        print(f"report: {report['report']}")
 
     finish(report, as_json, text)
 

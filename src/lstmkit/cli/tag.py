@@ -86,6 +86,7 @@ def train(
     def show() -> None:
         print(tag_table(result, f"{data}, test part: {result['sentences']} sentences, {result['tokens']} tokens"))
         print(f"trained {report['epochs']} epochs in {report['seconds']:.0f}s (kept epoch {report['best_epoch']}); run directory: {out}")
+        print(f"report: {report['report']}")
 
     finish(report, as_json, show)
 

@@ -97,6 +97,7 @@ def train(
     def show() -> None:
         print(lm_table(result, _title(result, f"{data}, test part (the last {config.test_fraction:.0%})")))
         print(f"trained {report['epochs']} epochs in {report['seconds']:.0f}s; run directory: {out}")
+        print(f"report: {report['report']}")
         print("sample (temperature 0.8):\n" + sample)
 
     finish(report, as_json, show)

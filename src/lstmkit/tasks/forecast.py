@@ -519,6 +519,12 @@ class Forecaster(Estimator):
         series in the title (default: the target column)."""
         from lstmkit.viz.plots import plot_forecast
 
+        return plot_forecast(path, **self.plot_data(label))
+
+    def plot_data(self, label: str | None = None) -> dict:
+        """What ``plot`` draws, as arrays: the title, the history (time, actual), the 1-step forecasts over
+        the test rows (test_time, test_forecast), the forecast past the end (future_time, future) and its
+        interval (future_low, future_high, interval_label; None without quantiles)."""
         series, horizon = self.series, self.config.horizon
         start = self._bounds(len(series), series.season)[1]
         index = series.time if series.time is not None else pd.RangeIndex(series.offset, series.offset + len(series))
@@ -532,13 +538,21 @@ class Forecaster(Estimator):
         low = high = None
         band = ""
         if len(self.levels) > 1:
-            low, high = future[f"{name}_q{self.levels[0]:g}"], future[f"{name}_q{self.levels[-1]:g}"]
+            low, high = future[f"{name}_q{self.levels[0]:g}"].to_numpy(), future[f"{name}_q{self.levels[-1]:g}"].to_numpy()
             band = f"{self.levels[0]:g}-{self.levels[-1]:g} quantiles"
         method = self.config.cell.upper() + {"median": " + ETS + ARIMA (median)", "arima": " + ARIMA"}.get(self.combination or "", "")
-        title = f"{label or name}: {method} forecast, horizon {horizon}, lookback {self.lookback}"
-        return plot_forecast(
-            path, title, index, series.values[:, 0], test_time, test_forecast, future.index, future[name].to_numpy(), low, high, band
-        )
+        return {
+            "title": f"{label or name}: {method} forecast, horizon {horizon}, lookback {self.lookback}",
+            "time": index,
+            "actual": series.values[:, 0],
+            "test_time": test_time,
+            "test_forecast": test_forecast,
+            "future_time": future.index,
+            "future": future[name].to_numpy(),
+            "future_low": low,
+            "future_high": high,
+            "interval_label": band,
+        }
 
     def read(self, data) -> Series:
         """``data`` as a checked ``Series``: a dataset name, a file, a DataFrame or a Series. A fitted model

@@ -53,6 +53,28 @@ def explain(estimator, out: str | Path, texts: list[str] | None = None, cells: l
     return summary
 
 
+def run_views(estimator, out: Path, report: dict) -> dict[str, str]:
+    """The views a finished run keeps in its directory for report.html: a forecaster's gates over its
+    last window, a text model's gates and structure cells on its own sample, a tagger's CRF transitions
+    (a classifier's views need texts to read: lstmkit explain draws them). Returns name -> file."""
+    kind, files = estimator.kind, {}
+    with torch.no_grad():
+        try:
+            if kind == "textgen" and report.get("sample"):
+                sample = str(report["sample"])[:160]
+                view = _textgen(estimator, out, [sample], [], None)["views"][0]
+                files = {"gates": view["files"]["gates"], **{f"cell {c['cell']}: {c['tracks']}": c["file"] for c in view["cells"]}}
+            elif kind == "tagger" and estimator.model.crf is not None:
+                out.mkdir(parents=True, exist_ok=True)
+                plot_transitions(estimator.model.crf._scores()[0].numpy(), estimator.labels, out / "transitions.png")
+                files = {"transitions": str(out / "transitions.png")}
+            elif kind in ("forecaster", "anomaly"):
+                files = _forecaster(estimator, out, [], [], None)["files"]
+        except UserError:  # a GRU has no recorded gates; a sample of unknown tokens has none to show
+            return {}
+    return files
+
+
 # ------------------------------------------------------------------------------------- text generation
 def structure(text: str) -> dict[str, np.ndarray]:
     """Per character, the patterns a cell may track: inside quotes, inside brackets, the position in the
