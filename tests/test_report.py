@@ -34,7 +34,7 @@ def test_every_run_writes_its_report_and_the_command_rebuilds_and_compares(runs,
     assert page.startswith("<!doctype html>") and "<script src=" not in page and "<link" not in page  # nothing fetched
     assert len(metrics["history"]) == metrics["epochs"] and all({"epoch", "train_loss", "val_loss"} <= r.keys() for r in metrics["history"])
     assert 'id="run-metrics"' in page and 'id="run-forecast"' in page and 'id="run-loss"' in page
-    assert "gates" in page  # the LSTM's gate view, kept in the run directory as gates.png
+    assert 'alt="gates"' in page  # the LSTM's gate view, kept in the run directory as gates.png
     rebuilt = lstmkit("report", runs["lstm"], "--out", tmp_path / "again.html", "--json")
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert (tmp_path / "again.html").read_text() == page

@@ -174,3 +174,23 @@ def test_onnx_file_carries_its_description_and_bad_requests_are_refused(tmp_path
         model.export(tmp_path / "missing" / "f.onnx")
     with pytest.raises(UserError, match="not fitted"):
         Forecaster(horizon=2).export(tmp_path / "g.onnx")
+
+
+def test_anomaly_detector_exports_its_forecaster_and_a_panel_is_refused(tmp_path):
+    from lstmkit.tasks.anomaly import AnomalyDetector
+    from lstmkit.tasks.panel import PanelForecaster
+
+    frame = series(120)
+    detector = AnomalyDetector(epochs=2, verbose=False).fit(frame)
+    description = detector.export(tmp_path / "anomaly.onnx")
+    inner = detector.forecaster
+    windows = np.stack([frame.values[i : i + inner.lookback] for i in range(0, 60, 7)]).astype(np.float32)
+    (got,) = run(tmp_path / "anomaly.onnx", "onnx", {"window": windows})
+    expected = inner.forecast_windows(inner.model_inputs(windows.reshape(-1, 1)).reshape(windows.shape))
+    assert np.abs(got - expected).max() <= TOLERANCE * np.abs(expected).max()
+    assert description["task"] == "anomaly" and "residual_scale" in description["scoring"]
+    panel = pd.DataFrame({"id": np.repeat(["a", "b"], 60), "y": np.concatenate([series(60)["c0"], 2 * series(60)["c0"]])})
+    model = PanelForecaster(id_column="id", horizon=2, epochs=1, verbose=False).fit(panel)
+    with pytest.raises(UserError, match="panel model"):
+        model.export(tmp_path / "panel.onnx")
+    assert not (tmp_path / "panel.onnx").exists()

@@ -7,6 +7,7 @@ import contextlib
 import functools
 import inspect
 import json
+import math
 import shutil
 import sys
 import time
@@ -40,6 +41,7 @@ _FLAG_TYPES = {
     "clip_grad_norm": float,
     "checkpoint_every": float,
     "schedule": str,
+    "log": str,
     "device": str,
     "precision": str,
     "threads": int,
@@ -318,7 +320,8 @@ def write_run(out: Path, estimator, report: dict | Callable[[], dict], plots: Ca
         "device": history.device,
         "processes": history.processes,
     }
-    full["history"] = [{k: r.get(k) for k in ("epoch", "train_loss", "val_loss", "lr", "seconds")} for r in history.epochs]
+    finite = lambda v: None if isinstance(v, float) and not math.isfinite(v) else v  # metrics.json stays standard JSON
+    full["history"] = [{k: finite(r.get(k)) for k in ("epoch", "train_loss", "val_loss", "lr", "seconds")} for r in history.epochs]
     if plots is not None:
         full["plots"] = plots()
     from lstmkit.viz.explain import run_views
@@ -329,6 +332,9 @@ def write_run(out: Path, estimator, report: dict | Callable[[], dict], plots: Ca
         full["plots"] = {**full.get("plots", {}), **views}
     atomic_write_json(out / METRICS, full)
     full["report"] = str(write_report([out], out / REPORT))
+    from lstmkit.training.tracking import finish_tracking
+
+    finish_tracking(history, out, full, [out / REPORT, out / METRICS])
     return full
 
 

@@ -65,7 +65,7 @@ def export(estimator: Estimator, path: str | os.PathLike, fmt: str = "onnx") -> 
     estimator._need_model()
     graph = estimator._export_graph()
     # a copy without gradients: the estimator's own model stays as it was, and TorchScript's outputs need no detach
-    graph.module = copy.deepcopy(graph.module).eval().requires_grad_(False)
+    graph.module = copy.deepcopy(graph.module).cpu().eval().requires_grad_(False)  # a GPU-trained model exports from the CPU
     description = {
         "format": fmt,
         "task": estimator.kind,
@@ -115,6 +115,7 @@ def _quiet():
 def _onnx_bytes(graph: ExportGraph, description: dict) -> bytes:
     try:
         import onnx
+        import onnxscript  # noqa: F401  torch's dynamo exporter needs it
     except ImportError:
         raise UserError("ONNX export needs the onnx and onnxscript packages: pip install 'lstmkit[export]'") from None
     # torch registers its while-loop decompositions of aten.lstm/gru for each export and removes them after,
@@ -129,17 +130,21 @@ def _onnx_bytes(graph: ExportGraph, description: dict) -> bytes:
     )
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp, "model.onnx")
-        program = torch.onnx.export(
-            graph.module,
-            tuple(graph.inputs.values()),
-            dynamic_shapes=shapes,
-            input_names=list(graph.inputs),
-            output_names=list(graph.outputs),
-            opset_version=OPSET,
-            dynamo=True,
-            external_data=False,
-            verbose=False,
-        )
+        try:
+            program = torch.onnx.export(
+                graph.module,
+                tuple(graph.inputs.values()),
+                dynamic_shapes=shapes,
+                input_names=list(graph.inputs),
+                output_names=list(graph.outputs),
+                opset_version=OPSET,
+                dynamo=True,
+                external_data=False,
+                verbose=False,
+            )
+        except Exception as e:  # torch's exporter raises its own error types, many lines long
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise UserError(f"torch's ONNX exporter could not export this model ({first}); try --format torchscript") from None
         assert program is not None
         program.save(str(target), external_data=False)
         model = onnx.load(str(target))

@@ -189,7 +189,9 @@ class AnomalyDetector(Estimator):
     def _export_graph(self) -> ExportGraph:
         graph = self.forecaster._export_graph()
         graph.description["scoring"] = (
-            "z = |actual - forecast[:, 0] - residual_median| / residual_scale (preprocessing); an anomaly where z > threshold (config)"
+            "z = |actual - forecast[:, 0, 0, 0] - residual_median| / residual_scale (preprocessing); an anomaly where "
+            "z > threshold (config). detect() then repairs: flagged points are replaced by their forecasts and every window is "
+            "forecast again (a few passes), so that a spike does not flag the points after it; a consumer that skips this flags more"
         )
         return graph
 

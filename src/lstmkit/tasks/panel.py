@@ -331,6 +331,12 @@ class PanelForecaster(Forecaster):
         return self._member(key, self.panel[key]).plot(path, label=f"{self.config.id_column} {key}, {', '.join(self.series.targets)}")
 
     # -------------------------------------------------------------------------------- save/load
+    def _export_graph(self):
+        raise UserError(
+            "a panel model scales each series by its own statistics, which one exported graph does not hold yet; "
+            "export a Forecaster trained on one series, or use the model from Python"
+        )
+
     def _preprocessing(self) -> dict:
         return {"id_column": self.config.id_column, "series": {k: self._member(k, s)._preprocessing() for k, s in self.panel.items()}}
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # torch is imported where devices are resolved, so that --hel
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("32", "bf16", "16-mixed")
 SCHEDULES = ("none", "cosine", "plateau", "auto")
+TRACKERS = ("tensorboard", "mlflow")  # --log (lstmkit.training.tracking)
 
 
 def _option(default, help: str):
@@ -62,6 +63,9 @@ class TrainingOptions:
     )
     checkpoint_dir: str | None = _option(None, "Where checkpoint.safetensors goes; None: no checkpoints.")
     resume: bool = _option(False, "Continue the unfinished run in the run directory from its checkpoint.")
+    log: str | None = _option(
+        None, "tensorboard or mlflow: log the config, losses per epoch, final metrics and the report into the run directory."
+    )
     verbose: bool = _option(True, "Progress on stderr.")
 
     def check(self) -> None:
@@ -76,6 +80,10 @@ class TrainingOptions:
             raise UserError(f"weight_decay must be 0 or more, got {self.weight_decay!r}")
         if not (math.isfinite(self.min_improvement) and 0 <= self.min_improvement < 1):
             raise UserError(f"min_improvement must be in [0, 1) (a relative decrease), got {self.min_improvement!r}")
+        if self.log is not None and self.log not in TRACKERS:
+            raise UserError(f"log must be one of {', '.join(TRACKERS)} (or none), got {self.log!r}")
+        if self.log is not None and self.checkpoint_dir is None:
+            raise UserError("log= writes into the run directory: set checkpoint_dir= too (the command line uses --out)")
         if not (math.isfinite(self.checkpoint_every) and self.checkpoint_every > 0):
             raise UserError(f"checkpoint_every must be a positive number of seconds, got {self.checkpoint_every!r}")
         if self.schedule not in SCHEDULES:

@@ -121,6 +121,8 @@ def auto_fit(estimator: Estimator, train, validation=None, options: SearchOption
 
     options = options or SearchOptions()
     options.check()
+    if estimator.config.training.log:
+        raise UserError("--log (log=) records one training run and --auto trains many: drop one of them")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     base = estimator.config
     seed = base.training.seed
@@ -168,7 +170,9 @@ def auto_fit(estimator: Estimator, train, validation=None, options: SearchOption
             # one fit per fold, each with its share of the trial's time; only the first reports to the pruner
             # (the folds' epochs are not one sequence of steps)
             for fold_train, fold_validation in folds:
-                candidate = type(estimator)(base, **overrides, max_minutes=share, verbose=False, checkpoint_dir=None, resume=False)
+                candidate = type(estimator)(
+                    base, **overrides, max_minutes=share, verbose=False, checkpoint_dir=None, resume=False, log=None
+                )
                 candidate.in_search = True
                 candidate.fit(fold_train, fold_validation, callbacks=[] if candidates else [pruning])
                 assert candidate.history is not None

@@ -61,6 +61,7 @@ class History:
     device: str = "cpu"
     processes: int = 1  # torchrun: how many processes shared each batch
     samples: int = 0  # samples this process trained on (its share of every batch)
+    tracking: dict | None = None  # --log: where this fit was logged (lstmkit.training.tracking)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -203,6 +204,10 @@ class Trainer:
         self.history = history = History(device=str(device), processes=world)
         self.should_stop = self.interrupted = False
         callbacks = self.callbacks + ([_Progress(self.progress, epochs if opt.epochs else None)] if opt.verbose else [])
+        if opt.log and rank == 0 and opt.checkpoint_dir:  # one process logs, as one writes checkpoints
+            from lstmkit.training.tracking import Tracker
+
+            callbacks.append(Tracker(opt.log, opt.checkpoint_dir, {"task": self.describe, "training": asdict(opt)}))
         best_state: dict[str, Tensor] | None = None
         patience_ref, since_best = math.inf, 0
         first_epoch, first_batch, order = 1, 0, None

@@ -13,6 +13,7 @@ Every view is a matplotlib Figure written as a PNG into ``out``; the summary say
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -65,14 +66,29 @@ def run_views(estimator, out: Path, report: dict) -> dict[str, str]:
                 view = _textgen(estimator, out, [sample], [], None)["views"][0]
                 files = {"gates": view["files"]["gates"], **{f"cell {c['cell']}: {c['tracks']}": c["file"] for c in view["cells"]}}
             elif kind == "tagger" and estimator.model.crf is not None:
-                out.mkdir(parents=True, exist_ok=True)
-                plot_transitions(estimator.model.crf._scores()[0].numpy(), estimator.labels, out / "transitions.png")
-                files = {"transitions": str(out / "transitions.png")}
+                files = _transitions(estimator, out)
             elif kind in ("forecaster", "anomaly"):
                 files = _forecaster(estimator, out, [], [], None)["files"]
         except UserError:  # a GRU has no recorded gates; a sample of unknown tokens has none to show
             return {}
+        except (RuntimeError, ValueError, OSError) as e:  # the views are extras: they must not cost a finished run its report
+            print(f"warning: the run's views were not drawn ({type(e).__name__}: {e})", file=sys.stderr)
+            return {}
     return files
+
+
+def _transitions(tagger, out: Path) -> dict[str, str]:
+    path = out / "transitions.png"
+    _folder(out)
+    plot_transitions(tagger.model.crf._scores()[0].cpu().numpy(), tagger.labels, path)
+    return {"transitions": str(path)}
+
+
+def _folder(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"--out {str(out)!r} cannot be made ({e.strerror or e}); choose another folder") from None
 
 
 # ------------------------------------------------------------------------------------- text generation
@@ -111,11 +127,11 @@ def _textgen(model, out: Path, texts: list[str], cells: list[int], data) -> dict
     for n, (text, (ids, _)) in enumerate(zip(texts, encoded)):
         if len(ids) == 0 or bool((ids == 0).all()):
             raise UserError(f"text {n + 1} ({text[:40]!r}) has no token the model knows; give text in the language it was trained on")
-    out.mkdir(parents=True, exist_ok=True)
+    _folder(out)
     views = []
     for n, (text, (ids, unknown)) in enumerate(zip(texts, encoded)):
         tokens = [model.vocab.tokens[i] if i else t for i, t in zip(ids.tolist(), _tokens(model, text))]
-        gates = network.lstm.gates(network.embedding(torch.as_tensor(ids)[None]))
+        gates = network.lstm.gates(network.embedding(torch.as_tensor(ids)[None].to(model.device)))
         files = {"gates": out / f"gates_{n + 1}.png"}
         plot_gates(gates, files["gates"], labels=tokens)
         memory = gates["cell"][-1, 0, 0].tanh().numpy()  # (T, H): the top layer's tanh(c_t), what h_t reads
@@ -165,7 +181,7 @@ def _classifier(model, out: Path, texts: list[str], cells: list[int], data) -> d
     network = model.model.eval()
     probs = model.predict_proba(texts)
     attention = model.attention(texts) if network.attention is not None else [None] * len(texts)
-    out.mkdir(parents=True, exist_ok=True)
+    _folder(out)
     readable = network.conv is None and model.stride == 1 and hasattr(network.encoder, "gates")
     views = []
     for n, (text, p, att) in enumerate(zip(texts, probs, attention)):
@@ -185,7 +201,7 @@ def _classifier(model, out: Path, texts: list[str], cells: list[int], data) -> d
             view["attention"] = [[tokens[i], round(float(weights[i]), 3)] for i in np.argsort(-weights)[:5]]
         if readable:
             ids, lengths = model._inputs([text])
-            gates = network.encoder.gates(network.embedding(ids), lengths)
+            gates = network.encoder.gates(network.embedding(ids.to(model.device)), lengths)
             path = out / f"gates_{n + 1}.png"
             plot_gates(gates, path, labels=model.tokens(text)[: int(lengths[0])])
             view["files"]["gates"] = str(path)
@@ -199,23 +215,20 @@ def _tagger(model, out: Path, texts: list[str], cells: list[int], data) -> dict:
     from lstmkit.data.tagging import entities
 
     _, sentences = model.read_inputs(texts)
-    out.mkdir(parents=True, exist_ok=True)
+    predicted = model.predict(sentences)
     network = model.model.eval()
     types = sorted({label.partition("-")[2] for label in model.labels} - {""})
-    files: dict[str, str] = {}
-    if network.crf is not None:
-        path = out / "transitions.png"
-        plot_transitions(network.crf._scores()[0].numpy(), model.labels, path)
-        files["transitions"] = str(path)
+    files = _transitions(model, out) if network.crf is not None else {}
+    _folder(out)
     views = []
-    for n, (text, tokens, tags) in enumerate(zip(texts, sentences, model.predict(sentences))):
+    for n, (text, tokens, tags) in enumerate(zip(texts, sentences, predicted)):
         found = entities(tags)
         kinds = np.full(len(tokens), -1)
         for kind, start, end in found:
             kinds[start:end] = types.index(kind)
         path = out / f"entities_{n + 1}.png"
         plot_tokens(tokens, kinds, path, title="predicted entities", names=types)
-        batch = model._tensors([tokens])
+        batch = tuple(t.to(model.device) for t in model._tensors([tokens]))
         inputs = network.embedding(batch[0])
         if model.use_chars:
             inputs = torch.cat([inputs, network.chars(batch[2])], dim=2)
@@ -228,6 +241,8 @@ def _tagger(model, out: Path, texts: list[str], cells: list[int], data) -> dict:
 
 # ---------------------------------------------------------------------------------------- forecaster
 def _forecaster(model, out: Path, texts: list[str], cells: list[int], data) -> dict:
+    if model.kind == "panel_forecaster":
+        raise UserError("explain shows one series' window; a panel model's gates are not drawn yet (train a Forecaster on one series)")
     forecaster = getattr(model, "forecaster", model)  # an anomaly detector forecasts with its own
     series = forecaster.series if data is None else forecaster.read(data)
     if series is None or len(series) < forecaster.lookback:
@@ -239,8 +254,8 @@ def _forecaster(model, out: Path, texts: list[str], cells: list[int], data) -> d
     window = forecaster.model_inputs(series.values[-forecaster.lookback :])[None]
     if hasattr(network, "lookbacks"):
         window = window[:, -network.lookbacks[0] :]
-    gates = member.encoder.gates(member.encoder_inputs(window))
-    out.mkdir(parents=True, exist_ok=True)
+    gates = member.encoder.gates(member.encoder_inputs(window.to(forecaster.device)))
+    _folder(out)
     path = out / "gates.png"
     labels = [str(t)[:10] for t in series.time[-window.shape[1] :]] if series.time is not None else None
     plot_gates(gates, path, labels=labels)

@@ -61,8 +61,8 @@ def write_report(runs: list[Path], out: Path) -> Path:
     sections = []
     if len(loaded) > 1:
         sections.append(_comparison(loaded))
-    for run in loaded:
-        sections.append(_run_section(run, prefix=f"run{loaded.index(run)}" if len(loaded) > 1 else "run"))
+    for number, run in enumerate(loaded):
+        sections.append(_run_section(run, prefix=f"run{number}" if len(loaded) > 1 else "run"))
     title = "lstmkit run " + ", ".join(html.escape(str(r["dir"])) for r in loaded)
     page = (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title><style>{STYLE}</style>'
