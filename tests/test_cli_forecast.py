@@ -95,12 +95,21 @@ def test_backtest_on_a_user_file_with_nothing_but_the_target(tmp_path):
         "2",
         "--epochs",
         "3",
+        "--report",
+        str(tmp_path / "backtest.html"),
         "--json",
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["season"] == 7 and len(report["folds"]) == 2 and "seasonal_naive" in report["metrics"]
     assert report["combine"] == "median" and "network" in report["metrics"]  # the text table names the combination from this
+    page = (tmp_path / "backtest.html").read_text()
+    assert report["report"] == str(tmp_path / "backtest.html") and 'id="fold2-metrics"' in page
+    for fold in (1, 2):  # each fold's table holds that fold's exact scores
+        mase = report["folds"][fold - 1]["metrics"]["model"]["mase"]
+        assert f'id="fold{fold}-metrics"' in page and f'data-value="{json.dumps(mase)}"' in page
+    refused = lstmkit("forecast", "backtest", "--data", str(tmp_path / "load.csv"), "--target", "load", "--report", str(tmp_path))
+    assert refused.returncode == 2 and "is a folder" in refused.stderr
 
 
 @pytest.mark.parametrize(

@@ -300,6 +300,7 @@ def backtest(
     id_column: str = ID_COLUMN,
     step: int = typer.Option(None, help="A panel's rows between two cutoffs. Default: the horizon."),
     output: Path = typer.Option(None, "--output", help="A panel: write the per-origin table (id, cutoff, time, actual, methods) to CSV."),
+    report: Path = typer.Option(None, "--report", help="Write the backtest as an HTML page (metrics over all folds, then per fold)."),
     lookback: int = LOOKBACK,
     hidden_size: int = HIDDEN,
     layers: int = LAYERS,
@@ -341,24 +342,29 @@ def backtest(
         return
     if step is not None or output is not None:
         raise UserError("step= and output= belong to a panel's backtest; give id_column= too, or leave them out")
+    if report is not None and report.is_dir():  # before the folds are fitted
+        raise UserError(f"--report {str(report)!r} is a folder; give a file name such as {str(report / 'backtest.html')!r}")
     result = run_backtest(data, config, folds)
     if not lead_process():
         return
+    origins = sum(f["origins"] for f in result["folds"])
+    title = f"{data}: {folds}-fold rolling-origin backtest, horizon {horizon}, {origins} origins, season {result['season']}"
+    if report is not None:
+        from lstmkit.viz.report import write_backtest_report
+
+        result["report"] = str(write_backtest_report(result, report, title))
     if as_json:
         emit(result, True)
         return
-    origins = sum(f["origins"] for f in result["folds"])
-    print(
-        metrics_table(
-            result, f"{data}: {folds}-fold rolling-origin backtest, horizon {horizon}, {origins} origins, season {result['season']}"
-        )
-    )
+    print(metrics_table(result, title))
     for i, fold in enumerate(result["folds"], 1):
         print(
             f"fold {i}: trained on {fold['train_rows']} rows; origins {fold['first_origin']} .. {fold['last_origin']}; "
             f"model RMSE {fold['metrics']['model']['rmse']:.4g} vs {fold['best_baseline']} "
             f"{fold['metrics'][fold['best_baseline']]['rmse']:.4g}"
         )
+    if report is not None:
+        print(f"report: {result['report']}")
 
 
 def _panel_backtest(model, data: str, folds: int, step: int | None, output: Path | None, as_json: bool) -> None:

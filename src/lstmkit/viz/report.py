@@ -56,14 +56,36 @@ def write_report(runs: list[Path], out: Path) -> Path:
     loaded = [_load(Path(run)) for run in runs]
     if out.is_dir():
         raise UserError(f"--out {str(out)!r} is a folder; give a file name such as {str(out / REPORT)!r}")
-    import plotly.offline
-
     sections = []
     if len(loaded) > 1:
         sections.append(_comparison(loaded))
     for number, run in enumerate(loaded):
         sections.append(_run_section(run, prefix=f"run{number}" if len(loaded) > 1 else "run"))
-    title = "lstmkit run " + ", ".join(html.escape(str(r["dir"])) for r in loaded)
+    return _write_page(out, "lstmkit run " + ", ".join(str(r["dir"]) for r in loaded), sections)
+
+
+def write_backtest_report(result: dict, out: Path, title: str) -> Path:
+    """A rolling-origin backtest's page: the metrics over all folds, then each fold's own table and scores."""
+    if out.is_dir():
+        raise UserError(f"--report {str(out)!r} is a folder; give a file name such as {str(out / 'backtest.html')!r}")
+    rows = []
+    for number, fold in enumerate(result["folds"], 1):
+        best = fold["best_baseline"]
+        row = {"fold": number, "train_rows": fold["train_rows"], "origins": fold["origins"], "first_origin": fold["first_origin"]}
+        row |= {"last_origin": fold["last_origin"], "best_baseline": best}
+        row |= {f"{method} {k}": fold["metrics"][method].get(k) for method in ("model", best) for k in ("rmse", "mase")}
+        rows.append(row)
+    sections = ["<h3>Metrics over all folds (weighted by origins)</h3>" + _metrics_table(result["metrics"], "backtest-metrics")]
+    sections.append("<h3>Per fold</h3>" + _records_table(rows))
+    for number, fold in enumerate(result["folds"], 1):
+        sections.append(f"<h3>Fold {number}</h3>" + _metrics_table(fold["metrics"], f"fold{number}-metrics"))
+    return _write_page(out, title, [f'<section id="backtest">{"".join(sections)}</section>'])
+
+
+def _write_page(out: Path, title: str, sections: list[str]) -> Path:
+    import plotly.offline
+
+    title = html.escape(title)
     page = (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title><style>{STYLE}</style>'
         f"<script>{plotly.offline.get_plotlyjs()}</script></head><body><h1>{title}</h1>{''.join(sections)}</body></html>"
