@@ -20,13 +20,10 @@ def export(
 
     Example: lstmkit export --model runs/demo --format onnx --out demo.onnx
     """
-    from lstmkit.io.export import FORMATS
+    from lstmkit.io.export import check_format
     from lstmkit.io.export import export as write_export
 
-    if fmt not in FORMATS:  # before loading: a typo should not cost a model load
-        from lstmkit.errors import UserError
-
-        raise UserError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    check_format(fmt)  # before loading: a typo should not cost a model load
     estimator = load_estimator(model)
     description = write_export(estimator, out, fmt)
     emit(

@@ -33,6 +33,7 @@ from torch import Tensor, nn
 from lstmkit.errors import UserError
 from lstmkit.io.artifacts import atomic_write_bytes, atomic_write_json, to_json_bytes
 from lstmkit.nn.conv import padding_mask
+from lstmkit.tasks.networks import scaled_forecast
 
 if TYPE_CHECKING:
     from lstmkit.tasks.base import Estimator
@@ -55,8 +56,7 @@ class ExportGraph:
 def export(estimator: Estimator, path: str | os.PathLike, fmt: str = "onnx") -> dict:
     """Write ``estimator``'s network to ``path`` in format ``fmt`` and its description to ``path + .json``;
     returns the description."""
-    if fmt not in FORMATS:
-        raise UserError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    check_format(fmt)
     path = Path(path)
     if not path.parent.is_dir():
         raise UserError(f"cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist; create it or choose another --out")
@@ -90,6 +90,11 @@ def export(estimator: Estimator, path: str | os.PathLike, fmt: str = "onnx") -> 
     except OSError as e:
         raise UserError(f"cannot write {str(path)!r}: {e.strerror or e}; choose another --out") from None
     return description
+
+
+def check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise UserError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 
 def _shape(name: str, tensor: Tensor, dynamic: dict[str, dict[int, str]]) -> list:
@@ -177,25 +182,8 @@ class ForecastGraph(nn.Module):
         k = self.k
         x = torch.cat([window[..., :k].log(), window[..., k:]], dim=2) if self.log_targets else window
         x = (x - self.shift) / self.scale
-        if self.recursive:  # each point forecast becomes the newest row (no covariates: the estimator refuses them)
-            steps = []
-            for _ in range(self.horizon):
-                step = _median(self.network(x))[:, 0, :, 0]  # (B, K)
-                steps.append(step)
-                x = torch.cat([x[:, 1:], step[:, None]], dim=1)
-            out = torch.stack(steps, dim=1)[..., None]
-        else:
-            out = _median(self.network(x))
-        out = out.sort(dim=-1).values * self.scale[:k, None] + self.shift[:k, None]
+        out = scaled_forecast(self.network, x, self.horizon, self.recursive) * self.scale[:k, None] + self.shift[:k, None]
         return out.exp() if self.log_targets else out
-
-
-def _median(out: Tensor) -> Tensor:
-    """An ensemble's (B, S, K, Q, N) outputs -> (B, S, K, Q): the lower median over members, as torch's
-    median gives it (sorted, then the middle index), in operators every exporter has."""
-    if out.dim() == 4:
-        return out
-    return out.sort(dim=-1).values[..., (out.shape[-1] - 1) // 2]
 
 
 class ClassifierGraph(nn.Module):

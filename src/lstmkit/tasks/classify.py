@@ -324,18 +324,23 @@ class SequenceClassifier(Estimator):
     def explain(self, X, top: int = 5) -> list[dict]:
         """For each input: its label, the label's probability and (with attention pooling) the ``top`` tokens
         the model weighted most."""
+        probs, attention = self.probabilities_and_attention(X)
+        return [self.explanation(x, p, att, top) for x, p, att in zip(X, probs, attention)]
+
+    def probabilities_and_attention(self, X) -> tuple[np.ndarray, list]:
+        """``predict_proba`` and, with attention pooling, each input's (tokens, weights) from the same
+        forward pass (a None per input otherwise)."""
         if self.config.pooling == "attention":
-            probs, attention = self.predict_proba(X, attention=True)
-        else:
-            probs, attention = self.predict_proba(X), [None] * len(X)
-        rows = []
-        for x, p, att in zip(X, probs, attention):
-            row = {"text": x, "label": self.classes[int(p.argmax())], "probability": round(float(p.max()), 4)}
-            if att is not None:
-                tokens, weights = att
-                row["attention"] = [[tokens[i], round(float(weights[i]), 3)] for i in np.argsort(-weights)[:top]]
-            rows.append(row)
-        return rows
+            return self.predict_proba(X, attention=True)
+        return self.predict_proba(X), [None] * len(X)
+
+    def explanation(self, x, probabilities: np.ndarray, attention, top: int = 5) -> dict:
+        """One input's row of ``explain``: its label, the label's probability and the ``top`` tokens by weight."""
+        row = {"text": x, "label": self.classes[int(probabilities.argmax())], "probability": round(float(probabilities.max()), 4)}
+        if attention is not None:
+            tokens, weights = attention
+            row["attention"] = [[tokens[i], round(float(weights[i]), 3)] for i in np.argsort(-weights)[:top]]
+        return row
 
     def predict(self, X) -> list:
         return [self.classes[i] for i in self.predict_proba(X).argmax(1)]

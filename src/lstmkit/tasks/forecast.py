@@ -31,7 +31,7 @@ from lstmkit.evaluation.metrics import forecast_metrics, mase_scale
 from lstmkit.io.export import ExportGraph, ForecastGraph
 from lstmkit.tasks.base import Estimator, check_sizes, sized_training
 from lstmkit.tasks.defaults import forecast_training
-from lstmkit.tasks.networks import ForecastEnsemble, ForecastNet
+from lstmkit.tasks.networks import ForecastEnsemble, ForecastNet, scaled_forecast
 from lstmkit.training import TrainingOptions
 
 KIND = "forecaster"
@@ -333,19 +333,10 @@ class Forecaster(Estimator):
         """Scaled windows (n, L, C) -> forecasts in original units (n, H, K, Q), quantiles sorted."""
         model = self._need_model()
         model.eval()
-        outputs = []
-        for start in range(0, len(x), 1024):
-            window = x[start : start + 1024].to(self.device)
-            if self.config.strategy == "recursive":
-                steps = []
-                for _ in range(self.config.horizon):  # feed each point forecast back as the newest input row
-                    step = _members_median(model(window))[:, 0, :, 0]  # (B, K)
-                    steps.append(step)
-                    window = torch.cat([window[:, 1:], step[:, None]], dim=1)
-                outputs.append(torch.stack(steps, dim=1)[..., None])
-            else:
-                outputs.append(_members_median(model(window)))
-        scaled = torch.cat(outputs).sort(dim=-1).values.float().cpu().numpy().astype(np.float64)  # sorting keeps quantiles from crossing
+        cfg = self.config
+        batches = [x[start : start + 1024].to(self.device) for start in range(0, len(x), 1024)]
+        outputs = [scaled_forecast(model, window, cfg.horizon, cfg.strategy == "recursive") for window in batches]
+        scaled = torch.cat(outputs).float().cpu().numpy().astype(np.float64)
         k = self.series.n_targets
         values = scaled * self.scaler.scale[:k, None] + self.scaler.shift[:k, None]
         with np.errstate(over="ignore"):
@@ -671,11 +662,6 @@ class Forecaster(Estimator):
 
 def _distinct_names(names: list[str]) -> bool:
     return len(set(names)) == len(names) and all(names)
-
-
-def _members_median(out: Tensor) -> Tensor:
-    """An ensemble's (B, S, K, Q, N) outputs as their median over the N members; a single net's as they are."""
-    return out.median(dim=-1).values if out.dim() == 5 else out
 
 
 def check_strategy(config: ForecasterConfig, series: Series) -> None:

@@ -127,6 +127,29 @@ class ForecastEnsemble(nn.Module):
         return torch.stack([member(x[:, -steps:]) for member, steps in zip(self.members, self.lookbacks)], dim=-1)
 
 
+def members_median(out: Tensor) -> Tensor:
+    """An ensemble's (B, S, K, Q, N) outputs as their lower median over the N members (torch.median's),
+    taken by sorting so that every exporter has the operators; a single net's (B, S, K, Q) as they are."""
+    if out.dim() == 4:
+        return out
+    return out.sort(dim=-1).values[..., (out.shape[-1] - 1) // 2]
+
+
+def scaled_forecast(network: nn.Module, x: Tensor, horizon: int, recursive: bool) -> Tensor:
+    """Scaled windows (B, L, C) -> the networks' median forecast (B, H, K, Q), quantiles sorted. The
+    recursive strategy feeds each point forecast back as the newest row (it takes no covariates)."""
+    if recursive:
+        steps = []
+        for _ in range(horizon):
+            step = members_median(network(x))[:, 0, :, 0]  # (B, K)
+            steps.append(step)
+            x = torch.cat([x[:, 1:], step[:, None]], dim=1)
+        out = torch.stack(steps, dim=1)[..., None]
+    else:
+        out = members_median(network(x))
+    return out.sort(dim=-1).values  # sorting keeps quantiles from crossing
+
+
 def _merge_directions(state: Tensor, encoder: nn.RNNBase) -> Tensor:
     """(layers*D, B, hidden) -> (layers, B, hidden): sum the two directions for a unidirectional decoder."""
     if not encoder.bidirectional:

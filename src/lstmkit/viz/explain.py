@@ -179,26 +179,18 @@ def _classifier(model, out: Path, texts: list[str], cells: list[int], data) -> d
             "explain reads texts; this classifier was trained on numeric sequences (use predict_proba(X, attention=True) in Python)"
         )
     network = model.model.eval()
-    probs = model.predict_proba(texts)
-    attention = model.attention(texts) if network.attention is not None else [None] * len(texts)
+    probs, attention = model.probabilities_and_attention(texts)
     _folder(out)
     readable = network.conv is None and model.stride == 1 and hasattr(network.encoder, "gates")
     views = []
     for n, (text, p, att) in enumerate(zip(texts, probs, attention)):
-        view: dict[str, Any] = {"text": text, "label": model.classes[int(p.argmax())], "probability": round(float(p.max()), 4), "files": {}}
+        view: dict[str, Any] = model.explanation(text, p, att) | {"files": {}}
         if att is not None:
             tokens, weights = att
             path = out / f"attention_{n + 1}.png"
-            plot_tokens(
-                tokens,
-                weights,
-                path,
-                title=f"attention: {view['label']} ({view['probability']:.2f})",
-                cmap="Reds",
-                limits=(0, float(weights.max())),
-            )
+            title = f"attention: {view['label']} ({view['probability']:.2f})"
+            plot_tokens(tokens, weights, path, title=title, cmap="Reds", limits=(0, float(weights.max())))
             view["files"]["attention"] = str(path)
-            view["attention"] = [[tokens[i], round(float(weights[i]), 3)] for i in np.argsort(-weights)[:5]]
         if readable:
             ids, lengths = model._inputs([text])
             gates = network.encoder.gates(network.embedding(ids.to(model.device)), lengths)

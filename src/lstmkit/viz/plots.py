@@ -13,6 +13,8 @@ from matplotlib.figure import Figure
 
 from lstmkit.io.artifacts import atomic_write_bytes
 
+ZOOM = 150  # a forecast plot's detail: the last rows it shows before the forecast
+
 # fonts with Chinese characters, in order of preference; matplotlib's own DejaVu fonts have none
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans Mono CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei")
 
@@ -67,7 +69,7 @@ def plot_forecast(
     future_low: np.ndarray | None = None,
     future_high: np.ndarray | None = None,
     interval_label: str = "",
-    zoom: int = 150,
+    zoom: int = ZOOM,
 ) -> Figure:
     """Two panels: the whole history with the test rows shaded, and a zoom on the last ``zoom`` rows
     with the model's 1-step forecasts and the forecast past the end (with its interval).

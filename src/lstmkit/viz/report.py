@@ -18,11 +18,11 @@ import numpy as np
 
 from lstmkit.errors import UserError
 from lstmkit.io.artifacts import CONFIG, METRICS, atomic_write_bytes, atomic_write_json
+from lstmkit.viz.plots import ZOOM
 
 REPORT = "report.html"
 FORECAST = "forecast.json"
 TRIALS = "trials.json"  # an --auto run's trial table (cli.common.train_run writes it)
-ZOOM = 150  # the forecast chart opens on this many last rows
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; padding: 0 1rem; }
