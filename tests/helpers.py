@@ -5,6 +5,8 @@ The tests that need a real process (signals, kill -9, the installed entry point)
 import contextlib
 import io
 import os
+import signal
+import subprocess
 import sys
 from dataclasses import dataclass
 
@@ -40,3 +42,18 @@ def run_cli(*args, cwd=None) -> Result:
         else:
             os.environ["COLUMNS"] = saved_columns
     return Result(code, out.getvalue(), err.getvalue())
+
+
+def run_process_group(args: list[str], timeout: float, **kwargs) -> subprocess.CompletedProcess:
+    """``subprocess.run(args, capture_output=True, text=True)`` for a command that starts processes of its
+    own (torchrun's workers): past ``timeout`` the whole process group is killed and the test fails with
+    the command's last output. subprocess.run kills only the launcher, and its workers, still holding the
+    pipes, keep the wait for output from ever ending."""
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, **kwargs) as process:
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            out, err = process.communicate()
+            raise AssertionError(f"{' '.join(args)} ran past {timeout} s; it printed:\n{out[-2000:]}\n{err[-4000:]}") from None
+    return subprocess.CompletedProcess(args, process.returncode, out, err)

@@ -20,7 +20,7 @@ from lstmkit.io.artifacts import CHECKPOINT
 
 FAST = ["--epochs", "1"]
 # free text, or paths whose refusal is tested below: any string is a valid value for them
-FREE = {"--out", "--output", "--prompt", "--text", "--study-storage", "--study-name"}
+FREE = {"--out", "--output", "--report", "--prompt", "--text", "--study-storage", "--study-name"}
 BAD = {
     int: ["abc", "1.5", "nan", "", "1e3", "0x10", "--", "٣"],
     float: ["nan", "inf", "-inf", "abc", "", "1e400", "0x1p3"],
@@ -93,6 +93,13 @@ def options() -> list[tuple[tuple[str, ...], str, type]]:
 
 OPTIONS = options()
 RUNS = itertools.count()  # a new run directory per example (tmp_path is shared by all of a test's examples)
+
+
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path, monkeypatch):
+    """Generated values are often relative paths ("nan", "../../etc/passwd"): what a command writes there
+    lands in the test's folder, never in the checkout or the system."""
+    monkeypatch.chdir(tmp_path)
 
 
 @pytest.mark.parametrize("command", sorted({c for c, _, _ in OPTIONS}))

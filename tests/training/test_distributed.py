@@ -3,13 +3,14 @@ weights of one process trained on the whole batches."""
 
 import json
 import socket
-import subprocess
 import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 from safetensors.numpy import load_file
+
+from helpers import run_process_group
 
 
 def _free_port() -> int:
@@ -29,11 +30,11 @@ def test_two_gloo_processes_train_the_weights_of_one(tmp_path):
     table.to_csv(data, index=False)
     train = ["forecast", "train", "--data", str(data), "--id-column", "id", "--horizon", "3", "--lookback", "12", "--epochs", "3"]
     train += ["--batch-size", "16", "--hidden-size", "8", "--seed", "5", "--test-fraction", "0"]
-    one = subprocess.run([sys.executable, "-m", "lstmkit", *train, "--out", str(tmp_path / "one")], capture_output=True, text=True)
+    one = run_process_group([sys.executable, "-m", "lstmkit", *train, "--out", str(tmp_path / "one")], timeout=300)
     assert one.returncode == 0, one.stderr
     launch = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-addr", "127.0.0.1"]
     launch += ["--master-port", str(_free_port()), "-m", "lstmkit", *train, "--out", str(tmp_path / "two")]
-    two = subprocess.run(launch, capture_output=True, text=True, timeout=300)
+    two = run_process_group(launch, timeout=300)
     assert two.returncode == 0, two.stderr[-3000:]
     reports = [json.loads((tmp_path / run / "metrics.json").read_text()) for run in ("one", "two")]
     assert [r["processes"] for r in reports] == [1, 2] and reports[0]["epochs"] == reports[1]["epochs"] == 3
