@@ -46,14 +46,22 @@ def run_cli(*args, cwd=None) -> Result:
 
 def run_process_group(args: list[str], timeout: float, **kwargs) -> subprocess.CompletedProcess:
     """``subprocess.run(args, capture_output=True, text=True)`` for a command that starts processes of its
-    own (torchrun's workers): past ``timeout`` the whole process group is killed and the test fails with
-    the command's last output. subprocess.run kills only the launcher, and its workers, still holding the
-    pipes, keep the wait for output from ever ending."""
-    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, **kwargs) as process:
+    own (torchrun's workers): past ``timeout`` every process of the group prints its Python stack
+    (faulthandler, on SIGABRT), the group is killed and the test fails with what they printed.
+    subprocess.run kills only the launcher, and its workers, still holding the pipes, keep the wait for
+    output from ever ending."""
+    env = {**os.environ, "PYTHONFAULTHANDLER": "1", **kwargs.pop("env", {})}
+    with subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, env=env, **kwargs
+    ) as process:
         try:
             out, err = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            out, err = process.communicate()
-            raise AssertionError(f"{' '.join(args)} ran past {timeout} s; it printed:\n{out[-2000:]}\n{err[-4000:]}") from None
+            os.killpg(process.pid, signal.SIGABRT)
+            try:
+                out, err = process.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                out, err = process.communicate()
+            raise AssertionError(f"{' '.join(args)} ran past {timeout} s; it printed:\n{out[-2000:]}\n{err[-6000:]}") from None
     return subprocess.CompletedProcess(args, process.returncode, out, err)
