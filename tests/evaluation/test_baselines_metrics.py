@@ -39,6 +39,11 @@ def test_metrics_match_sklearn():
 def test_undefined_metrics_are_none_not_nan():
     y, p = np.array([0.0, 1.0]), np.array([0.0, 2.0])
     assert forecast_metrics(y, p, None)["mape"] is None
+    # a series crossing zero: one target of both signs makes MAPE undefined, targets of one sign each do not
+    crossing = np.array([[[-1.0, 2.0]], [[1e-9, 3.0]]])
+    assert forecast_metrics(crossing, crossing + 0.1, None)["mape"] is None
+    assert forecast_metrics(-np.abs(crossing), -np.abs(crossing) + 0.1, None)["mape"] is not None
+    assert forecast_metrics(np.array([[[-1.0, 2.0]], [[-2.0, 3.0]]]), np.zeros((2, 1, 2)), None)["mape"] == pytest.approx(100)
     assert smape(y, p) == pytest.approx(200 * (0 + 1 / 3) / 2)  # 0/0 counts as 0
     assert mase_scale(np.ones(10), 1) is None
     assert mase_scale(np.arange(10.0), 1) == 1.0

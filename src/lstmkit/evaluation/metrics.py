@@ -2,7 +2,7 @@
 
 Symbol key for the forecast metrics: n origins, H horizon, K target columns. They take arrays of the
 same shape, e.g. (n, H, K), and average over every entry. Values that are
-undefined for the data (MAPE with a zero actual, MASE with a constant training series) are None,
+undefined for the data (MAPE with a zero actual or actuals of both signs, MASE with a constant training series) are None,
 so that JSON output never holds NaN.
 """
 
@@ -29,8 +29,10 @@ def rmse(y: np.ndarray, p: np.ndarray) -> float:
 
 
 def mape(y: np.ndarray, p: np.ndarray) -> float | None:
-    """Mean absolute percentage error, in percent; None when an actual is zero."""
-    if np.any(y == 0):
+    """Mean absolute percentage error, in percent; None when an actual is zero or a target's actuals have
+    both signs (a series crossing zero, where the ratios near the crossing run into the billions)."""
+    columns = np.reshape(y, (-1, np.shape(y)[-1])) if np.ndim(y) > 1 else np.reshape(y, (-1, 1))
+    if np.any(y == 0) or np.any((columns > 0).any(axis=0) & (columns < 0).any(axis=0)):
         return None
     return float(100 * np.mean(np.abs((y - p) / y)))
 
