@@ -42,6 +42,7 @@ EXAMPLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "cli_sine": ("cli/sine.sh", ()),
     "forecast_stock": ("forecast_stock.py", ()),
     "cli_stock": ("cli/stock.sh", ()),
+    "forecast_known_ahead": ("forecast_known_ahead.py", ()),
     "textgen_words_en": ("textgen_words_en.py", ()),
     "textgen_words_zh": ("textgen_words_zh.py", ()),
     "textgen_chars_zh": ("textgen_chars_zh.py", ()),

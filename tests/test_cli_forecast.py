@@ -112,6 +112,32 @@ def test_backtest_on_a_user_file_with_nothing_but_the_target(tmp_path):
     assert refused.returncode == 2 and "is a folder" in refused.stderr
 
 
+def test_future_covariates_and_calendar_from_the_command_line(tmp_path):
+    rng = np.random.default_rng(1)
+    days = pd.date_range("2021-01-01", periods=220, freq="D")
+    promo = (rng.random(220) < 0.25).astype(float)
+    sales = 30 + 10 * promo + rng.normal(0, 1, 220)
+    pd.DataFrame({"date": days, "sales": sales, "promo": promo}).to_csv(tmp_path / "sales.csv", index=False)
+    ahead = pd.date_range(days[-1], periods=4, freq="D")[1:]
+    pd.DataFrame({"date": ahead, "promo": [0.0, 1.0, 0.0]}).to_csv(tmp_path / "future.csv", index=False)
+    run = str(tmp_path / "run")
+    flags = ["--target", "sales", "--future-covariate", "promo", "--calendar", "weekday,month", "--horizon", "3", "--epochs", "3"]
+    trained = lstmkit("forecast", "train", "--data", str(tmp_path / "sales.csv"), *flags, "--hidden-size", "8", "--out", run)
+    assert trained.returncode == 0, trained.stderr
+    config = json.loads((tmp_path / "run" / "config.json").read_text())["config"]
+    assert config["future_covariates"] == ["promo"] and config["calendar"] == ["weekday", "month"] and config["n_inputs"] == 6
+    predicted = lstmkit("forecast", "predict", "--model", run, "--future", str(tmp_path / "future.csv"), "--json")
+    assert predicted.returncode == 0, predicted.stderr
+    assert [row["date"][:10] for row in json.loads(predicted.stdout)["forecast"]] == [str(d.date()) for d in ahead]
+    refused = lstmkit("forecast", "predict", "--model", run)
+    assert refused.returncode == 2 and refused.stderr.strip().splitlines() == [
+        "error: this model reads ['promo'] at the 3 steps it forecasts: give --future a table of their values "
+        "with a row for each of the 3 steps after the data"
+    ]
+    panel = lstmkit("forecast", "train", "--data", "us_employment", "--id-column", "sector", "--calendar", "month", "--out", run + "2")
+    assert panel.returncode == 2 and "not with id_column" in panel.stderr
+
+
 @pytest.mark.parametrize(
     "args,message",
     [

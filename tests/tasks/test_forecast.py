@@ -113,6 +113,62 @@ def test_several_targets_and_a_covariate():
         Forecaster(quick(strategy="recursive", targets=["a"], covariates=["driver"])).fit(frame)
 
 
+def promotions(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    """Daily sales that jump by 20 on promotion days (a fifth of the days, at random): known ahead, never from the past."""
+    rng = np.random.default_rng(seed)
+    promo = (rng.random(n) < 0.2).astype(float)
+    sales = 50 + 5 * np.sin(2 * np.pi * np.arange(n) / 7) + 20 * promo + rng.normal(0, 1, n)
+    return pd.DataFrame({"date": pd.date_range("2020-01-01", periods=n, freq="D"), "sales": sales, "promo": promo})
+
+
+@pytest.fixture(scope="module")
+def promo_models():
+    base = dict(horizon=7, targets=["sales"], ensemble=1, hidden_size=16, verbose=False)
+    frame = promotions()
+    return frame, Forecaster(**base).fit(frame), Forecaster(**base, future_covariates=["promo"], calendar=["weekday"]).fit(frame)
+
+
+def test_known_ahead_columns_are_read_for_the_forecast_steps(promo_models, tmp_path):
+    frame, blind, informed = promo_models
+    assert informed.metrics["metrics"]["model"]["mase"] < 0.5 * blind.metrics["metrics"]["model"]["mase"]
+    # the windows hold the forecast steps' promotion and calendar columns, and nothing else of those steps
+    x, _ = informed._windows(informed.series)
+    lookback, known = informed.lookback, informed.config.known_ahead
+    assert x.shape[1] == lookback + 7 and known == 3 and informed.series.covariates[-2:] == ["calendar:weekday_sin", "calendar:weekday_cos"]
+    assert torch.all(x[:, lookback:, :-known] == 0) and torch.equal(x[1:, lookback - 1, -known:], x[:-1, lookback, -known:])
+    # predict reads the promotion at each step's date: the promoted days are forecast about 20 higher
+    days = pd.date_range(frame["date"].iloc[-1], periods=8, freq="D")[1:]
+    future = pd.DataFrame({"date": days[::-1], "promo": [1.0, 0, 0, 1, 0, 0, 0][::-1]})  # any row order: matched by date
+    forecast = informed.predict(future=future)["sales"].to_numpy()
+    assert np.all(forecast[[0, 3]][:, None] > forecast[[1, 2, 4, 5, 6]][None] + 8)
+    informed.save(tmp_path / "m")
+    np.testing.assert_allclose(Forecaster.load(tmp_path / "m").predict(future=future)["sales"], forecast, rtol=1e-6)
+    with pytest.raises(UserError, match=r"reads \['promo'\] at the 7 steps it forecasts: give future= a table"):
+        informed.predict()
+    with pytest.raises(UserError, match="no row for 2020-11-02;"):
+        informed.predict(future=future.iloc[1:])
+    with pytest.raises(UserError, match=r"lack column\(s\) \['promo'\]"):
+        informed.predict(future=future.rename(columns={"promo": "offer"}))
+    with pytest.raises(UserError, match="must be numbers, with none missing"):
+        informed.predict(future=future.assign(promo=[1, None, 0, 0, 0, 0, 0]))
+    with pytest.raises(UserError, match="cannot be exported yet"):
+        informed.export(tmp_path / "m.onnx")
+    with pytest.raises(UserError, match="reads no future covariates; leave out future="):
+        blind.predict(future=future)
+
+
+def test_calendar_features_are_cycles_and_need_a_time_column():
+    from lstmkit.data.calendar import calendar_values
+
+    hours = pd.date_range("2021-01-01", periods=48, freq="h")
+    values = calendar_values(hours, ["hour", "month"])
+    np.testing.assert_allclose(values[:24], values[24:48], atol=1e-12)  # one day's cycle
+    np.testing.assert_allclose(values[0], [0.0, 1.0, 0.0, 1.0], atol=1e-12)  # midnight, January
+    np.testing.assert_allclose(np.hypot(values[:, 0], values[:, 1]), 1.0)
+    with pytest.raises(UserError, match="calendar features need a time column"):
+        Forecaster(quick(calendar=["month"])).fit(pd.DataFrame({"y": np.arange(100.0)}))
+
+
 def test_combined_forecasts_are_the_median_with_ets_and_arima_or_the_mean_with_arima_from_every_origin(tmp_path):
     from lstmkit.evaluation.baselines import statistical
 
@@ -199,6 +255,9 @@ def test_series_too_short_for_lookback_and_horizon():
         ({"season": 0}, "season must be a whole number of rows of at least 1"),
         ({"dropout": 2.0}, r"dropout must be in \[0, 1\)"),
         ({"loss": "huber"}, "loss must be one of mse, mae"),
+        ({"calendar": ["hours"]}, "calendar features are chosen from hour, weekday, month, dayofyear, each once"),
+        ({"calendar": ["month"], "strategy": "recursive"}, "known-ahead columns .* need strategy 'direct' or 'seq2seq'"),
+        ({"future_covariates": ["promo"], "covariates": ["promo"]}, r"column\(s\) \['promo'\] are named more than once"),
     ],
 )
 def test_bad_configuration(kwargs, message):

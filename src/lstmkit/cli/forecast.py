@@ -27,6 +27,15 @@ app = typer.Typer(help="Forecast time series with LSTM/GRU models, measured agai
 DATA = typer.Option(..., "--data", help="A bundled dataset name (lstmkit datasets list) or a CSV/Parquet file.")
 TARGET = typer.Option(None, "--target", help="Column to forecast; repeat for several. Default: the dataset's target.")
 COVARIATE = typer.Option(None, "--covariate", help="Past covariate column (known up to the forecast origin); repeatable.")
+FUTURE_COVARIATE = typer.Option(
+    None,
+    "--future-covariate",
+    help="Column known ahead (a planned promotion, a weather forecast): read for the forecast steps too; predict then needs "
+    "--future. Repeatable.",
+)
+CALENDAR = typer.Option(
+    None, "--calendar", help="Calendar features of the time column read for every step, comma-separated: hour, weekday, month, dayofyear."
+)
 TIME = typer.Option(None, "--time", help="Time column. Default: a datetime column or one named date/time/timestamp.")
 FILL = typer.Option(
     None, "--fill", help="Missing values: ffill (causal), interpolate (reads the next observed value), drop or zero. Default: refuse them."
@@ -55,7 +64,9 @@ COMBINE = typer.Option(
 )
 
 
-def forecast_config(training, target, covariate, time, fill, season, layers, quantiles: str | None = None, id_column=None, **options):
+def forecast_config(
+    training, target, covariate, time, fill, season, layers, quantiles: str | None = None, id_column=None, calendar=None, **options
+):
     """A ForecasterConfig (a PanelConfig with an id column) from CLI values (None: the default); the data
     flags renamed to the config's fields."""
     from lstmkit.tasks.forecast import ForecasterConfig
@@ -78,6 +89,7 @@ def forecast_config(training, target, covariate, time, fill, season, layers, qua
         season=season,
         num_layers=layers,
         quantiles=levels,
+        calendar=[name.strip() for name in calendar.split(",")] if calendar else None,
         **options,
     )
 
@@ -128,6 +140,8 @@ def train(
     data: str = DATA,
     target: list[str] = TARGET,
     covariate: list[str] = COVARIATE,
+    future_covariate: list[str] = FUTURE_COVARIATE,
+    calendar: str = CALENDAR,
     time: str = TIME,
     fill: str = FILL,
     season: int = SEASON,
@@ -170,6 +184,8 @@ def train(
         layers,
         quantiles,
         id_column,
+        calendar,
+        future_covariates=future_covariate or None,
         horizon=horizon,
         lookback=lookback,
         hidden_size=hidden_size,
@@ -221,6 +237,9 @@ def train(
 def predict(
     model: Path = typer.Option(..., "--model", help="Run directory written by `lstmkit forecast train`."),
     data: str = typer.Option(None, "--data", help="Forecast after the end of this data. Default: the training data."),
+    future: str = typer.Option(
+        None, "--future", help="A model with --future-covariate: a CSV/Parquet file of their values at the forecast steps (one row each)."
+    ),
     output: Path = typer.Option(None, "--output", help="Also write the forecast to this CSV file."),
     ids: list[str] = IDS,
     as_json: bool = JSON_OPTION,
@@ -238,7 +257,7 @@ def predict(
     else:
         if ids:
             raise UserError(f"--id picks series of a panel model; {str(model)!r} holds a one-series model: leave out --id")
-        forecast = estimator.predict(data)
+        forecast = estimator.predict(data, future=future)
         frame = forecast.reset_index()
     if output is not None:
         write_csv(output, frame, index=False)
@@ -292,6 +311,8 @@ def backtest(
     data: str = DATA,
     target: list[str] = TARGET,
     covariate: list[str] = COVARIATE,
+    future_covariate: list[str] = FUTURE_COVARIATE,
+    calendar: str = CALENDAR,
     time: str = TIME,
     fill: str = FILL,
     season: int = SEASON,
@@ -328,6 +349,8 @@ def backtest(
         season,
         layers,
         id_column=id_column,
+        calendar=calendar,
+        future_covariates=future_covariate or None,
         horizon=horizon,
         lookback=lookback,
         hidden_size=hidden_size,

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lstmkit.checks import saved
+from lstmkit.data.calendar import calendar_names, calendar_values, check_calendar
 from lstmkit.data.scaling import Scaler
 from lstmkit.data.series import Series, check_fill, read_table, to_series
 from lstmkit.data.windows import sliding_windows
@@ -52,6 +53,11 @@ LAG_WARNING = 0.25  # a 1-step forecast that moves less than this share of the s
 class ForecasterConfig:
     targets: list[str] | None = None  # columns to forecast; None: the dataset's target or the only numeric column
     covariates: list[str] = field(default_factory=list)  # past covariate columns (known up to the forecast origin)
+    # columns known ahead (a planned promotion or price, a weather forecast): read for the lookback rows and
+    # for the forecast steps, so predict() needs their values for those steps (future=)
+    future_covariates: list[str] = field(default_factory=list)
+    # features of the time column known for every step, read like future_covariates: hour, weekday, month, dayofyear
+    calendar: list[str] = field(default_factory=list)
     time_column: str | None = None  # None: a datetime column or one named date/time/timestamp, else row order
     fill: str | None = None  # missing values: ffill, interpolate, drop or zero; None refuses them
     season: int | None = None  # seasonal period in rows; None: from the time column's frequency
@@ -104,7 +110,7 @@ class ForecasterConfig:
             raise UserError(f"transform must be one of {', '.join(TRANSFORMS)}, got {self.transform!r}")
         if self.anchor not in ANCHORS:
             raise UserError(f"anchor must be one of {', '.join(ANCHORS)}, got {self.anchor!r}")
-        named = [*(self.targets or []), *self.covariates]
+        named = [*(self.targets or []), *self.covariates, *self.future_covariates]
         if len(set(named)) < len(named):
             twice = sorted({c for c in named if named.count(c) > 1})
             raise UserError(f"column(s) {twice} are named more than once among targets and covariates; name each column once")
@@ -115,6 +121,14 @@ class ForecasterConfig:
         if self.season is not None and self.season < 1:
             raise UserError(f"season must be a whole number of rows of at least 1 (1: no season), got {self.season}")
         check_fill(self.fill)
+        check_calendar(self.calendar)
+        if self.known_ahead and self.strategy == "recursive":
+            raise UserError("known-ahead columns (future_covariates, calendar) need strategy 'direct' or 'seq2seq'")
+
+    @property
+    def known_ahead(self) -> int:
+        """Input columns known for the forecast steps: the future covariates and two per calendar feature."""
+        return len(self.future_covariates) + len(calendar_names(self.calendar))
 
 
 def quantile_levels(config: ForecasterConfig) -> list[float]:
@@ -206,8 +220,8 @@ class Forecaster(Estimator):
     def _build(self) -> ForecastNet | ForecastEnsemble:
         sizes = (self.series.values.shape[1], self.series.n_targets, len(self.levels), self.config, self.anchor_season)
         if self.config.ensemble > 1:
-            return ForecastEnsemble(*sizes, lookback=self.lookback)
-        return ForecastNet(*sizes)
+            return ForecastEnsemble(*sizes, lookback=self.lookback, n_future=self.config.known_ahead)
+        return ForecastNet(*sizes, n_future=self.config.known_ahead)
 
     def search_space(self, trial, train) -> dict:
         """Lookback (1..4 seasons, or 8..48 steps), width, depth, dropout, learning rate, strategy and anchor;
@@ -325,7 +339,17 @@ class Forecaster(Estimator):
 
     def _windows(self, series: Series) -> tuple[Tensor, Tensor]:
         x, y = sliding_windows(self.model_inputs(series.values), self.lookback, self.config.horizon)
-        return x, y[..., : series.n_targets]
+        return self._with_ahead(x, y), y[..., : series.n_targets]
+
+    def _with_ahead(self, x: Tensor, ahead: Tensor) -> Tensor:
+        """Windows (n, L, C) and the rows after them (n, H, C) -> with known-ahead columns, the windows
+        followed by those rows with every other column zeroed (n, L + H, C), else the windows as they are."""
+        known = self.config.known_ahead
+        if not known:
+            return x
+        ahead = ahead.clone()
+        ahead[..., :-known] = 0.0
+        return torch.cat([x, ahead], dim=1)
 
     # ----------------------------------------------------------------------------------- predict
     @torch.no_grad()
@@ -348,8 +372,12 @@ class Forecaster(Estimator):
             )
         return values
 
-    def predict(self, data=None) -> pd.DataFrame:
+    def predict(self, data=None, future=None) -> pd.DataFrame:
         """Forecast the ``horizon`` steps after the end of ``data`` (default: the data the model was fitted on).
+
+        ``future``: for a model with ``future_covariates``, their values at the forecast steps: a DataFrame
+        or file with those columns and a row per step (with the time column, the rows at the steps' times;
+        without, the first ``horizon`` rows). Calendar features need nothing: they come from the times.
 
         Returns a DataFrame indexed by future time (or step number) with one column per target and, with
         quantiles, ``{target}_q{level}`` columns.
@@ -358,12 +386,63 @@ class Forecaster(Estimator):
         series = self.series if data is None else self.read(data)
         if len(series) < self.lookback:
             raise UserError(f"predict needs at least lookback = {self.lookback} rows, got {len(series)}")
-        forecast = self._combined(series, np.array([len(series)]), self.network_forecast(series)[None])[0]
+        if future is not None and not self.config.future_covariates:
+            raise UserError("this model reads no future covariates; leave out future=")
+        forecast = self._combined(series, np.array([len(series)]), self.network_forecast(series, future)[None])[0]
         return self._frame(forecast, future_index(series, self.config.horizon))
 
-    def network_forecast(self, series: Series) -> np.ndarray:
+    def network_forecast(self, series: Series, future=None) -> np.ndarray:
         """The network's forecast (H, K, Q) of the steps after ``series`` (config.combine not applied)."""
-        return self.forecast_windows(self.model_inputs(series.values[-self.lookback :])[None])[0]
+        window = self.model_inputs(series.values[-self.lookback :])[None]
+        if self.config.known_ahead:
+            window = torch.cat([window, self._steps_ahead(series, future)[None]], dim=1)
+        return self.forecast_windows(window)[0]
+
+    def _steps_ahead(self, series: Series, future) -> Tensor:
+        """The forecast steps' rows (H, C) in the network's units: the known-ahead columns from ``future``
+        and the calendar, every other column zero (as in training windows)."""
+        cfg, horizon = self.config, self.config.horizon
+        index = future_index(series, horizon)
+        first = series.values.shape[1] - cfg.known_ahead
+        rows = np.repeat(series.values[-1:], horizon, axis=0)  # stand-ins for the unknown columns, zeroed once scaled
+        given = len(cfg.future_covariates)
+        if given:
+            rows[:, first : first + given] = self._future_values(series, future, index)
+        if cfg.calendar:
+            rows[:, first + given :] = calendar_values(index if isinstance(index, pd.DatetimeIndex) else None, cfg.calendar)
+        scaled = self.model_inputs(rows)
+        scaled[:, :first] = 0.0
+        return scaled
+
+    def _future_values(self, series: Series, future, index) -> np.ndarray:
+        """The future covariates' values (H, F) at the forecast steps ``index``, read from ``future``."""
+        names, horizon = self.config.future_covariates, self.config.horizon
+        if future is None:
+            raise UserError(
+                f"this model reads {names} at the {horizon} steps it forecasts: give future= a table of their values "
+                f"with a row for each of the {horizon} steps after the data"
+            )
+        frame = future if isinstance(future, pd.DataFrame) else read_table(future)[0]
+        missing = [c for c in names if c not in frame.columns]
+        if missing:
+            raise UserError(f"the future rows lack column(s) {missing}; give {names} for the {horizon} forecast steps")
+        if series.time_column is not None and series.time_column in frame.columns and isinstance(index, pd.DatetimeIndex):
+            try:
+                times = pd.DatetimeIndex(pd.to_datetime(frame[series.time_column]))
+            except (ValueError, TypeError) as e:
+                raise UserError(f"the future rows' {series.time_column!r} column holds a value that is not a time ({e})") from None
+            where = times.get_indexer(index)
+            if (where < 0).any():
+                lacking = index[where < 0][0]
+                day = lacking.date() if lacking == lacking.normalize() else lacking
+                raise UserError(f"the future rows have no row for {day}; give one for each of the {horizon} forecast steps")
+            frame = frame.iloc[where]
+        elif len(frame) < horizon:
+            raise UserError(f"the future rows hold {len(frame)} rows; give one for each of the {horizon} forecast steps")
+        values = pd.DataFrame(frame[names].iloc[:horizon]).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+        if not np.isfinite(values).all():
+            raise UserError(f"the future rows' {names} must be numbers, with none missing, at every forecast step")
+        return values
 
     @property
     def combination(self) -> str | None:
@@ -515,7 +594,8 @@ class Forecaster(Estimator):
     def plot_data(self, label: str | None = None) -> dict:
         """What ``plot`` draws, as arrays: the title, the history (time, actual), the 1-step forecasts over
         the test rows (test_time, test_forecast), the forecast past the end (future_time, future) and its
-        interval (future_low, future_high, interval_label; None without quantiles)."""
+        interval (future_low, future_high, interval_label; None without quantiles). A model that reads
+        future covariates has no forecast past the end here (their values there are not known): None."""
         series, horizon = self.series, self.config.horizon
         start = self._bounds(len(series), series.season)[1]
         index = series.time if series.time is not None else pd.RangeIndex(series.offset, series.offset + len(series))
@@ -524,11 +604,11 @@ class Forecaster(Estimator):
         if start < len(series) - horizon + 1:
             origins, forecast = self.forecast_origins(series, max(start, self.lookback))
             test_time, test_forecast = index[origins], forecast[:, 0, 0, median]
-        future = self.predict()
+        future = None if self.config.future_covariates else self.predict()
         name = series.targets[0]
         low = high = None
         band = ""
-        if len(self.levels) > 1:
+        if len(self.levels) > 1 and future is not None:
             low, high = future[f"{name}_q{self.levels[0]:g}"].to_numpy(), future[f"{name}_q{self.levels[-1]:g}"].to_numpy()
             band = f"{self.levels[0]:g}-{self.levels[-1]:g} quantiles"
         method = self.config.cell.upper() + {"median": " + ETS + ARIMA (median)", "arima": " + ARIMA"}.get(self.combination or "", "")
@@ -538,8 +618,8 @@ class Forecaster(Estimator):
             "actual": series.values[:, 0],
             "test_time": test_time,
             "test_forecast": test_forecast,
-            "future_time": future.index,
-            "future": future[name].to_numpy(),
+            "future_time": None if future is None else future.index,
+            "future": None if future is None else future[name].to_numpy(),
             "future_low": low,
             "future_high": high,
             "interval_label": band,
@@ -556,11 +636,16 @@ class Forecaster(Estimator):
             return data
         cfg = self.config
         frame, info = read_table(data)
+        columns = [*cfg.covariates, *cfg.future_covariates]
         if like is not None:
-            return to_series(frame, like.targets, like.covariates, like.time_column, cfg.fill, info, like.season)
-        return to_series(frame, cfg.targets, cfg.covariates, cfg.time_column, cfg.fill, info, cfg.season)
+            series = to_series(frame, like.targets, columns, like.time_column, cfg.fill, info, like.season)
+        else:
+            series = to_series(frame, cfg.targets, columns, cfg.time_column, cfg.fill, info, cfg.season)
+        return with_calendar(series, cfg.calendar)
 
     def _export_graph(self) -> ExportGraph:
+        if self.config.known_ahead:
+            raise UserError("a forecaster with future covariates or calendar features cannot be exported yet")
         s, k = self.series, self.series.n_targets
         recursive = self.config.strategy == "recursive"
         graph = ForecastGraph(self._need_model(), self.scaler.shift, self.scaler.scale, k, self.log_targets, self.config.horizon, recursive)
@@ -658,6 +743,14 @@ class Forecaster(Estimator):
         saved(fitted, "mase_scale", float | None, lambda v: v is None or v > 0, "a positive number or None")
         self.fitted = fitted
         self.config.test_fraction = 0.0  # only the context rows came back: nothing held out to evaluate on
+
+
+def with_calendar(series: Series, names: list[str]) -> Series:
+    """``series`` with the calendar features of its time index as its last columns."""
+    if not names:
+        return series
+    values = np.concatenate([series.values, calendar_values(series.time, names)], axis=1)
+    return replace(series, values=values, covariates=[*series.covariates, *calendar_names(names)])
 
 
 def _distinct_names(names: list[str]) -> bool:

@@ -28,11 +28,15 @@ MIN_SPREAD = 0.01  # floor of a forecast window's spread, in scaled units (train
 
 
 class ForecastNet(nn.Module):
-    """Recurrent encoder + head. Inputs: x (B, L, C). Outputs: (B, S, K, Q), S = H (1 for recursive)."""
+    """Recurrent encoder + head. Inputs: x (B, L, C), or with F > 0 known-ahead columns (the last F of C)
+    (B, L + H, C): the lookback rows, then the H forecast steps, of which only those F columns are read.
+    Outputs: (B, S, K, Q), S = H (1 for recursive)."""
 
-    def __init__(self, n_inputs: int, n_targets: int, n_quantiles: int, config: ForecasterConfig, anchor_season: int = 1) -> None:
+    def __init__(
+        self, n_inputs: int, n_targets: int, n_quantiles: int, config: ForecasterConfig, anchor_season: int = 1, n_future: int = 0
+    ) -> None:
         super().__init__()
-        self.n_targets, self.n_quantiles = n_targets, n_quantiles
+        self.n_targets, self.n_quantiles, self.n_future = n_targets, n_quantiles, n_future
         self.anchor_season = anchor_season
         self.relative, self.strategy = config.relative, config.strategy
         self.steps = 1 if config.strategy == "recursive" else config.horizon
@@ -45,10 +49,11 @@ class ForecastNet(nn.Module):
         if config.strategy == "seq2seq":
             # The decoder reads one-hot step positions from the encoder's final state: non-autoregressive,
             # so training and inference see the same inputs (no exposure bias).
-            self.decoder = rnn(self.steps, config.hidden_size, num_layers=config.num_layers, dropout=between)
+            # Known-ahead columns join each step's position.
+            self.decoder = rnn(self.steps + n_future, config.hidden_size, num_layers=config.num_layers, dropout=between)
             self.head = nn.Linear(config.hidden_size, width)
-        else:
-            self.head = nn.Linear(directions * config.hidden_size, self.steps * width)
+        else:  # known-ahead columns of every forecast step join the encoder's final state
+            self.head = nn.Linear(directions * config.hidden_size + self.steps * n_future, self.steps * width)
         if self.relative:
             # The untrained network forecasts its anchor exactly (the last value, or the value one season
             # before each step): training starts from the naive or seasonal-naive forecast and learns
@@ -57,8 +62,14 @@ class ForecastNet(nn.Module):
             nn.init.zeros_(self.head.bias)
 
     def encoder_inputs(self, x: Tensor) -> Tensor:
-        """What the encoder reads of windows x (B, L, C): normalised ones when relative (see forward)."""
+        """What the encoder reads of lookback rows x (B, L, C): normalised ones when relative (see forward)."""
         return self._normalised(x)[0] if self.relative else x
+
+    def split_future(self, x: Tensor) -> tuple[Tensor, Tensor | None]:
+        """Windows -> the lookback rows (B, L, C) and the known-ahead columns of the forecast steps (B, H, F)."""
+        if not self.n_future:
+            return x, None
+        return x[:, : -self.steps], x[:, -self.steps :, -self.n_future :]
 
     def _normalised(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Window normalisation: centre each window's targets on its last value and divide by its own
@@ -75,6 +86,7 @@ class ForecastNet(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         batch = x.shape[0]
+        x, future = self.split_future(x)
         if self.relative:  # outputs are corrections to each step's anchor, in units of the window's spread
             x, anchor, spread = self._normalised(x)
         _, state = self.encoder(x)
@@ -84,11 +96,15 @@ class ForecastNet(nn.Module):
             else:
                 state = _merge_directions(state, self.encoder)
             positions = torch.eye(self.steps, device=x.device, dtype=x.dtype).expand(batch, -1, -1)  # (B, H, H)
+            if future is not None:
+                positions = torch.cat([positions, future], dim=2)
             out = self.head(self.drop(self.decoder(positions, state)[0]))  # (B, H, K*Q)
         else:
             h = state[0] if isinstance(state, tuple) else state  # (layers*D, B, hidden)
-            last = h[-2:] if self.encoder.bidirectional else h[-1:]
-            out = self.head(self.drop(torch.cat(list(last), dim=1)))  # (B, S*K*Q)
+            last = list(h[-2:] if self.encoder.bidirectional else h[-1:])
+            if future is not None:
+                last.append(future.flatten(1))
+            out = self.head(self.drop(torch.cat(last, dim=1)))  # (B, S*K*Q)
         out = out.reshape(batch, self.steps, self.n_targets, self.n_quantiles)
         if self.relative:
             out = out * spread[..., None] + anchor[..., None]
@@ -111,20 +127,29 @@ def seasonal_anchor(targets: Tensor, season: int, steps: int) -> Tensor:
 
 class ForecastEnsemble(nn.Module):
     """N ForecastNets trained side by side on the same batches, each reading the last L_j steps of the
-    window (L, then shorter lookbacks down to a season or L/N) from its own initialisation. Inputs: x
+    window (L, then shorter lookbacks down to a season or L/N; with known-ahead columns, followed by the
+    window's H forecast steps) from its own initialisation. Inputs: x
     (B, L, C). Outputs: (B, S, K, Q, N); the forecast is the median over the members (N-BEATS's recipe)."""
 
     def __init__(
-        self, n_inputs: int, n_targets: int, n_quantiles: int, config: ForecasterConfig, anchor_season: int, lookback: int
+        self,
+        n_inputs: int,
+        n_targets: int,
+        n_quantiles: int,
+        config: ForecasterConfig,
+        anchor_season: int,
+        lookback: int,
+        n_future: int = 0,
     ) -> None:
         super().__init__()
         n = config.ensemble
         shortest = max(anchor_season, 2, lookback // n)
         self.lookbacks = [max(shortest, round(lookback * (n - j) / n)) for j in range(n)]
-        self.members = nn.ModuleList(ForecastNet(n_inputs, n_targets, n_quantiles, config, anchor_season) for _ in range(n))
+        self.ahead = config.horizon if n_future else 0  # rows after the lookback: the known-ahead forecast steps
+        self.members = nn.ModuleList(ForecastNet(n_inputs, n_targets, n_quantiles, config, anchor_season, n_future) for _ in range(n))
 
     def forward(self, x: Tensor) -> Tensor:
-        return torch.stack([member(x[:, -steps:]) for member, steps in zip(self.members, self.lookbacks)], dim=-1)
+        return torch.stack([member(x[:, -(steps + self.ahead) :]) for member, steps in zip(self.members, self.lookbacks)], dim=-1)
 
 
 def members_median(out: Tensor) -> Tensor:

@@ -62,6 +62,8 @@ class PanelConfig(ForecasterConfig):
             raise UserError("id_column must name the column that says which series a row belongs to")
         if self.id_column in (self.targets or []) + self.covariates or self.id_column == self.time_column:
             raise UserError(f"id_column {self.id_column!r} is also a target, covariate or time column; name each column once")
+        if self.known_ahead:
+            raise UserError("future covariates and calendar features are for one series yet, not with id_column")
 
 
 class PanelForecaster(Forecaster):

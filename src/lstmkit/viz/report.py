@@ -258,14 +258,16 @@ def _forecast_plot(data: dict, div_id: str) -> str:
         figure.add_scatter(
             x=data["future_time"], y=data["future_low"], fill="tonexty", line={"width": 0}, name=band, fillcolor="rgba(31,119,180,0.2)"
         )
-    figure.add_scatter(x=data["future_time"], y=data["future"], name="forecast", line={"color": "#1f77b4"})
+    if data.get("future"):  # none when the future covariates' values past the end are not known
+        figure.add_scatter(x=data["future_time"], y=data["future"], name="forecast", line={"color": "#1f77b4"})
     # opens on the last rows and the forecast, the y axis fitted to them; the slider below shows all
     first = max(0, len(data["time"]) - ZOOM)
     tail = len(data["time"]) - first
-    visible = [*data["actual"][first:], *(data.get("test_forecast") or [])[-tail:], *data["future"]]
+    visible = [*data["actual"][first:], *(data.get("test_forecast") or [])[-tail:], *(data.get("future") or [])]
     visible += [*(data.get("future_low") or []), *(data.get("future_high") or [])]
     low, high = min(v for v in visible if v is not None), max(v for v in visible if v is not None)
     pad = 0.05 * (high - low or 1.0)
-    xaxis = {"rangeslider": {"visible": True}, "range": [data["time"][first], data["future_time"][-1]]}
+    end = (data.get("future_time") or data["time"])[-1]
+    xaxis = {"rangeslider": {"visible": True}, "range": [data["time"][first], end]}
     figure.update_layout(title=data.get("title", ""), height=420, margin={"t": 50}, xaxis=xaxis, yaxis={"range": [low - pad, high + pad]})
     return _plot(figure, div_id)
