@@ -92,7 +92,7 @@ def plot_forecast(
         detail.plot(future_time, future, color="tab:blue", marker="o", markersize=3, label="forecast")
         if future_low is not None:
             detail.fill_between(future_time, future_low, future_high, color="tab:blue", alpha=0.25, label=interval_label)
-    detail.set_title(f"last {min(zoom, len(actual))} rows and the forecast")
+    detail.set_title(f"last {min(zoom, len(actual))} rows" + (" and the forecast" if future is not None else ""))
     detail.legend(loc="upper left")
     for ax in (overview, detail):
         ax.grid(alpha=0.3)
