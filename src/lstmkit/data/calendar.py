@@ -35,10 +35,10 @@ def calendar_names(names: list[str]) -> list[str]:
 def calendar_values(time: pd.DatetimeIndex | None, names: list[str]) -> np.ndarray:
     """(N, 2 * len(names)): each feature's sine and cosine at each time."""
     if time is None:
-        raise UserError("calendar features need a time column; name it with time_column= (CLI: --time-column)")
+        raise UserError("calendar features need a time column; name it with time_column=")
     columns = []
     for name in names:
         position, cycle = CALENDAR[name]
         angle = 2 * np.pi * np.asarray(position(time), dtype=np.float64) / cycle
         columns += [np.sin(angle), np.cos(angle)]
-    return np.stack(columns, axis=1) if columns else np.empty((len(time), 0))
+    return np.stack(columns, axis=1)

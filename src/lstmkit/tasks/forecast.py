@@ -341,11 +341,11 @@ class Forecaster(Estimator):
         x, y = sliding_windows(self.model_inputs(series.values), self.lookback, self.config.horizon)
         return self._with_ahead(x, y), y[..., : series.n_targets]
 
-    def _with_ahead(self, x: Tensor, ahead: Tensor) -> Tensor:
+    def _with_ahead(self, x: Tensor, ahead: Tensor | None) -> Tensor:
         """Windows (n, L, C) and the rows after them (n, H, C) -> with known-ahead columns, the windows
         followed by those rows with every other column zeroed (n, L + H, C), else the windows as they are."""
         known = self.config.known_ahead
-        if not known:
+        if not known or ahead is None:
             return x
         ahead = ahead.clone()
         ahead[..., :-known] = 0.0
@@ -394,25 +394,22 @@ class Forecaster(Estimator):
     def network_forecast(self, series: Series, future=None) -> np.ndarray:
         """The network's forecast (H, K, Q) of the steps after ``series`` (config.combine not applied)."""
         window = self.model_inputs(series.values[-self.lookback :])[None]
-        if self.config.known_ahead:
-            window = torch.cat([window, self._steps_ahead(series, future)[None]], dim=1)
-        return self.forecast_windows(window)[0]
+        ahead = self.model_inputs(self._steps_ahead(series, future))[None] if self.config.known_ahead else None
+        return self.forecast_windows(self._with_ahead(window, ahead))[0]
 
-    def _steps_ahead(self, series: Series, future) -> Tensor:
-        """The forecast steps' rows (H, C) in the network's units: the known-ahead columns from ``future``
-        and the calendar, every other column zero (as in training windows)."""
+    def _steps_ahead(self, series: Series, future) -> np.ndarray:
+        """The forecast steps' rows (H, C): the known-ahead columns from ``future`` and the calendar, the
+        last row's values standing in for the unknown columns (which _with_ahead zeroes)."""
         cfg, horizon = self.config, self.config.horizon
         index = future_index(series, horizon)
         first = series.values.shape[1] - cfg.known_ahead
-        rows = np.repeat(series.values[-1:], horizon, axis=0)  # stand-ins for the unknown columns, zeroed once scaled
+        rows = np.repeat(series.values[-1:], horizon, axis=0)
         given = len(cfg.future_covariates)
         if given:
             rows[:, first : first + given] = self._future_values(series, future, index)
         if cfg.calendar:
-            rows[:, first + given :] = calendar_values(index if isinstance(index, pd.DatetimeIndex) else None, cfg.calendar)
-        scaled = self.model_inputs(rows)
-        scaled[:, :first] = 0.0
-        return scaled
+            rows[:, first + given :] = calendar_values(None if series.time is None else index, cfg.calendar)
+        return rows
 
     def _future_values(self, series: Series, future, index) -> np.ndarray:
         """The future covariates' values (H, F) at the forecast steps ``index``, read from ``future``."""
@@ -439,7 +436,7 @@ class Forecaster(Estimator):
             frame = frame.iloc[where]
         elif len(frame) < horizon:
             raise UserError(f"the future rows hold {len(frame)} rows; give one for each of the {horizon} forecast steps")
-        values = pd.DataFrame(frame[names].iloc[:horizon]).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+        values = frame[names].iloc[:horizon].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
         if not np.isfinite(values).all():
             raise UserError(f"the future rows' {names} must be numbers, with none missing, at every forecast step")
         return values
@@ -636,11 +633,8 @@ class Forecaster(Estimator):
             return data
         cfg = self.config
         frame, info = read_table(data)
-        columns = [*cfg.covariates, *cfg.future_covariates]
-        if like is not None:
-            series = to_series(frame, like.targets, columns, like.time_column, cfg.fill, info, like.season)
-        else:
-            series = to_series(frame, cfg.targets, columns, cfg.time_column, cfg.fill, info, cfg.season)
+        targets, time, season = (like.targets, like.time_column, like.season) if like else (cfg.targets, cfg.time_column, cfg.season)
+        series = to_series(frame, targets, [*cfg.covariates, *cfg.future_covariates], time, cfg.fill, info, season)
         return with_calendar(series, cfg.calendar)
 
     def _export_graph(self) -> ExportGraph:

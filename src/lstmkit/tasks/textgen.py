@@ -289,20 +289,17 @@ class TextGenerator(Estimator):
         start = np.where(np.arange(count) == 0, 0, np.maximum(begin - warmup, 0))  # the first stream reads what one stream reads
         span = int((begin + share - start).max())
         positions = start[:, None] + np.arange(span)  # (count, span): target index of each step of each stream
-        scored = torch.as_tensor((positions >= begin[:, None]) & (positions < np.minimum(begin + share, n_targets)[:, None]))
+        in_part = (positions >= begin[:, None]) & (positions < np.minimum(begin + share, n_targets)[:, None])
         within = np.minimum(positions, n_targets - 1)  # past the text's end: a repeated last token, never scored
-        inputs = torch.as_tensor(stream[:-1][within]).to(self.device)
-        targets = torch.as_tensor(stream[1:][within]).to(self.device)
-        scored = scored.to(self.device)
+        inputs, targets, scored = (torch.as_tensor(a).to(self.device) for a in (stream[:-1][within], stream[1:][within], in_part))
         # steps per forward call: seq_len, fewer when count x steps x vocabulary logits would pass LOGITS_PER_CALL
         steps = max(1, min(self.config.seq_len, LOGITS_PER_CALL // (count * len(self.vocab))))
         total, state = torch.zeros((), dtype=torch.float64, device=self.device), None
-        with torch.no_grad():
-            for at in range(0, span, steps):
-                block = slice(at, at + steps)
-                logits, state = model(inputs[:, block], state)
-                losses = F.cross_entropy(logits.float().transpose(1, 2), targets[:, block], reduction="none")
-                total += losses[scored[:, block]].double().sum()
+        for at in range(0, span, steps):
+            block = slice(at, at + steps)
+            logits, state = model(inputs[:, block], state)
+            losses = F.cross_entropy(logits.float().transpose(1, 2), targets[:, block], reduction="none")
+            total += losses[scored[:, block]].double().sum()
         return float(total)
 
     def evaluate(self, text: str | None = None, *, context: str | None = None, training_text: str | None = None) -> dict:
